@@ -1,0 +1,80 @@
+# press-intake: `make run` starts the local stack, `make test` runs lint and the test suite.
+# Both create what they need (.venv for the app, .venv-tools for SAM and cfn-lint) themselves.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+TBIN := $(TOOLS)/bin
+STACK ?= press-intake
+REGION ?= us-east-1
+# sam build: Lambda runs python3.13; pyenv machines need it on the version list.
+SAM_PYENV ?= 3.11.7:3.13.0
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv tools lint fmt test test-unit test-functional test-integration test-e2e bench run build deploy clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(TBIN)/.installed: requirements-sam.txt
+	@test -x $(TBIN)/python || $(PYTHON) -m venv $(TOOLS)
+	$(TBIN)/python -m pip install --quiet --upgrade pip
+	$(TBIN)/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+venv: $(BIN)/.installed  ## Create .venv with the project and its dev tools
+
+tools: $(TBIN)/.installed  ## Create .venv-tools with aws-sam-cli and cfn-lint
+
+lint: venv tools  ## ruff, mypy, cfn-lint and sam validate --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(TBIN)/cfn-lint template.yaml
+	$(TBIN)/sam validate --lint --region $(REGION) --template-file template.yaml
+
+fmt: venv  ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint  ## Lint, then unit + functional + integration tests (what CI runs)
+	$(BIN)/python -m pytest tests/unit tests/functional tests/integration
+
+test-unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+test-functional: venv
+	$(BIN)/python -m pytest tests/functional
+
+test-integration: venv
+	$(BIN)/python -m pytest tests/integration
+
+test-e2e: venv  ## Against a deployed stack: make test-e2e STACK=name
+	PRESS_INTAKE_STACK=$(STACK) $(BIN)/python -m pytest tests/e2e
+
+bench: venv  ## Benchmarks (not part of CI's gate); prints figures and ratios
+	$(BIN)/python -m tests.benchmarks
+
+run: venv  ## Start the embedded local stack (no AWS account, no Docker)
+	$(BIN)/press-intake local
+
+build: tools  ## sam build (python3.13/arm64 wheels, no Docker)
+	PYENV_VERSION=$(SAM_PYENV) $(TBIN)/sam build --template-file template.yaml
+
+deploy: build  ## sam deploy --guided (needs AWS credentials)
+	$(TBIN)/sam deploy --guided --stack-name $(STACK) --region $(REGION) --capabilities CAPABILITY_IAM
+
+clean:  ## Remove virtualenvs, build output and caches
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .press-intake

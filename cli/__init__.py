@@ -1,0 +1,1 @@
+"""The ``press-intake`` command line (typer + rich). Never imported by Lambda code."""

@@ -1,0 +1,52 @@
+"""Releases bucket: one canonical JSON object per release version, never overwritten."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.domain.intake import object_key
+from functions.domain.ports import VersionExists
+
+PAYLOAD_HASH_METADATA = "payload-hash"
+
+
+class S3ReleaseStore:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    def put_version(
+        self, *, org_id: str, release_id: str, version: int, document: dict[str, Any], payload_hash: str
+    ) -> str:
+        key = object_key(org_id, release_id, version)
+        body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",  # a version is created once and never overwritten
+                Metadata={PAYLOAD_HASH_METADATA: payload_hash},
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "412"):
+                raise VersionExists(self._payload_hash(key)) from None
+            if code == "ConditionalRequestConflict":
+                raise VersionExists(None) from None
+            raise
+        return key
+
+    def get_document(self, key: str) -> dict[str, Any]:
+        response = self._s3.get_object(Bucket=self._bucket, Key=key)
+        document: dict[str, Any] = json.loads(response["Body"].read())
+        return document
+
+    def _payload_hash(self, key: str) -> str | None:
+        head = self._s3.head_object(Bucket=self._bucket, Key=key)
+        value = head.get("Metadata", {}).get(PAYLOAD_HASH_METADATA)
+        return str(value) if value else None

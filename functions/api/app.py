@@ -1,0 +1,542 @@
+"""The submitters' HTTP API: Powertools REST resolver with validation and OpenAPI.
+
+``handle(event, context)`` is the one call the Lambda handler makes. It first applies the
+request-level checks that must come before body validation (size 413, content type 415,
+malformed JSON 400), then lets the resolver route and validate. Every error leaves as
+``application/problem+json``; nothing a client sends makes it raise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+
+from functions.api import problems
+from functions.api.problems import PROBLEM_JSON
+from functions.domain import errors
+from functions.domain.models import (
+    MAX_REQUEST_BYTES,
+    ReleaseAccepted,
+    ReleaseList,
+    ReleaseSubmission,
+    ReleaseView,
+)
+from functions.domain.records import Caller, is_release_id
+from functions.domain.states import Status
+from functions.observability import logger, metrics
+
+API_TITLE = "Press-release intake API"
+API_VERSION = "1.0.0"
+StatusFilter = Literal[
+    "pending_review",
+    "changes_requested",
+    "approved",
+    "scheduled",
+    "published",
+    "rejected",
+    "withdrawn",
+    "killed",
+]
+
+# Every route and its methods: 405 (with Allow) for a known path and another method.
+ROUTES: dict[str, tuple[str, ...]] = {
+    "/releases": ("GET", "POST"),
+    "/releases/{id}": ("GET", "PUT", "DELETE"),
+    "/openapi.json": ("GET",),
+}
+PUBLIC_PATHS = ("/openapi.json",)  # served without an API key (the template says so too)
+_ROUTE_PATTERNS = [
+    (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "/?$"), methods)
+    for path, methods in ROUTES.items()
+]
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$", re.IGNORECASE)
+
+# Response validation guards our own contract: a mismatch is our bug, so it is a 500, never a 422.
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+
+
+# ---------------------------------------------------------------------------------------------
+# Request helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _request_id(event: dict[str, Any] | None = None) -> str | None:
+    raw = event if event is not None else app.current_event.raw_event
+    context = raw.get("requestContext") or {}
+    value = context.get("requestId")
+    return str(value) if value else None
+
+
+def _caller() -> Caller:
+    authorizer = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    org_id = authorizer.get("org_id")
+    if not isinstance(org_id, str) or not org_id:
+        raise errors.Unauthenticated("No organisation is associated with this request.")
+    return Caller(
+        org_id=org_id,
+        org_name=str(authorizer.get("org_name") or ""),
+        key_id=str(authorizer.get("key_id") or ""),
+    )
+
+
+def _api_root() -> str:
+    """Absolute base URL of the API as the client called it (stage or base path included)."""
+    raw = app.current_event.raw_event
+    context = raw.get("requestContext") or {}
+    resource_path = raw.get("path") or ""
+    full_path = context.get("path") or resource_path
+    prefix = full_path[: len(full_path) - len(resource_path)] if full_path.endswith(resource_path) else ""
+    domain = context.get("domainName")
+    headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+    scheme = headers.get("x-forwarded-proto", "https")
+    return f"{scheme}://{domain}{prefix}" if domain else prefix
+
+
+def _self_link(release_id: str) -> str:
+    return f"{_api_root()}/releases/{release_id}"
+
+
+def _problem(kind: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response[Any]:
+    document = problems.problem_document(kind, detail, request_id=_request_id(), **extra)
+    return Response(
+        status_code=document["status"],
+        content_type=PROBLEM_JSON,
+        body=json.dumps(document),
+        headers=headers or {},
+    )
+
+
+def _json(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type="application/json", body=payload, headers=headers or {})
+
+
+def _checked_id(release_id: str) -> str:
+    if not is_release_id(release_id):
+        raise errors.ReleaseNotFound(release_id)
+    return release_id.lower()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise errors.InvalidCursor from None
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"id", "created_at"}
+        or not is_release_id(str(value["id"]))
+        or not isinstance(value["created_at"], str)
+    ):
+        raise errors.InvalidCursor
+    try:
+        datetime.fromisoformat(value["created_at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.InvalidCursor from None
+    return value
+
+
+def _encode_cursor(cursor: dict[str, Any] | None) -> str | None:
+    if not cursor:
+        return None
+    raw = json.dumps(cursor, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _if_match_version(value: str | None) -> int | None:
+    if value is None or value.strip() in ("", "*"):
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
+    if not match:
+        raise errors.ValidationFailed(
+            [
+                errors.FieldError(
+                    "If-Match", 'If-Match must be the release version as an ETag, e.g. "2".', "format"
+                )
+            ],
+            detail="The If-Match header is not valid.",
+        )
+    return int(match.group(1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes
+# ---------------------------------------------------------------------------------------------
+
+_SUBMIT_ERRORS = problems.openapi_responses(400, 401, 409, 413, 415, 422, 429, 503)
+
+
+@app.post(
+    "/releases",
+    summary="Submit a press release",
+    description=(
+        "Validates, sanitises and stores the release, then queues it for moderation. A `202` means the "
+        "release is durably stored and will reach the moderators. Send an `Idempotency-Key` to retry "
+        "safely: the same key with the same body returns the same release; with another body, `409`."
+    ),
+    tags=["releases"],
+    responses={
+        202: {
+            "description": "Accepted for moderation; `Location` points to the status view.",
+            "content": {"application/json": {"model": ReleaseAccepted}},
+        },
+        **_SUBMIT_ERRORS,
+    },
+)
+def submit_release(
+    release: Annotated[ReleaseSubmission, Body(description="The press release.")],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="idempotency-key",
+            min_length=1,
+            max_length=128,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Client-chosen key (1-128 visible ASCII characters): retries are safe for 24 hours.",
+        ),
+    ] = None,
+) -> Response[ReleaseAccepted]:
+    from functions.api import deps
+
+    caller = _caller()
+    accepted = deps.submit(
+        caller, release, idempotency_key=idempotency_key, lambda_context=app.lambda_context
+    )
+    metrics.add_metric(name="ReleaseSubmitted", unit="Count", value=1)
+    link = _self_link(accepted["id"])
+    body = {**accepted, "links": {"self": link}}
+    return _json(202, body, headers={"Location": link})
+
+
+@app.get(
+    "/releases",
+    summary="List your releases, newest first",
+    tags=["releases"],
+    responses={
+        200: {"description": "A page of releases.", "content": {"application/json": {"model": ReleaseList}}},
+        **problems.openapi_responses(400, 401, 422, 429),
+    },
+)
+def list_releases(
+    status: Annotated[StatusFilter | None, Query(description="Only releases in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1-100.")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="`next_cursor` from the previous page.")
+    ] = None,
+) -> Response[ReleaseList]:
+    from functions.api import deps
+    from functions.api.views import view_of
+
+    records, next_cursor = deps.service().list(
+        _caller(), status=status, limit=limit, cursor=_decode_cursor(cursor)
+    )
+    root = _api_root()
+    payload = {
+        "items": [view_of(r, root).model_dump(mode="json") for r in records],
+        "next_cursor": _encode_cursor(next_cursor),
+    }
+    return _json(200, payload)
+
+
+_ID = Annotated[str, Path(description="Release id (UUID); anything else is 404.")]
+
+
+@app.get(
+    "/releases/<id>",
+    summary="Status of one of your releases",
+    tags=["releases"],
+    responses={
+        200: {
+            "description": "The release's status view; `ETag` is its version.",
+            "content": {"application/json": {"model": ReleaseView}},
+        },
+        **problems.openapi_responses(401, 404, 429),
+    },
+)
+def get_release(id: _ID) -> Response[ReleaseView]:
+    from functions.api import deps
+    from functions.api.views import view_of
+
+    record = deps.service().get(_caller(), _checked_id(id))
+    view = view_of(record, _api_root())
+    return _json(200, view.model_dump(mode="json"), headers={"ETag": f'"{record.version}"'})
+
+
+@app.put(
+    "/releases/<id>",
+    summary="Revise a release under review or sent back for changes",
+    description=(
+        "Replaces the content with a new version (version + 1) and sends it back to review. Allowed while "
+        "the release is `pending_review` or `changes_requested`; `409` otherwise. Send `If-Match` with the "
+        "version you revised (the `ETag` of the status view) to refuse a stale revision."
+    ),
+    tags=["releases"],
+    responses={
+        200: {
+            "description": "Revised and queued for review again.",
+            "content": {"application/json": {"model": ReleaseAccepted}},
+        },
+        **problems.openapi_responses(400, 401, 404, 409, 413, 415, 422, 429, 503),
+    },
+)
+def revise_release(
+    id: _ID,
+    release: Annotated[ReleaseSubmission, Body(description="The complete revised release.")],
+    if_match: Annotated[
+        str | None, Header(alias="if-match", max_length=32, description='Expected version, e.g. "2".')
+    ] = None,
+) -> Response[ReleaseAccepted]:
+    from functions.api import deps
+
+    record = deps.service().revise(
+        _caller(), _checked_id(id), release, expected_version=_if_match_version(if_match)
+    )
+    metrics.add_metric(name="ReleaseRevised", unit="Count", value=1)
+    link = _self_link(record.release_id)
+    body = {
+        "id": record.release_id,
+        "status": record.status,
+        "version": record.version,
+        "links": {"self": link},
+    }
+    return _json(200, body, headers={"ETag": f'"{record.version}"'})
+
+
+@app.delete(
+    "/releases/<id>",
+    summary="Withdraw a release before publication",
+    tags=["releases"],
+    responses={
+        200: {"description": "Withdrawn.", "content": {"application/json": {"model": ReleaseView}}},
+        **problems.openapi_responses(401, 404, 409, 429),
+    },
+)
+def withdraw_release(id: _ID) -> Response[ReleaseView]:
+    from functions.api import deps
+    from functions.api.views import view_of
+
+    record = deps.service().withdraw(_caller(), _checked_id(id))
+    metrics.add_metric(name="ReleaseWithdrawn", unit="Count", value=1)
+    return _json(200, view_of(record, _api_root()).model_dump(mode="json"))
+
+
+@app.get(
+    "/openapi.json",
+    summary="This API's OpenAPI 3.1 document (no authentication)",
+    tags=["meta"],
+    responses={200: {"description": "The OpenAPI document."}},
+)
+def openapi_document() -> Response[Any]:
+    return Response(status_code=200, content_type="application/json", body=openapi_json())
+
+
+@cache
+def openapi_json() -> str:
+    """The OpenAPI document, generated once per execution environment."""
+    from aws_lambda_powertools.event_handler.openapi.compat import model_json
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+    schema = app.get_openapi_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=(
+            "Organisations submit press releases for moderation and publication. Authenticate with "
+            "`Authorization: Bearer <api key>`. Errors are `application/problem+json` (RFC 9457). "
+            f"Requests are limited to {MAX_REQUEST_BYTES // 1024} KiB."
+        ),
+        servers=[Server(url="/")],
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="press-intake API key")},
+        security=[{"bearerAuth": []}],
+    )
+    # Powertools drops an empty per-operation security list; the document itself needs no key.
+    for path in PUBLIC_PATHS:
+        item = (schema.paths or {}).get(path)
+        if item is not None and item.get is not None:
+            item.get.security = []
+    return str(model_json(schema, by_alias=True, exclude_none=True, indent=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: one place from exceptions to problems
+# ---------------------------------------------------------------------------------------------
+
+
+@app.exception_handler(errors.DomainError)
+def _domain_error(error: errors.DomainError) -> Response[Any]:
+    kind, headers = problems.for_exception(error)
+    field_errors = error.errors if isinstance(error, errors.ValidationFailed) else None
+    return _problem(kind, error.detail, headers=headers, field_errors=field_errors)
+
+
+_SOURCES = ("body", "query", "path", "header", "headers")
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in ("release",):  # the body parameter's own name, when embedded
+        parts = parts[1:]
+    # A discriminated union puts the tag first: ('personnel', 'details', 'role').
+    if parts and parts[0] in {"business", "sports", "personnel", "community", "event"}:
+        parts = parts[1:]
+    cleaned = [str(p) for p in parts if not str(p).startswith(("function-after[", "function-before["))]
+    return ".".join(cleaned) or "body"
+
+
+def field_errors_of(raw_errors: list[dict[str, Any]]) -> list[errors.FieldError]:
+    result = []
+    for item in raw_errors:
+        field = _field_path(item.get("loc", ()))
+        code = str(item.get("type", "invalid"))
+        message = str(item.get("msg", "Invalid value."))
+        if code == "union_tag_invalid" or (code == "union_tag_not_found" and field == "body"):
+            field = "category"
+            message = "category must be one of business, sports, personnel, community, event"
+        if code == "missing" and field == "body" and item.get("loc", ())[:1] == ("body",):
+            message = "A JSON body is required."
+        result.append(errors.FieldError(field, message.removeprefix("Value error, "), code))
+    return result
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(error: RequestValidationError) -> Response[Any]:
+    raw = list(error.errors())
+    if any(item.get("type") == "json_invalid" for item in raw):
+        return _problem("malformed-request", "The body is not valid JSON.")
+    return _problem(
+        "validation-error",
+        "The request does not match the API's schema; see errors.",
+        field_errors=field_errors_of(raw),
+    )
+
+
+@app.exception_handler(ResponseValidationError)
+def _response_invalid(error: ResponseValidationError) -> Response[Any]:
+    logger.error("Response does not match the OpenAPI model", extra={"errors": error.errors()})
+    return _problem("internal-error", "Something went wrong on our side; the request id identifies it.")
+
+
+@app.not_found
+def _not_found(_: NotFoundError) -> Response[Any]:
+    path = app.current_event.path
+    for pattern, methods in _ROUTE_PATTERNS:
+        if pattern.match(path):
+            return _problem(
+                "method-not-allowed",
+                f"{app.current_event.http_method} is not supported on {path}; use {', '.join(methods)}.",
+                headers={"Allow": ", ".join(methods)},
+            )
+    return _problem("not-found", f"Nothing is served at {path}.")
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[Any]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(error, (ClientError, BotoCoreError)):
+        logger.exception("AWS dependency failed")
+        return _problem(
+            "dependency-unavailable",
+            "A storage dependency failed; nothing was published. Retry with the same Idempotency-Key.",
+            headers={"Retry-After": "5"},
+        )
+    logger.exception("Unhandled error")
+    return _problem("internal-error", "Something went wrong on our side; the request id identifies it.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value) if value is not None else None
+    return None
+
+
+def precheck(event: dict[str, Any]) -> dict[str, Any] | None:  # noqa: PLR0911 - one exit per check
+    """Checks that must happen before the resolver parses the body. A problem response, or None."""
+    if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
+        return None
+    body = event.get("body")
+    if body is None or body == "":
+        return None  # validation reports the missing body as 422
+    raw: bytes
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return _precheck_problem(event, "malformed-request", "The body is not valid base64.")
+    else:
+        raw = str(body).encode()
+    if len(raw) > MAX_REQUEST_BYTES:
+        return _precheck_problem(
+            event,
+            "payload-too-large",
+            f"The request body is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,} bytes (256 KiB).",
+        )
+    content_type = _header(event, "content-type") or ""
+    media_type = content_type.split(";", 1)[0].strip()
+    if not _JSON_MEDIA.match(media_type):
+        shown = media_type or "none"
+        return _precheck_problem(
+            event,
+            "unsupported-media-type",
+            f"Send the release as JSON with Content-Type: application/json (got {shown}).",
+        )
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _precheck_problem(event, "malformed-request", "The body is not valid UTF-8 JSON.")
+    if not isinstance(document, dict):
+        return _precheck_problem(event, "malformed-request", "The body must be a JSON object.")
+    if event.get("isBase64Encoded"):
+        # Hand the resolver plain JSON text so that it never decodes twice.
+        event["body"] = raw.decode("utf-8")
+        event["isBase64Encoded"] = False
+    return None
+
+
+def _precheck_problem(event: dict[str, Any], kind: str, detail: str) -> dict[str, Any]:
+    document = problems.problem_document(kind, detail, request_id=_request_id(event))
+    return problems.proxy_response(document)
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one API Gateway REST proxy event. Never raises."""
+    try:
+        early = precheck(event)
+        if early is not None:
+            return early
+        return app.resolve(event, context)
+    except Exception:
+        logger.exception("Request failed outside the resolver")
+        request_id = _request_id(event) if isinstance(event, dict) else None
+        document = problems.problem_document(
+            "internal-error",
+            "Something went wrong on our side; the request id identifies it.",
+            request_id=request_id,
+        )
+        return problems.proxy_response(document)
+
+
+__all__ = ["ROUTES", "Status", "app", "handle", "openapi_json"]

@@ -1,0 +1,1 @@
+"""Pure domain layer: models, rules and the intake service. Never imports boto3."""

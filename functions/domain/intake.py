@@ -1,0 +1,331 @@
+"""The intake service: submit, revise, withdraw, read and list releases.
+
+Order of writes for a submission (the commit point is the state item):
+
+1. the version's canonical JSON goes to the releases bucket (conditional create);
+2. the state item goes to the table, carrying an *outbox* mark "send to moderation";
+3. the claim-check message goes to the moderation queue, then the outbox mark is cleared.
+
+A failure in 1 or 2 surfaces as an error (nothing is promised; a retry with the same
+``Idempotency-Key`` lands on the same release id). A failure in 3 is not an error: the release
+is durably stored and the reconciler (``sweep_outbox``) sends whatever is still marked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from functions.domain.errors import (
+    FieldError,
+    IdempotencyConflict,
+    ReleaseNotFound,
+    StateConflict,
+    ValidationFailed,
+)
+from functions.domain.models import BODY_MAX_SANITISED, AnyRelease
+from functions.domain.ports import (
+    ConditionFailed,
+    ModerationQueue,
+    RecordExists,
+    ReleaseStore,
+    StateRepository,
+    VersionExists,
+)
+from functions.domain.prescreen import Flag, PrescreenInput, content_digest, prescreen
+from functions.domain.records import MODERATION, Caller, ReleaseRecord, payload_hash
+from functions.domain.sanitise import sanitise_body
+from functions.domain.states import Action, Status, refusal, transition_for
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SCHEMA = "press-intake/release-version@1"
+RELEASE_AT_GRACE = timedelta(minutes=5)
+RELEASE_AT_HORIZON = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated submission turned into what is stored."""
+
+    content: dict[str, Any]
+    body_html: str
+    payload_hash: str
+    content_digest: str
+
+
+def prepare(submission: AnyRelease, *, now: datetime) -> Prepared:
+    """Sanitise and check the rules that need a clock or the sanitised body."""
+    errors: list[FieldError] = []
+    body_html = sanitise_body(submission.body, submission.body_format)
+    if len(body_html) > BODY_MAX_SANITISED:
+        errors.append(
+            FieldError(
+                "body",
+                f"The sanitised body is {len(body_html):,} characters; the limit is {BODY_MAX_SANITISED:,}.",
+                "too_long",
+            )
+        )
+    elif not body_html:
+        errors.append(FieldError("body", "The body has no text once sanitised.", "empty"))
+    if submission.release_at is not None:
+        if submission.release_at < now - RELEASE_AT_GRACE:
+            errors.append(FieldError("release_at", "release_at is in the past.", "in_past"))
+        elif submission.release_at > now + RELEASE_AT_HORIZON:
+            errors.append(FieldError("release_at", "release_at is more than one year ahead.", "too_far"))
+    if errors:
+        raise ValidationFailed(errors)
+    raw = submission.model_dump(mode="json")
+    content = {**raw, "body": body_html, "body_format": "html"}
+    return Prepared(
+        content=content,
+        body_html=body_html,
+        payload_hash=payload_hash(raw),
+        content_digest=content_digest(submission.headline, body_html),
+    )
+
+
+def flags_for(submission: AnyRelease, prepared: Prepared, duplicate_of: str | None) -> list[Flag]:
+    return prescreen(
+        PrescreenInput(
+            headline=submission.headline,
+            subheadline=submission.subheadline,
+            summary=submission.summary,
+            body_html=prepared.body_html,
+            phone=submission.contact.phone,
+            link_count=len(submission.links),
+            duplicate_of=duplicate_of,
+        )
+    )
+
+
+def version_document(
+    record: ReleaseRecord, prepared: Prepared, submitted_format: str, caller: Caller
+) -> dict[str, Any]:
+    """The canonical JSON of one version, as stored in the releases bucket."""
+    return {
+        "schema": DOCUMENT_SCHEMA,
+        "release_id": record.release_id,
+        "version": record.version,
+        "org_id": record.org_id,
+        "org_name": record.org_name,
+        "submitted_at": record.updated_at.isoformat(),
+        "submitted_by": caller.actor,
+        "submitted_format": submitted_format,
+        "content": prepared.content,
+        "content_digest": prepared.content_digest,
+        "prescreen": [{"code": f.code, "message": f.message} for f in record.prescreen],
+    }
+
+
+class IntakeService:
+    def __init__(
+        self,
+        *,
+        store: ReleaseStore,
+        states: StateRepository,
+        queue: ModerationQueue,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._states = states
+        self._queue = queue
+        self._clock = clock
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def submit(self, caller: Caller, submission: AnyRelease, *, release_id: str) -> ReleaseRecord:
+        now = self._clock()
+        prepared = prepare(submission, now=now)
+        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
+        flags = flags_for(submission, prepared, earlier if earlier != release_id else None)
+        record = ReleaseRecord(
+            release_id=release_id,
+            org_id=caller.org_id,
+            org_name=caller.org_name,
+            status=Status.PENDING_REVIEW.value,
+            version=1,
+            category=submission.category,
+            headline=submission.headline,
+            language=submission.language,
+            created_at=now,
+            updated_at=now,
+            release_at=submission.release_at,
+            object_key="",
+            payload_hash=prepared.payload_hash,
+            content_digest=prepared.content_digest,
+            prescreen=flags,
+            outbox=MODERATION,
+            outbox_at=now,
+        )
+        document = version_document(record, prepared, submission.body_format, caller)
+        try:
+            record.object_key = self._store.put_version(
+                org_id=caller.org_id,
+                release_id=release_id,
+                version=1,
+                document=document,
+                payload_hash=prepared.payload_hash,
+            )
+        except VersionExists as exists:
+            # A retry of an attempt that stored the object and then failed: same key, same payload.
+            if exists.payload_hash != prepared.payload_hash:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was already used with a different release."
+                ) from None
+            record.object_key = self._store_key(caller.org_id, release_id, 1)
+        try:
+            self._states.create(record, actor=caller.actor)
+        except RecordExists as exists:
+            current = exists.existing
+            if current.org_id != caller.org_id or current.payload_hash != prepared.payload_hash:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was already used with a different release."
+                ) from None
+            record = current
+        self._enqueue(record)
+        return record
+
+    def revise(
+        self, caller: Caller, release_id: str, submission: AnyRelease, *, expected_version: int | None
+    ) -> ReleaseRecord:
+        current = self._owned(caller, release_id)
+        transition = transition_for(Action.REVISE)
+        if current.status not in transition.sources:
+            raise StateConflict(
+                refusal(Action.REVISE, current.status), status=current.status, version=current.version
+            )
+        if expected_version is not None and expected_version != current.version:
+            raise StateConflict(
+                f"The release is at version {current.version}, not {expected_version}; "
+                "fetch it again before revising.",
+                status=current.status,
+                version=current.version,
+            )
+        now = self._clock()
+        prepared = prepare(submission, now=now)
+        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
+        flags = flags_for(submission, prepared, earlier if earlier != release_id else None)
+        new_version = current.version + 1
+        revised = replace(
+            current,
+            status=Status.PENDING_REVIEW.value,
+            version=new_version,
+            category=submission.category,
+            headline=submission.headline,
+            language=submission.language,
+            updated_at=now,
+            release_at=submission.release_at,
+            payload_hash=prepared.payload_hash,
+            content_digest=prepared.content_digest,
+            prescreen=flags,
+            outbox=MODERATION,
+            outbox_at=now,
+        )
+        document = version_document(revised, prepared, submission.body_format, caller)
+        try:
+            revised.object_key = self._store.put_version(
+                org_id=caller.org_id,
+                release_id=release_id,
+                version=new_version,
+                document=document,
+                payload_hash=prepared.payload_hash,
+            )
+        except VersionExists:
+            # Another revision of the same version won the race for the object.
+            raise StateConflict(
+                "The release was revised meanwhile; fetch it again before revising.",
+                status=current.status,
+                version=new_version,
+            ) from None
+        try:
+            self._states.revise(
+                revised,
+                expected_version=current.version,
+                from_statuses=sorted(transition.sources),
+                actor=caller.actor,
+            )
+        except ConditionFailed:
+            raise self._conflict_now(release_id, Action.REVISE) from None
+        self._enqueue(revised)
+        return revised
+
+    def withdraw(self, caller: Caller, release_id: str) -> ReleaseRecord:
+        current = self._owned(caller, release_id)
+        if current.status == Status.WITHDRAWN:
+            return current  # withdrawing twice is harmless: DELETE is idempotent
+        transition = transition_for(Action.WITHDRAW)
+        if current.status not in transition.sources:
+            raise StateConflict(
+                refusal(Action.WITHDRAW, current.status), status=current.status, version=current.version
+            )
+        try:
+            return self._states.transition(
+                release_id,
+                org_id=current.org_id,
+                expected_version=current.version,
+                from_statuses=sorted(transition.sources),
+                to_status=transition.target.value,
+                action=Action.WITHDRAW.value,
+                actor=caller.actor,
+                now=self._clock(),
+            )
+        except ConditionFailed:
+            raise self._conflict_now(release_id, Action.WITHDRAW) from None
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, release_id: str) -> ReleaseRecord:
+        return self._owned(caller, release_id)
+
+    def list(
+        self, caller: Caller, *, status: str | None, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[ReleaseRecord], dict[str, Any] | None]:
+        return self._states.list_for_org(caller.org_id, status=status, limit=limit, cursor=cursor)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _enqueue(self, record: ReleaseRecord) -> None:
+        if record.outbox != MODERATION:
+            return
+        try:
+            self._queue.send(
+                release_id=record.release_id,
+                version=record.version,
+                org_id=record.org_id,
+                category=record.category,
+            )
+            self._states.clear_outbox(record.release_id, record.version)
+            record.outbox = None
+            record.outbox_at = None
+        except Exception:
+            # Stored and committed: the reconciler sends it. The client still gets 202.
+            log.warning("moderation enqueue deferred to the reconciler", exc_info=True)
+
+    def _owned(self, caller: Caller, release_id: str) -> ReleaseRecord:
+        record = self._states.get(release_id)
+        if record is None or record.org_id != caller.org_id:
+            raise ReleaseNotFound(release_id)
+        return record
+
+    def _conflict_now(self, release_id: str, action: Action) -> StateConflict:
+        latest = self._states.get(release_id)
+        if latest is None:
+            return StateConflict("The release changed meanwhile.")
+        if latest.status in transition_for(action).sources:
+            detail = f"The release changed meanwhile (now version {latest.version}); fetch it again."
+        else:
+            detail = refusal(action, latest.status)
+        return StateConflict(detail, status=latest.status, version=latest.version)
+
+    @staticmethod
+    def _store_key(org_id: str, release_id: str, version: int) -> str:
+        return object_key(org_id, release_id, version)
+
+
+def object_key(org_id: str, release_id: str, version: int) -> str:
+    """Where one version of a release lives in the releases bucket."""
+    return f"orgs/{org_id}/releases/{release_id}/v{version:04d}.json"

@@ -1,0 +1,306 @@
+"""The submission contract (DESIGN.md, "Submission body") and the views the API returns.
+
+Every limit a submitter can hit lives here, as a ``Field`` constraint, so that it is enforced
+on input and documented in the OpenAPI document by the same line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    model_validator,
+)
+
+CATEGORIES = ("business", "sports", "personnel", "community", "event")
+Category = Literal["business", "sports", "personnel", "community", "event"]
+BodyFormat = Literal["text", "markdown", "html"]
+
+HEADLINE_MIN = 10
+HEADLINE_MAX = 200
+BODY_MAX_SANITISED = 50_000
+# The raw body may be larger than the sanitised one (markup is stripped); the request limit
+# (MAX_REQUEST_BYTES) bounds it in any case.
+BODY_MAX_RAW = 200_000
+MAX_REQUEST_BYTES = 256 * 1024
+MAX_LINKS = 10
+MAX_TAGS = 20
+
+# BCP 47 (RFC 5646) language tag, well-formed form: language, extlang, script, region,
+# variants, extensions and private use; or a private-use-only tag. The primary language subtag
+# is limited to the 2-3 letter ISO 639 codes: RFC 5646's 4-8 letter form is reserved and has
+# no registered subtags, and allowing it would accept language names such as "english".
+_BCP47 = re.compile(
+    r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3})"
+    r"(?:-[A-Za-z]{4})?"
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?"
+    r"|[Xx](?:-[A-Za-z0-9]{1,8})+)$"
+)
+
+
+def _bcp47(value: str) -> str:
+    if not _BCP47.match(value):
+        raise ValueError("must be a BCP 47 language tag such as 'en', 'en-GB' or 'pt-BR'")
+    return value
+
+
+def _iana_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone such as 'Europe/London' or 'America/New_York'") from exc
+    return value
+
+
+class Strict(BaseModel):
+    """Base for input models: unknown fields are refused, surrounding whitespace trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _text(max_length: int, description: str, min_length: int = 1) -> Any:
+    return Field(min_length=min_length, max_length=max_length, description=description)
+
+
+LanguageTag = Annotated[
+    str,
+    Field(max_length=35, description="BCP 47 language tag, e.g. 'en', 'en-GB', 'fr-CA'."),
+    AfterValidator(_bcp47),
+]
+IanaTimeZone = Annotated[
+    str,
+    Field(max_length=64, description="IANA time zone, e.g. 'America/New_York'."),
+    AfterValidator(_iana_zone),
+]
+Tag = Annotated[str, _text(50, "A free-form tag, 1-50 characters.")]
+Phone = Annotated[
+    str,
+    Field(
+        min_length=5,
+        max_length=30,
+        pattern=r"^\+?[0-9][0-9 ().\-/]{3,28}[0-9]$",
+        description="Telephone number, international format preferred (e.g. '+1 555 0100').",
+    ),
+]
+
+
+class Contact(Strict):
+    """Who journalists call about this release."""
+
+    name: Annotated[str, _text(200, "Contact person or desk.")]
+    email: Annotated[EmailStr, Field(max_length=254, description="Contact e-mail address.")]
+    phone: Phone | None = None
+
+
+class Link(Strict):
+    url: Annotated[HttpUrl, Field(description="http or https URL, at most 2,048 characters.")]
+    title: Annotated[str | None, _text(200, "Link text.")] = None
+
+    @model_validator(mode="after")
+    def _url_length(self) -> Link:
+        if len(str(self.url)) > 2048:
+            raise ValueError("url must be at most 2,048 characters")
+        return self
+
+
+class Ticker(Strict):
+    symbol: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9.\-]{1,12}$", description="Ticker symbol, e.g. 'ACME'.")
+    ]
+    exchange: Annotated[
+        str,
+        Field(pattern=r"^[A-Za-z][A-Za-z0-9.\-]{1,11}$", description="Exchange code, e.g. 'NYSE', 'LSE'."),
+    ]
+
+
+class BusinessDetails(Strict):
+    tickers: Annotated[list[Ticker], Field(max_length=10, description="Listed securities concerned.")] = []
+
+
+class SportsDetails(Strict):
+    sport: Annotated[str, _text(100, "The sport, e.g. 'football'.")]
+    teams: Annotated[
+        list[Annotated[str, _text(200, "Team or athlete.")]],
+        Field(min_length=1, max_length=20, description="Teams or athletes involved."),
+    ]
+    result: Annotated[str | None, _text(200, "Result, e.g. '3-1'.")] = None
+    event_date: Annotated[date | None, Field(description="Date of the match or event.")] = None
+
+
+class PersonnelDetails(Strict):
+    person: Annotated[str, _text(200, "The person appointed or leaving.")]
+    role: Annotated[str, _text(200, "The new role.")]
+    effective_date: Annotated[date, Field(description="Date the change takes effect.")]
+    previous_role: Annotated[str | None, _text(200, "The previous role, if any.")] = None
+
+
+class CommunityDetails(Strict):
+    group: Annotated[str | None, _text(200, "Community group or club.")] = None
+    area: Annotated[str | None, _text(200, "Neighbourhood, town or region.")] = None
+
+
+class EventDetails(Strict):
+    starts_at: Annotated[AwareDatetime, Field(description="Start, with time zone offset.")]
+    ends_at: Annotated[AwareDatetime, Field(description="End, with time zone offset; after starts_at.")]
+    venue: Annotated[str, _text(300, "Where it happens.")]
+    timezone: IanaTimeZone
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> EventDetails:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class _SubmissionBase(Strict):
+    headline: Annotated[
+        str,
+        Field(
+            min_length=HEADLINE_MIN,
+            max_length=HEADLINE_MAX,
+            description=f"Headline, {HEADLINE_MIN}-{HEADLINE_MAX} characters.",
+        ),
+    ]
+    subheadline: Annotated[str | None, _text(300, "Optional second headline.")] = None
+    summary: Annotated[str | None, _text(1000, "Optional one-paragraph summary.")] = None
+    body: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=BODY_MAX_RAW,
+            description=(
+                "The release text in `body_format`. It is sanitised to HTML; the sanitised HTML may "
+                f"be at most {BODY_MAX_SANITISED:,} characters."
+            ),
+        ),
+    ]
+    body_format: Annotated[
+        BodyFormat, Field(description="How `body` is written: plain text, Markdown or HTML.")
+    ] = "text"
+    dateline: Annotated[str | None, _text(100, "Place line, e.g. 'ST PETERSBURG, Florida'.")] = None
+    language: LanguageTag = "en"
+    release_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description=(
+                "Publish no earlier than this time (with time zone offset); not in the past and at most "
+                "one year ahead. Omit to publish on approval."
+            )
+        ),
+    ] = None
+    contact: Contact
+    boilerplate: Annotated[str | None, _text(2000, "'About the organisation' paragraph.")] = None
+    links: Annotated[list[Link], Field(max_length=MAX_LINKS, description="At most 10 related links.")] = []
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS, description="At most 20 tags.")] = []
+
+
+class BusinessRelease(_SubmissionBase):
+    """Business news: results, products, deals."""
+
+    category: Literal["business"]
+    details: BusinessDetails = BusinessDetails()
+
+
+class SportsRelease(_SubmissionBase):
+    """Sports: results, fixtures, signings."""
+
+    category: Literal["sports"]
+    details: SportsDetails
+
+
+class PersonnelRelease(_SubmissionBase):
+    """Personnel: appointments, promotions, departures."""
+
+    category: Literal["personnel"]
+    details: PersonnelDetails
+
+
+class CommunityRelease(_SubmissionBase):
+    """Community news."""
+
+    category: Literal["community"]
+    details: CommunityDetails = CommunityDetails()
+
+
+class EventRelease(_SubmissionBase):
+    """Events: what, when and where."""
+
+    category: Literal["event"]
+    details: EventDetails
+
+
+AnyRelease = BusinessRelease | SportsRelease | PersonnelRelease | CommunityRelease | EventRelease
+ReleaseSubmission = Annotated[AnyRelease, Field(discriminator="category")]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the API returns
+# ---------------------------------------------------------------------------------------------
+
+
+class PrescreenFlag(BaseModel):
+    """A hint for moderators computed at intake; never a rejection by itself."""
+
+    code: str
+    message: str
+
+
+class Decision(BaseModel):
+    """The latest moderation decision, as the submitter sees it (never the moderator's name)."""
+
+    action: Literal["approve", "reject", "request_changes"]
+    reason_codes: list[str] = []
+    note: str | None = None
+    decided_at: datetime
+    version: int
+
+
+class ReleaseLinks(BaseModel):
+    self: str
+    public: str | None = None
+
+
+class ReleaseAccepted(BaseModel):
+    """Answer to a submission or revision: the release is durably stored and queued for review."""
+
+    id: str
+    status: str
+    version: int
+    links: ReleaseLinks
+
+
+class ReleaseView(BaseModel):
+    """The submitter's status view of one release."""
+
+    id: str
+    status: str
+    version: int
+    category: Category
+    headline: str
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    release_at: datetime | None = None
+    published_at: datetime | None = None
+    decision: Decision | None = None
+    prescreen_flags: list[PrescreenFlag] = []
+    public_url: str | None = None
+    links: ReleaseLinks
+
+
+class ReleaseList(BaseModel):
+    items: list[ReleaseView]
+    next_cursor: str | None = None

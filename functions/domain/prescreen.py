@@ -1,0 +1,166 @@
+"""Prescreen: cheap, explainable hints for moderators, computed once at intake.
+
+A flag never rejects a release by itself; it tells a moderator where to look. Each rule is a
+small pure function so that it can be tested (and explained in the console) on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from functions.domain.sanitise import plain_words
+
+HYPE_WORDS = (
+    "amazing", "best-in-class", "best in class", "breakthrough", "cutting-edge", "cutting edge",
+    "disruptive", "game-changer", "game changer", "game-changing", "groundbreaking", "ground-breaking",
+    "incredible", "industry-leading", "industry leading", "leading provider", "next-generation",
+    "revolutionary", "state-of-the-art", "unparalleled", "unprecedented", "unrivalled", "world-class",
+    "world class", "world's first", "world-leading",
+)  # fmt: skip
+_HYPE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in HYPE_WORDS) + r")(?![\w-])", re.IGNORECASE)
+
+MAX_LINKS_BEFORE_FLAG = 5
+SHORT_BODY_WORDS = 60
+_ANCHOR = re.compile(r"<a\s", re.IGNORECASE)
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+# Whole weekday and month names or their usual abbreviations only: a looser prefix match reads
+# datelines such as "MONTREAL, Dec. 2, 2026" as a weekday ("Mon...") and flags them.
+_WD = (
+    r"(?P<wd>mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?)\.?"
+)
+_MON = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>\d{4})"
+# "Monday, December 2, 2026" and "Monday 2 December 2026" (with or without commas / "the").
+_WEEKDAY_DATES = (
+    re.compile(rf"\b{_WD},?\s+{_MON}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_WD},?\s+(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MON},?\s+{_YEAR}\b", re.IGNORECASE),
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    message: str
+
+
+def all_caps_headline(headline: str) -> Flag | None:
+    letters = [c for c in headline if c.isalpha()]
+    if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) >= 0.8:
+        return Flag("all_caps_headline", "The headline is written in capitals.")
+    return None
+
+
+def hype_words(*texts: str) -> Flag | None:
+    found: list[str] = []
+    for text in texts:
+        for match in _HYPE.finditer(text):
+            word = match.group(1).lower()
+            if word not in found:
+                found.append(word)
+    if found:
+        return Flag("hype_words", "Promotional language: " + ", ".join(found[:5]) + ".")
+    return None
+
+
+def missing_phone(phone: str | None) -> Flag | None:
+    if not phone:
+        return Flag("missing_phone", "No contact telephone number is given.")
+    return None
+
+
+def _month_number(token: str) -> int:
+    token = token.lower().rstrip(".")
+    return next(i for i, name in enumerate(_MONTHS, start=1) if name.startswith(token[:3]))
+
+
+def _weekday_number(token: str) -> int:
+    token = token.lower().rstrip(".")
+    return next(i for i, name in enumerate(_WEEKDAYS) if name.startswith(token[:3]))
+
+
+def weekday_mismatches(text: str) -> list[str]:
+    """Phrases like "Monday, December 2, 2026" whose weekday is not that date's weekday."""
+    wrong: list[str] = []
+    for pattern in _WEEKDAY_DATES:
+        for match in pattern.finditer(text):
+            try:
+                when = date(int(match["year"]), _month_number(match["mon"]), int(match["day"]))
+            except (ValueError, StopIteration):
+                wrong.append(f"{match.group(0)} (no such date)")
+                continue
+            if when.weekday() != _weekday_number(match["wd"]):
+                wrong.append(f"{match.group(0)} (is a {_WEEKDAYS[when.weekday()].title()})")
+    return wrong
+
+
+def weekday_mismatch(*texts: str) -> Flag | None:
+    wrong = [w for text in texts for w in weekday_mismatches(text)]
+    if wrong:
+        return Flag("weekday_mismatch", "A weekday contradicts its date: " + "; ".join(wrong[:3]) + ".")
+    return None
+
+
+def too_many_links(link_count: int, body_html: str) -> Flag | None:
+    total = link_count + len(_ANCHOR.findall(body_html))
+    if total > MAX_LINKS_BEFORE_FLAG:
+        return Flag("many_links", f"{total} links (more than {MAX_LINKS_BEFORE_FLAG}).")
+    return None
+
+
+def short_body(body_text: str) -> Flag | None:
+    words = len(body_text.split())
+    if words < SHORT_BODY_WORDS:
+        return Flag("short_body", f"The body has only {words} words.")
+    return None
+
+
+def duplicate_of(earlier_release_id: str | None) -> Flag | None:
+    if earlier_release_id:
+        return Flag("duplicate_content", f"Same content already submitted as release {earlier_release_id}.")
+    return None
+
+
+def content_digest(headline: str, body_html: str) -> str:
+    """Fingerprint of what a reader would see: case, markup and spacing do not matter."""
+    normalised = (plain_words(headline) + "\n" + plain_words(body_html)).casefold()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PrescreenInput:
+    headline: str
+    subheadline: str | None
+    summary: str | None
+    body_html: str
+    phone: str | None
+    link_count: int
+    duplicate_of: str | None
+
+
+def prescreen(item: PrescreenInput) -> list[Flag]:
+    """All flags for one release, in a stable order."""
+    body_text = plain_words(item.body_html)
+    texts = [t for t in (item.headline, item.subheadline, item.summary, body_text) if t]
+    candidates = (
+        all_caps_headline(item.headline),
+        hype_words(*texts),
+        missing_phone(item.phone),
+        weekday_mismatch(*texts),
+        too_many_links(item.link_count, item.body_html),
+        short_body(body_text),
+        duplicate_of(item.duplicate_of),
+    )
+    return [flag for flag in candidates if flag is not None]

@@ -1,0 +1,91 @@
+"""What the system keeps about a release, independent of where it is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from functions.domain.prescreen import Flag
+
+# Fixed namespace so that (organisation, Idempotency-Key) always maps to the same release id,
+# even after the idempotency record has expired or a half-finished attempt is retried.
+_RELEASE_NAMESPACE = uuid.UUID("6f1d7f43-5b0e-4c43-9f59-2f3c0e6f8a11")
+
+MODERATION = "moderation"
+PUBLISH = "publish"
+
+
+def new_release_id() -> str:
+    return str(uuid.uuid4())
+
+
+def release_id_for_key(org_id: str, idempotency_key: str) -> str:
+    return str(uuid.uuid5(_RELEASE_NAMESPACE, f"{org_id}\n{idempotency_key}"))
+
+
+def is_release_id(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """Hash of a submission as the client sent it (canonical JSON), for idempotent retries."""
+    import json
+
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The organisation behind a request, as the authorizer established it."""
+
+    org_id: str
+    org_name: str = ""
+    key_id: str = ""
+
+    @property
+    def actor(self) -> str:
+        return f"org:{self.org_id}" + (f"/key:{self.key_id}" if self.key_id else "")
+
+
+@dataclass
+class ReleaseRecord:
+    """The state item of one release (the content itself lives in the releases bucket)."""
+
+    release_id: str
+    org_id: str
+    org_name: str
+    status: str
+    version: int
+    category: str
+    headline: str
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    object_key: str
+    payload_hash: str
+    content_digest: str
+    release_at: datetime | None = None
+    published_at: datetime | None = None
+    prescreen: list[Flag] = field(default_factory=list)
+    decision: dict[str, Any] | None = None
+    public_url: str | None = None
+    outbox: str | None = None
+    outbox_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A release whose queue message may not have been sent yet."""
+
+    release_id: str
+    version: int
+    target: str
+    org_id: str
+    category: str

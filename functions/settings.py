@@ -1,0 +1,37 @@
+"""Runtime settings: a pydantic model per function, validated once at cold start.
+
+Only the composition roots (``functions/api/deps.py`` and the handlers) call ``from_env``;
+everything else receives plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        """Build from environment variables named like the fields, upper-cased."""
+        values = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+        return cls.model_validate(values)
+
+
+class ApiSettings(_Settings):
+    releases_bucket: Annotated[str, Field(min_length=3)]
+    releases_table: Annotated[str, Field(min_length=3)]
+    idempotency_table: Annotated[str, Field(min_length=3)]
+    moderation_queue_url: Annotated[str, Field(min_length=8)]
+    idempotency_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
+
+
+class ReconcilerSettings(_Settings):
+    releases_table: Annotated[str, Field(min_length=3)]
+    moderation_queue_url: Annotated[str, Field(min_length=8)]
+    outbox_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    outbox_batch: Annotated[int, Field(ge=1, le=1000)] = 200

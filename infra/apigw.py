@@ -1,0 +1,140 @@
+"""API Gateway REST proxy events, built the way API Gateway builds them.
+
+Used by the local stack's HTTP gateway and by the tests, so that handlers always see the
+same shape: resource and path parameters matched against the template's API routes,
+single- and multi-value headers and query strings, and a ``requestContext`` with request
+id, source IP, stage and the authorizer's context.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.template import resources_of_type
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """One ``Type: Api`` event of a function: path template, method, and who handles it."""
+
+    path: str
+    method: str
+    function: str
+    authorized: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.path))
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+        return re.compile(f"^{regex}/?$")
+
+
+def api_routes(template: Mapping[str, Any]) -> list[ApiRoute]:
+    """Every API event declared in the template, static paths before parameterised ones."""
+    routes = []
+    for name, spec in resources_of_type(template, "AWS::Serverless::Function").items():
+        for event in ((spec.get("Properties") or {}).get("Events") or {}).values():
+            if event.get("Type") != "Api":
+                continue
+            props = event.get("Properties") or {}
+            auth = props.get("Auth") or {}
+            routes.append(
+                ApiRoute(
+                    path=props["Path"],
+                    method=str(props["Method"]).upper(),
+                    function=name,
+                    authorized=auth.get("Authorizer") != "NONE",
+                )
+            )
+    return sorted(routes, key=lambda r: (r.path.count("{"), -len(r.path)))
+
+
+def match_route(routes: Sequence[ApiRoute], method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
+    """The route serving ``method path`` and its path parameters (ANY matches every method)."""
+    candidates = []
+    for route in routes:
+        found = route.pattern.match(path)
+        if found and route.method in (method.upper(), "ANY"):
+            candidates.append((route, found.groupdict()))
+    if not candidates:
+        return None
+    # An exact method beats ANY.
+    candidates.sort(key=lambda c: c[0].method == "ANY")
+    return candidates[0]
+
+
+def proxy_event(
+    *,
+    method: str,
+    path: str,
+    resource: str,
+    path_parameters: Mapping[str, str] | None = None,
+    headers: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+    query: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+    body: bytes | str | None = None,
+    binary: bool = False,
+    stage: str = "v1",
+    authorizer: Mapping[str, Any] | None = None,
+    source_ip: str = "127.0.0.1",
+    domain_name: str = "localhost",
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy integration event."""
+    header_pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+    query_pairs = list(query.items()) if isinstance(query, Mapping) else list(query or [])
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in header_pairs:
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query_pairs:
+        multi_query.setdefault(name, []).append(value)
+    if isinstance(body, bytes):
+        if binary:
+            body_text: str | None = base64.b64encode(body).decode()
+        else:
+            body_text = body.decode("utf-8", errors="replace")
+    else:
+        body_text = body
+    now = datetime.now(UTC)
+    request_id = request_id or str(uuid.uuid4())
+    user_agent = next((v for k, v in header_pairs if k.lower() == "user-agent"), None)
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": domain_name,
+        "domainPrefix": domain_name.split(".", 1)[0],
+        "extendedRequestId": request_id,
+        "httpMethod": method.upper(),
+        "identity": {"sourceIp": source_ip, "userAgent": user_agent},
+        "path": f"/{stage}{path}",
+        "protocol": "HTTP/1.1",
+        "requestId": request_id,
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(time.time() * 1000),
+        "resourceId": "local",
+        "resourcePath": resource,
+        "stage": stage,
+    }
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": body_text,
+        "isBase64Encoded": bool(binary and body is not None),
+    }

@@ -1,0 +1,233 @@
+"""Read ``template.yaml`` (CloudFormation/SAM short-form tags included) and resolve intrinsics.
+
+The local stack and the functional tests create their AWS resources from the template itself,
+so the two cannot drift. This module knows the template; ``infra.bootstrap`` creates resources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SHORT_FORMS = (
+    "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Not",
+    "Select", "Split", "Sub", "And", "Or", "Transform", "ToJsonString", "Length",
+)  # fmt: skip
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """SafeLoader that understands !Ref, !GetAtt, !Sub and the other short forms."""
+
+
+def _construct(tag_name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        if tag_name == "Ref":
+            return {"Ref": value}
+        if tag_name == "Condition":
+            return {"Condition": value}
+        if tag_name == "GetAtt" and isinstance(value, str):
+            resource, _, attribute = value.partition(".")
+            return {"Fn::GetAtt": [resource, attribute]}
+        return {f"Fn::{tag_name}": value}
+
+    return construct
+
+
+for _name in (*_SHORT_FORMS, "Ref", "Condition", "GetAtt"):
+    _TemplateLoader.add_constructor(f"!{_name}", _construct(_name))
+
+
+def repo_template_path() -> Path | None:
+    """The template next to this checkout (editable installs and the repository itself)."""
+    candidate = Path(__file__).resolve().parent.parent / "template.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def default_template_path() -> Path:
+    """The ``template.yaml`` of this installation: the checkout's, else the packaged copy."""
+    found = repo_template_path()
+    if found is not None:
+        return found
+    packaged = Path(__file__).resolve().parent / "template.yaml"
+    if packaged.is_file():
+        return packaged
+    raise FileNotFoundError("template.yaml not found; pass --template PATH")
+
+
+def load_template(path: Path | str | None = None) -> dict[str, Any]:
+    text = Path(path or default_template_path()).read_text(encoding="utf-8")
+    document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+    if not isinstance(document, dict) or "Resources" not in document:
+        raise ValueError(f"{path} is not a CloudFormation template")
+    return document
+
+
+class NoValue:
+    """``AWS::NoValue``: the property is removed."""
+
+
+NO_VALUE = NoValue()
+
+
+@dataclass
+class Physical:
+    """What the template's intrinsics can ask about a created resource."""
+
+    ref: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Resolver:
+    """Evaluates intrinsic functions against parameters and created resources."""
+
+    template: Mapping[str, Any]
+    stack_name: str
+    region: str
+    account_id: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    physical: dict[str, Physical] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        declared = self.template.get("Parameters") or {}
+        for name, spec in declared.items():
+            if name not in self.parameters and "Default" in spec:
+                self.parameters[name] = str(spec["Default"])
+
+    # -- pseudo parameters and references -------------------------------------------------------
+
+    def _pseudo(self, name: str) -> Any:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::StackName": self.stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
+        }[name]
+
+    def ref(self, name: str) -> Any:
+        if name.startswith("AWS::"):
+            return self._pseudo(name)
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.physical:
+            return self.physical[name].ref
+        raise KeyError(f"!Ref {name}: not a parameter or a created resource")
+
+    def get_att(self, resource: str, attribute: str) -> str:
+        if resource not in self.physical:
+            raise KeyError(f"!GetAtt {resource}.{attribute}: resource not created")
+        attributes = self.physical[resource].attributes
+        if attribute not in attributes:
+            raise KeyError(f"!GetAtt {resource}.{attribute}: attribute not known locally")
+        return attributes[attribute]
+
+    # -- conditions ---------------------------------------------------------------------------
+
+    def condition(self, name: str) -> bool:
+        conditions = self.template.get("Conditions") or {}
+        return bool(self.resolve(conditions[name]))
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def resolve(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per intrinsic
+        if isinstance(value, list):
+            return [v for v in (self.resolve(item) for item in value) if v is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Condition":
+                return self.condition(arg)
+            if key == "Fn::GetAtt":
+                resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.get_att(resource, attribute)
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::Join":
+                delimiter, items = arg
+                return str(delimiter).join(str(i) for i in self.resolve(items))
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::Split":
+                delimiter, text = arg
+                return str(self.resolve(text)).split(delimiter)
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self.resolve(when_true if self.condition(name) else when_false)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.resolve(arg[0])
+            if key == "Fn::And":
+                return all(self.resolve(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self.resolve(a) for a in arg)
+            if key == "Fn::ToJsonString":
+                import json
+
+                return json.dumps(self.resolve(arg))
+        return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
+
+    def _sub(self, arg: Any) -> str:
+        if isinstance(arg, list):
+            text, variables = arg[0], {k: self.resolve(v) for k, v in arg[1].items()}
+        else:
+            text, variables = arg, {}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                resource, attribute = name.split(".", 1)
+                return self.get_att(resource, attribute)
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, str(text))
+
+    # -- SAM conveniences -----------------------------------------------------------------------
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        """A function's environment as Lambda would see it: Globals merged with its own."""
+        globals_env = (
+            ((self.template.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+        ).get("Variables") or {}
+        properties = self.template["Resources"][logical_id].get("Properties") or {}
+        own = (properties.get("Environment") or {}).get("Variables") or {}
+        merged = {**globals_env, **own}
+        return {name: str(self.resolve(value)) for name, value in merged.items()}
+
+    def outputs(self) -> dict[str, str]:
+        result = {}
+        for name, spec in (self.template.get("Outputs") or {}).items():
+            try:
+                result[name] = str(self.resolve(spec["Value"]))
+            except KeyError:
+                continue  # refers to something that has no local equivalent
+        return result
+
+
+def resources_of_type(template: Mapping[str, Any], *types: str) -> dict[str, dict[str, Any]]:
+    return {
+        name: spec for name, spec in (template.get("Resources") or {}).items() if spec.get("Type") in types
+    }

@@ -1,0 +1,152 @@
+"""In-memory stand-ins for the domain's ports: same contracts as the AWS adapters."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from functions.domain.intake import object_key
+from functions.domain.ports import ConditionFailed, RecordExists, VersionExists
+from functions.domain.records import OutboxEntry, ReleaseRecord
+
+
+@dataclass
+class MemoryStore:
+    objects: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+
+    def put_version(
+        self, *, org_id: str, release_id: str, version: int, document: dict[str, Any], payload_hash: str
+    ) -> str:
+        key = object_key(org_id, release_id, version)
+        if key in self.objects:
+            raise VersionExists(self.objects[key][1])
+        self.objects[key] = (copy.deepcopy(document), payload_hash)
+        return key
+
+    def get_document(self, key: str) -> dict[str, Any]:
+        return copy.deepcopy(self.objects[key][0])
+
+
+@dataclass
+class MemoryStates:
+    items: dict[str, ReleaseRecord] = field(default_factory=dict)
+    digests: dict[tuple[str, str], str] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def create(self, record: ReleaseRecord, *, actor: str) -> None:
+        if record.release_id in self.items:
+            raise RecordExists(replace(self.items[record.release_id]))
+        self.items[record.release_id] = replace(record)
+        self.digests[(record.org_id, record.content_digest)] = record.release_id
+        self.history[record.release_id] = [{"action": "submit", "actor": actor}]
+
+    def get(self, release_id: str) -> ReleaseRecord | None:
+        found = self.items.get(release_id)
+        return replace(found) if found else None
+
+    def find_digest(self, org_id: str, content_digest: str) -> str | None:
+        return self.digests.get((org_id, content_digest))
+
+    def revise(
+        self, record: ReleaseRecord, *, expected_version: int, from_statuses: Sequence[str], actor: str
+    ) -> None:
+        current = self.items.get(record.release_id)
+        if (
+            current is None
+            or current.version != expected_version
+            or current.status not in from_statuses
+            or current.org_id != record.org_id
+        ):
+            raise ConditionFailed
+        self.items[record.release_id] = replace(record, decision=current.decision)
+        self.history[record.release_id].append({"action": "revise", "actor": actor})
+
+    def transition(
+        self,
+        release_id: str,
+        *,
+        org_id: str,
+        expected_version: int,
+        from_statuses: Sequence[str],
+        to_status: str,
+        action: str,
+        actor: str,
+        now: datetime,
+        decision: dict[str, Any] | None = None,
+        outbox: str | None = None,
+    ) -> ReleaseRecord:
+        current = self.items.get(release_id)
+        if (
+            current is None
+            or current.version != expected_version
+            or current.status not in from_statuses
+            or current.org_id != org_id
+        ):
+            raise ConditionFailed
+        updated = replace(
+            current,
+            status=to_status,
+            updated_at=now,
+            decision=decision if decision is not None else current.decision,
+            outbox=outbox,
+            outbox_at=now if outbox else None,
+        )
+        self.items[release_id] = updated
+        self.history[release_id].append({"action": action, "actor": actor})
+        return replace(updated)
+
+    def list_for_org(
+        self, org_id: str, *, status: str | None, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[ReleaseRecord], dict[str, Any] | None]:
+        mine = sorted(
+            (r for r in self.items.values() if r.org_id == org_id and (status is None or r.status == status)),
+            key=lambda r: (r.created_at, r.release_id),
+            reverse=True,
+        )
+        if cursor:
+            ids = [r.release_id for r in mine]
+            mine = mine[ids.index(cursor["id"]) + 1 :] if cursor["id"] in ids else []
+        page = mine[:limit]
+        more = len(mine) > limit
+        next_cursor = (
+            {"id": page[-1].release_id, "created_at": page[-1].created_at.isoformat()} if more else None
+        )
+        return [replace(r) for r in page], next_cursor
+
+    def clear_outbox(self, release_id: str, version: int) -> None:
+        current = self.items.get(release_id)
+        if current and current.version == version and current.outbox:
+            self.items[release_id] = replace(current, outbox=None, outbox_at=None)
+
+    def pending_outbox(self, target: str, *, older_than: datetime, limit: int) -> list[OutboxEntry]:
+        due = [
+            r
+            for r in self.items.values()
+            if r.outbox == target and r.outbox_at is not None and r.outbox_at <= older_than
+        ]
+        return [OutboxEntry(r.release_id, r.version, target, r.org_id, r.category) for r in due[:limit]]
+
+
+@dataclass
+class MemoryQueue:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def send(self, *, release_id: str, version: int, org_id: str, category: str) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("queue unavailable")
+        self.messages.append(
+            {"release_id": release_id, "version": version, "org_id": org_id, "category": category}
+        )
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -1,0 +1,136 @@
+"""Test helpers shared by the tiers: sample releases and an API Gateway-shaped client."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from infra.apigw import ApiRoute, match_route, proxy_event
+from infra.lambda_context import LocalLambdaContext
+
+BODY_TEXT = (
+    "Acme Corporation today announced that Jane Doe will join the company as chief financial officer "
+    "on January 1, 2027. Doe joins from Example Industries, where she led the finance team for eight "
+    "years and oversaw the company's listing on the stock exchange. She succeeds John Roe, who retires "
+    'after twenty years with Acme. "Jane brings deep experience of public markets and a steady hand," '
+    "said Acme's chief executive. Doe will be based at the company's headquarters in St Petersburg and "
+    "will report to the chief executive. The board thanked Roe for his long service to the company."
+)
+
+
+def personnel_release(**overrides: Any) -> dict[str, Any]:
+    """A valid personnel release, as a client would send it."""
+    release: dict[str, Any] = {
+        "category": "personnel",
+        "headline": "Acme names Jane Doe chief financial officer",
+        "subheadline": "Finance veteran joins from Example Industries",
+        "summary": "Acme appoints Jane Doe as CFO from January.",
+        "body": BODY_TEXT,
+        "body_format": "text",
+        "dateline": "ST PETERSBURG, Florida",
+        "language": "en",
+        "contact": {"name": "Press Office", "email": "press@acme.example", "phone": "+1 555 0100"},
+        "boilerplate": "About Acme: Acme makes everything.",
+        "links": [{"url": "https://acme.example/news", "title": "Newsroom"}],
+        "tags": ["finance"],
+        "details": {"person": "Jane Doe", "role": "Chief Financial Officer", "effective_date": "2027-01-01"},
+    }
+    release.update(copy.deepcopy(overrides))
+    return release
+
+
+def in_days(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip()
+
+
+@dataclass
+class ApiClient:
+    """Calls a Lambda handler with realistic API Gateway REST proxy events."""
+
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
+    routes: Sequence[ApiRoute]
+    org_id: str | None = "org-acme"
+    org_name: str = "Acme Corporation"
+    function_name: str = "ApiFunction"
+    timeout_seconds: float = 10.0
+    last_event: dict[str, Any] = field(default_factory=dict)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        org_id: str | None = "__default__",
+        binary: bool = False,
+    ) -> ApiResponse:
+        all_headers = {"Accept": "application/json", "User-Agent": "pytest"}
+        if json_body is not None:
+            body = json.dumps(json_body)
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        matched = match_route(self.routes, method, path)
+        resource, params = (matched[0].path, matched[1]) if matched else (path, {})
+        org = self.org_id if org_id == "__default__" else org_id
+        authorizer = (
+            {"org_id": org, "org_name": self.org_name, "key_id": "key-test", "principalId": org}
+            if org
+            else None
+        )
+        event = proxy_event(
+            method=method,
+            path=path,
+            resource=resource,
+            path_parameters=params,
+            headers=all_headers,
+            query=query,
+            body=body,
+            binary=binary,
+            authorizer=authorizer,
+        )
+        self.last_event = event
+        context = LocalLambdaContext(function_name=self.function_name, timeout_seconds=self.timeout_seconds)
+        result = self.handler(event, context)
+        headers_out = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers_out[name] = ", ".join(values)
+        return ApiResponse(status=result["statusCode"], headers=headers_out, body=result.get("body") or "")
+
+    def post(self, path: str, json_body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, json_body=json_body, **kwargs)
+
+    def put(self, path: str, json_body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("PUT", path, json_body=json_body, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def as_org(self, org_id: str | None, org_name: str = "Other Org") -> ApiClient:
+        return ApiClient(self.handler, self.routes, org_id, org_name, self.function_name)
