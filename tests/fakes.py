@@ -62,6 +62,7 @@ class MemoryStates:
         ):
             raise ConditionFailed
         self.items[record.release_id] = replace(record, decision=current.decision)
+        self.digests[(record.org_id, record.content_digest)] = record.release_id
         self.history[record.release_id].append({"action": "revise", "actor": actor})
 
     def transition(

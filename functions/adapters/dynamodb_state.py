@@ -130,6 +130,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _is_cancelled_by_condition(error: ClientError) -> bool:
+    """A transaction whose first item's condition failed."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons", [])
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+
+
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
@@ -163,10 +171,7 @@ class DynamoStateRepository:
                 ]
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if _is_cancelled_by_condition(error):
                 existing = self.get(record.release_id)
                 if existing is not None:
                     raise RecordExists(existing) from None
@@ -198,19 +203,30 @@ class DynamoStateRepository:
         expression = "SET " + ", ".join([*sets, "#history = list_append(#history, :h)"])
         if removes:
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+        update = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": release_pk(record.release_id)}},
+            "UpdateExpression": expression,
+            "ConditionExpression": (
+                f"#version = :expected AND #org = :org AND #status IN ({', '.join(status_values)})"
+            ),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        digest_item = {
+            "pk": digest_pk(record.org_id, record.content_digest),
+            "release_id": record.release_id,
+            "seen_at": timestamp(record.updated_at),
+        }
         try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": release_pk(record.release_id)}},
-                UpdateExpression=expression,
-                ConditionExpression=(
-                    f"#version = :expected AND #org = :org AND #status IN ({', '.join(status_values)})"
-                ),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {"Update": update},
+                    {"Put": {"TableName": self._table, "Item": _serialize(digest_item)}},
+                ]
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if _is_cancelled_by_condition(error):
                 raise ConditionFailed from None
             raise
 

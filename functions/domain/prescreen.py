@@ -24,7 +24,7 @@ _HYPE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in HYPE_WORDS) +
 
 MAX_LINKS_BEFORE_FLAG = 5
 SHORT_BODY_WORDS = 60
-_ANCHOR = re.compile(r"<a\s", re.IGNORECASE)
+_ANCHOR = re.compile(r"<a\s[^>]*href=", re.IGNORECASE)  # links that survived sanitising
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (

@@ -36,6 +36,12 @@ LINK_REL = "nofollow noopener"
 _SAFE_HREF = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _TAG = re.compile(r"<[^>]*>")
+# Block elements outside the allow-list whose text must not run into its neighbours: a body's
+# h1 becomes h2 (the page's h1 is the headline), a div becomes a paragraph.
+_BLOCK_RENAMES = (
+    (re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE), r"<\1h2"),
+    (re.compile(r"<(/?)(?:div|section|article|header|footer|main|aside)(?=[\s/>])", re.IGNORECASE), r"<\1p"),
+)
 _SPACE = re.compile(r"\s+")
 
 
@@ -82,6 +88,8 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
         rendered = _markdown().render(body)
     else:
         rendered = body
+    for pattern, replacement in _BLOCK_RENAMES:
+        rendered = pattern.sub(replacement, rendered)
     return str(_cleaner().clean(rendered)).strip()
 
 

@@ -244,3 +244,15 @@ def test_state_item_keeps_an_audit_trail(api: ApiClient, stack: LocalStack, dyna
     history = [entry["M"] for entry in item["Item"]["history"]["L"]]
     assert [h["action"]["S"] for h in history] == ["submit", "revise", "withdraw"]
     assert all(h["actor"]["S"] == "org:org-acme/key:key-test" for h in history)
+
+
+def test_revised_content_counts_for_duplicate_detection(api: ApiClient) -> None:
+    first = _submit(api)
+    revised = personnel_release(headline="Acme names Jane Doe finance chief after all")
+    assert api.put(f"/releases/{first}", revised).status == 200
+    assert not any(
+        f["code"] == "duplicate_content" for f in api.get(f"/releases/{first}").json()["prescreen_flags"]
+    )
+    second = api.post("/releases", revised).json()["id"]
+    codes = {f["code"] for f in api.get(f"/releases/{second}").json()["prescreen_flags"]}
+    assert "duplicate_content" in codes
