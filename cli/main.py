@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+from cli import keys
+from cli.common import EXIT_FAILED, Options, err
+
+
+class _Commands(TyperGroup):
+    """AWS failures become one readable line and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return super().invoke(ctx)
+        except ClientError as error:
+            detail = error.response.get("Error", {})
+            code, message = detail.get("Code"), detail.get("Message")
+            err.print(f"[red]error:[/] AWS refused {error.operation_name}: {code}: {message}")
+            raise typer.Exit(EXIT_FAILED) from None
+        except BotoCoreError as error:
+            err.print(f"[red]error:[/] {error}")
+            raise typer.Exit(EXIT_FAILED) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="press-intake",
     help="Press-release intake: local stack, API keys, moderation and dead letters.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
+app.add_typer(keys.app, name="keys")
 
 
 def _version() -> str:
@@ -29,11 +56,21 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    show_version: bool = typer.Option(
-        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
-    ),
+    ctx: typer.Context,
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="A deployed stack: resources come from its outputs.")
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="The local stack (default when .press-intake/local.json exists).")
+    ] = False,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region of --stack.")] = None,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     """Press-release intake: local stack, API keys, moderation and dead letters."""
+    ctx.obj = Options(stack=stack, local=local, region=region)
 
 
 def main() -> None:

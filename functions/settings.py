@@ -35,3 +35,7 @@ class ReconcilerSettings(_Settings):
     moderation_queue_url: Annotated[str, Field(min_length=8)]
     outbox_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
     outbox_batch: Annotated[int, Field(ge=1, le=1000)] = 200
+
+
+class AuthorizerSettings(_Settings):
+    keys_table: Annotated[str, Field(min_length=3)]

@@ -134,3 +134,36 @@ class ApiClient:
 
     def as_org(self, org_id: str | None, org_name: str = "Other Org") -> ApiClient:
         return ApiClient(self.handler, self.routes, org_id, org_name, self.function_name)
+
+
+@dataclass
+class GatewayClient:
+    """Raw HTTP-shaped requests through ``infra.gateway.ApiGateway`` (authorizer included)."""
+
+    gateway: Any
+    token: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        token: str | None = "__default__",
+        headers: Mapping[str, str] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> ApiResponse:
+        all_headers = dict(headers or {})
+        use = self.token if token == "__default__" else token
+        if use is not None:
+            all_headers["Authorization"] = f"Bearer {use}"
+        body = b""
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        response = self.gateway.handle(
+            method, path, headers=list(all_headers.items()), query=query, body=body
+        )
+        return ApiResponse(
+            status=response.status, headers=dict(response.headers), body=response.body.decode()
+        )

@@ -12,6 +12,8 @@ from moto import mock_aws
 
 from infra.apigw import api_routes
 from infra.bootstrap import LocalStack, bootstrap
+from infra.gateway import ApiGateway
+from infra.lambdas import LocalFunctions, local_functions
 from infra.template import load_template
 from tests.helpers import ApiClient
 
@@ -47,18 +49,77 @@ def use_function_environment(stack: LocalStack, logical_id: str, monkeypatch: py
         monkeypatch.setenv(name, value)
 
 
+def reset_function_caches() -> None:
+    """Forget every composition root's cached settings and clients (a fresh execution environment)."""
+    from functions import authorizer, reconcile, runtime
+    from functions.api import deps
+
+    deps.reset()
+    authorizer.reset()
+    reconcile.reset()
+    runtime.aws_client.cache_clear()
+
+
 @pytest.fixture
 def api(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiClient]:
-    from functions import runtime
-    from functions.api import deps
     from functions.handlers.api import lambda_handler
 
     use_function_environment(stack, "ApiFunction", monkeypatch)
-    deps.reset()
-    runtime.aws_client.cache_clear()
+    reset_function_caches()
     yield ApiClient(lambda_handler, api_routes(template()))
-    deps.reset()
-    runtime.aws_client.cache_clear()
+    reset_function_caches()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def functions_env(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalFunctions]:
+    """Every function of the template, runnable in-process with the template's environment."""
+    functions = local_functions(stack)
+    for name, value in functions.environment.items():
+        monkeypatch.setenv(name, value)
+    reset_function_caches()
+    yield functions
+    reset_function_caches()
+
+
+@pytest.fixture
+def gateway(stack: LocalStack, functions_env: LocalFunctions, clock: FakeClock) -> ApiGateway:
+    """API Gateway as the template configures it: authorizer, caching, gateway responses."""
+    return ApiGateway(stack, functions_env.invoke, clock=clock)
+
+
+def issue_key(stack: LocalStack, org_id: str, org_name: str) -> tuple[str, str]:
+    """Create an active key the way `press-intake keys create` does; returns (key id, token)."""
+    from datetime import UTC, datetime
+
+    from functions.adapters.dynamodb_keys import DynamoKeyRepository
+    from functions.domain import keys
+
+    issued = keys.issue()
+    DynamoKeyRepository(boto3.client("dynamodb"), stack.ref("KeysTable")).create(
+        keys.KeyRecord(
+            key_id=issued.key_id,
+            org_id=org_id,
+            org_name=org_name,
+            role="submitter",
+            status=keys.ACTIVE,
+            secret_hash=keys.hash_secret(issued.secret),
+            created_at=datetime.now(UTC),
+        )
+    )
+    return issued.key_id, issued.token
 
 
 @pytest.fixture

@@ -1,0 +1,132 @@
+"""``press-intake keys create|list|revoke``: API keys per organisation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.common import Options, fail, target_from
+from functions.adapters.dynamodb_keys import DynamoKeyRepository
+from functions.domain import keys as key_rules
+
+app = typer.Typer(help="Create, list and revoke organisations' API keys.", no_args_is_help=True)
+console = Console()
+
+REVOCATION_DELAY_SECONDS = 60  # the authorizer cache TTL (ReauthorizeEvery in template.yaml)
+
+
+def _repo(options: Options) -> DynamoKeyRepository:
+    target = target_from(options)
+    return DynamoKeyRepository(target.client("dynamodb"), target.output("KeysTableName"))
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option("--org", help="Organisation id: lowercase letters, digits, '-'.")],
+    name: Annotated[str, typer.Option("--name", help="Organisation name, as moderators will see it.")],
+    role: Annotated[str, typer.Option(help="Role of the key.")] = "submitter",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {key_id, key, org_id, org_name} as JSON.")
+    ] = False,
+) -> None:
+    """Issue a key for an organisation. The secret is printed once and never stored."""
+    if not key_rules.ORG_ID.match(org):
+        fail(
+            "--org must be 2-63 characters: lowercase letters, digits and '-', "
+            "starting with a letter or digit"
+        )
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        fail("--name must be 1-200 characters")
+    if role not in key_rules.ROLES:
+        fail(f"--role must be one of: {', '.join(key_rules.ROLES)}")
+    repo = _repo(ctx.obj)
+    issued = key_rules.issue()
+    record = key_rules.KeyRecord(
+        key_id=issued.key_id,
+        org_id=org,
+        org_name=name,
+        role=role,
+        status=key_rules.ACTIVE,
+        secret_hash=key_rules.hash_secret(issued.secret),
+        created_at=datetime.now(UTC),
+    )
+    repo.create(record)
+    if as_json:
+        typer.echo(
+            json.dumps({"key_id": issued.key_id, "key": issued.token, "org_id": org, "org_name": name})
+        )
+        return
+    console.print(f"Key [bold]{issued.key_id}[/] for [bold]{name}[/] ({org}):")
+    typer.echo(issued.token)
+    console.print("[yellow]Store it now: the secret is not stored and cannot be shown again.[/]")
+
+
+@app.command("list")
+def list_keys(
+    ctx: typer.Context,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List keys (never their secrets)."""
+    if org is not None and not key_rules.ORG_ID.match(org):
+        fail("--org must be 2-63 characters: lowercase letters, digits and '-'")
+    records = _repo(ctx.obj).list(org)
+    rows = [
+        {
+            "key_id": r.key_id,
+            "org_id": r.org_id,
+            "org_name": r.org_name,
+            "role": r.role,
+            "status": r.status,
+            "created_at": r.created_at.isoformat(),
+            "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
+            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+        }
+        for r in records
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("No keys." if org is None else f"No keys for {org}.")
+        return
+    table = Table()
+    table.add_column("key id", no_wrap=True, min_width=16)
+    table.add_column("organisation", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("last used", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row["key_id"],
+            f"{row['org_name']}\n[dim]{row['org_id']}[/]",
+            row["status"],
+            (row["created_at"] or "")[:10],
+            (row["last_used_at"] or "never")[:16].replace("T", " "),
+            style="dim" if row["status"] != key_rules.ACTIVE else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key id (16 characters), as `keys list` shows it.")],
+) -> None:
+    """Revoke a key. Requests with it fail within a minute (the authorizer's cache)."""
+    if not key_rules.KEY_ID.match(key_id):
+        fail(f"{key_id!r} is not a key id (16 characters a-z, 2-7); see `press-intake keys list`")
+    record = _repo(ctx.obj).revoke(key_id, datetime.now(UTC))
+    if record is None:
+        fail(f"no key {key_id}", code=1)
+    console.print(
+        f"Key {key_id} of {record.org_name} ({record.org_id}) is revoked; "
+        f"requests with it are refused within {REVOCATION_DELAY_SECONDS} seconds."
+    )

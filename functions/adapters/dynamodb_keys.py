@@ -1,0 +1,135 @@
+"""Keys table: one item per API key, holding only the hash of its secret."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.domain.keys import ACTIVE, LAST_USED_GRANULARITY, REVOKED, KeyRecord
+
+BY_ORG = "by_org"
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(value: dict[str, str] | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value["S"].replace("Z", "+00:00"))
+
+
+def _record(item: dict[str, Any]) -> KeyRecord:
+    created = _parse(item["created_at"])
+    if created is None:
+        raise ValueError("key item without created_at")
+    return KeyRecord(
+        key_id=item["key_id"]["S"],
+        org_id=item["org_id"]["S"],
+        org_name=item.get("org_name", {}).get("S", ""),
+        role=item.get("role", {}).get("S", "submitter"),
+        status=item["status"]["S"],
+        secret_hash=item["secret_hash"]["S"],
+        created_at=created,
+        last_used_at=_parse(item.get("last_used_at")),
+        revoked_at=_parse(item.get("revoked_at")),
+    )
+
+
+class KeyAlreadyExists(Exception):
+    pass
+
+
+class DynamoKeyRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._ddb = client
+        self._table = table
+
+    def create(self, record: KeyRecord) -> None:
+        item = {
+            "key_id": {"S": record.key_id},
+            "org_id": {"S": record.org_id},
+            "org_name": {"S": record.org_name},
+            "role": {"S": record.role},
+            "status": {"S": record.status},
+            "secret_hash": {"S": record.secret_hash},
+            "created_at": {"S": _ts(record.created_at)},
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_id)"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise KeyAlreadyExists(record.key_id) from None
+            raise
+
+    def get(self, key_id: str) -> KeyRecord | None:
+        # Strongly consistent: a revocation is visible to the very next uncached authorization.
+        item = self._ddb.get_item(
+            TableName=self._table, Key={"key_id": {"S": key_id}}, ConsistentRead=True
+        ).get("Item")
+        return _record(item) if item else None
+
+    def touch(self, key_id: str, now: datetime) -> None:
+        """Record use, at most once per LAST_USED_GRANULARITY (a conditional no-op otherwise)."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"key_id": {"S": key_id}},
+                UpdateExpression="SET last_used_at = :now",
+                ConditionExpression=(
+                    "attribute_exists(key_id) AND "
+                    "(attribute_not_exists(last_used_at) OR last_used_at < :cutoff)"
+                ),
+                ExpressionAttributeValues={
+                    ":now": {"S": _ts(now)},
+                    ":cutoff": {"S": _ts(now - LAST_USED_GRANULARITY)},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def revoke(self, key_id: str, now: datetime) -> KeyRecord | None:
+        """Mark the key revoked; ``None`` if there is no such key. Revoking twice is harmless."""
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key={"key_id": {"S": key_id}},
+                UpdateExpression="SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :now)",
+                ConditionExpression="attribute_exists(key_id)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":revoked": {"S": REVOKED}, ":now": {"S": _ts(now)}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _record(response["Attributes"])
+
+    def list(self, org_id: str | None = None) -> list[KeyRecord]:
+        """Keys of one organisation (index query) or of all (an operator's scan of a small table)."""
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"TableName": self._table}
+        if org_id:
+            request.update(
+                IndexName=BY_ORG,
+                KeyConditionExpression="org_id = :org",
+                ExpressionAttributeValues={":org": {"S": org_id}},
+            )
+        while True:
+            response = self._ddb.query(**request) if org_id else self._ddb.scan(**request)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        records = [_record(item) for item in items]
+        return sorted(records, key=lambda r: (r.org_id, r.created_at))
+
+
+__all__ = ["ACTIVE", "DynamoKeyRepository", "KeyAlreadyExists"]

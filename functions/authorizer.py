@@ -1,0 +1,80 @@
+"""Composition root of the REQUEST authorizer: API key -> organisation, or 401.
+
+API Gateway caches each answer, keyed on the ``Authorization`` header, for the API's
+``ReauthorizeEvery`` seconds; the policy therefore allows every route of the stage, and the
+API function scopes each route to the organisation passed in the context.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+
+from functions.domain import keys
+from functions.observability import logger, metrics
+from functions.runtime import aws_client, utc_now
+from functions.settings import AuthorizerSettings
+
+UNAUTHORIZED = "Unauthorized"  # the exact message API Gateway turns into a 401
+
+
+@cache
+def settings() -> AuthorizerSettings:
+    return AuthorizerSettings.from_env(os.environ)
+
+
+@cache
+def repository() -> Any:
+    from functions.adapters.dynamodb_keys import DynamoKeyRepository
+
+    return DynamoKeyRepository(aws_client("dynamodb"), settings().keys_table)
+
+
+def _deny(reason: str) -> Exception:
+    logger.info("API key refused", extra={"reason": reason})
+    metrics.add_metric(name="KeyRefused", unit="Count", value=1)
+    return Exception(UNAUTHORIZED)
+
+
+def authorize(event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
+    header = event.headers.get("Authorization") or event.headers.get("authorization")
+    presented = keys.parse_authorization(header)
+    if presented is None:
+        raise _deny("missing or malformed Authorization header")
+    repo = repository()
+    record = repo.get(presented.key_id)
+    if record is None:
+        keys.verify(presented, None)  # same work as a wrong secret: no timing hint
+        raise _deny("unknown key")
+    if not keys.verify(presented, record):
+        raise _deny(f"{record.status} key or wrong secret")
+    now = utc_now()
+    if keys.needs_touch(record, now):
+        try:
+            repo.touch(record.key_id, now)
+        except Exception:  # last-used is a hint: never refuse a valid key over it
+            logger.warning("could not record key use", exc_info=True)
+    logger.append_keys(org_id=record.org_id, key_id=record.key_id)
+    response = APIGatewayAuthorizerResponse.from_route_arn(
+        event.method_arn,
+        principal_id=record.org_id,
+        context={
+            "org_id": record.org_id,
+            "org_name": record.org_name,
+            "key_id": record.key_id,
+            "role": record.role,
+        },
+    )
+    response.allow_all_routes()
+    return response.asdict()
+
+
+def reset() -> None:
+    settings.cache_clear()
+    repository.cache_clear()

@@ -1,0 +1,295 @@
+"""API Gateway (REST, Lambda proxy) as the template configures it, minus the network.
+
+``ApiGateway.handle`` takes a raw HTTP request and does what API Gateway does before and after
+the function: the 10 MB limit, route matching against the template's ``Api`` events, stage
+throttling, the REQUEST authorizer with its result cache (``ReauthorizeEvery``, keyed on the
+identity headers), the proxy event, and the template's gateway responses for every error it
+answers itself. The local stack's HTTP server and the tests call it alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.apigw import ApiRoute, api_routes, match_route, proxy_event
+from infra.bootstrap import LocalStack
+
+log = logging.getLogger("press_intake.gateway")
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's hard limit for a request payload
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+_DEFAULT_STATUS = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 403,
+    "THROTTLED": 429,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "RESOURCE_NOT_FOUND": 404,
+    "REQUEST_TOO_LARGE": 413,
+    "AUTHORIZER_FAILURE": 500,
+    "AUTHORIZER_CONFIGURATION_ERROR": 500,
+    "INTEGRATION_FAILURE": 504,
+    "INTEGRATION_TIMEOUT": 504,
+}
+_FALLBACK = {"UNAUTHORIZED": "DEFAULT_4XX", "ACCESS_DENIED": "DEFAULT_4XX", "THROTTLED": "DEFAULT_4XX"}
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class AuthorizerConfig:
+    function: str
+    identity_headers: tuple[str, ...]
+    ttl_seconds: int
+
+
+@dataclass
+class _TokenBucket:
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    updated: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+class ApiGateway:
+    def __init__(
+        self,
+        stack: LocalStack,
+        invoke: Invoke,
+        *,
+        api_logical_id: str = "ReleasesApi",
+        domain_name: str = "localhost",
+        scheme: str = "http",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._invoke = invoke
+        self._clock = clock
+        self._domain = domain_name
+        self._scheme = scheme
+        self.routes: list[ApiRoute] = api_routes(stack.template)
+        api = stack.template["Resources"][api_logical_id]
+        props = stack.resolver.resolve(api.get("Properties") or {})
+        self.stage = str(props.get("StageName", "v1"))
+        self.api_id = stack.ref(api_logical_id)
+        self._responses: dict[str, dict[str, Any]] = props.get("GatewayResponses") or {}
+        self.authorizer = self._authorizer_config(api.get("Properties") or {})
+        settings = (props.get("MethodSettings") or [{}])[0]
+        rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+        self._bucket = _TokenBucket(float(rate), float(burst)) if rate and burst else None
+        self._cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
+        self._cache_lock = threading.Lock()
+
+    @staticmethod
+    def _authorizer_config(props: Mapping[str, Any]) -> AuthorizerConfig | None:
+        auth = props.get("Auth") or {}
+        name = auth.get("DefaultAuthorizer")
+        if not name:
+            return None
+        spec = auth["Authorizers"][name]
+        function_arn = spec["FunctionArn"]
+        function = function_arn["Fn::GetAtt"][0] if isinstance(function_arn, dict) else str(function_arn)
+        identity = spec.get("Identity") or {}
+        return AuthorizerConfig(
+            function=function,
+            identity_headers=tuple(identity.get("Headers") or ["Authorization"]),
+            ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
+        )
+
+    # -- the request path -----------------------------------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
+        query: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return self.gateway_response("REQUEST_TOO_LARGE", request_id)
+        matched = match_route(self.routes, method, path)
+        if matched is None:
+            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
+        route, path_parameters = matched
+        if self._bucket is not None and not self._bucket.take():
+            return self.gateway_response("THROTTLED", request_id)
+        forwarded = [("X-Forwarded-For", source_ip), ("X-Forwarded-Proto", self._scheme)]
+        event = proxy_event(
+            method=method,
+            path=path,
+            resource=route.path,
+            path_parameters=path_parameters,
+            headers=[*[(k, v) for k, v in headers if not k.lower().startswith("x-forwarded-")], *forwarded],
+            query=query,
+            body=body if body else None,
+            binary=not _is_text(headers, body),
+            stage=self.stage,
+            source_ip=source_ip,
+            domain_name=self._domain,
+            request_id=request_id,
+        )
+        if route.authorized and self.authorizer is not None:
+            outcome = self._authorize(event, route)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            event["requestContext"]["authorizer"] = outcome
+        return self._integrate(route, event)
+
+    def _authorize(self, event: dict[str, Any], route: ApiRoute) -> dict[str, Any] | HttpResponse:
+        config = self.authorizer
+        assert config is not None
+        request_id = event["requestContext"]["requestId"]
+        lowered = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        identity = tuple(lowered.get(h.lower(), "") for h in config.identity_headers)
+        if not all(identity):
+            return self.gateway_response("UNAUTHORIZED", request_id)  # never reaches the authorizer
+        method_arn = (
+            f"arn:aws:execute-api:us-east-1:123456789012:{self.api_id}/{self.stage}/"
+            f"{event['httpMethod']}{event['path']}"
+        )
+        now = self._clock()
+        with self._cache_lock:
+            cached = self._cache.get(identity)
+        if cached and cached[0] > now:
+            result = cached[1]
+        else:
+            authorizer_event = {
+                **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
+                "type": "REQUEST",
+                "methodArn": method_arn,
+            }
+            try:
+                result = self._invoke(config.function, authorizer_event)
+            except Exception as error:
+                if str(error) == "Unauthorized":
+                    return self.gateway_response("UNAUTHORIZED", request_id)
+                log.exception("authorizer failed")
+                return self.gateway_response("AUTHORIZER_FAILURE", request_id)
+            if not isinstance(result, dict) or "policyDocument" not in result:
+                return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request_id)
+            if config.ttl_seconds > 0:
+                with self._cache_lock:
+                    self._cache[identity] = (now + config.ttl_seconds, result)
+        if not _allows(result["policyDocument"], method_arn):
+            return self.gateway_response("ACCESS_DENIED", request_id)
+        context = {k: str(v) for k, v in (result.get("context") or {}).items()}
+        return {**context, "principalId": str(result.get("principalId", "")), "integrationLatency": 0}
+
+    def _integrate(self, route: ApiRoute, event: dict[str, Any]) -> HttpResponse:
+        request_id = event["requestContext"]["requestId"]
+        try:
+            result = self._invoke(route.function, event)
+        except Exception:
+            log.exception("function %s failed", route.function)
+            return self.gateway_response("INTEGRATION_FAILURE", request_id)
+        if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+            log.error("function %s returned a malformed proxy response", route.function)
+            return self.gateway_response("INTEGRATION_FAILURE", request_id)
+        headers: list[tuple[str, str]] = []
+        multi = result.get("multiValueHeaders") or {}
+        for name, value in (result.get("headers") or {}).items():
+            if name not in multi:
+                headers.append((name, str(value)))
+        for name, values in multi.items():
+            headers.extend((name, str(v)) for v in values)
+        raw = result.get("body") or ""
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+        return HttpResponse(status=result["statusCode"], headers=headers, body=body)
+
+    # -- gateway responses ----------------------------------------------------------------------
+
+    def gateway_response(self, response_type: str, request_id: str) -> HttpResponse:
+        spec = self._responses.get(response_type)
+        if spec is None:
+            default = "DEFAULT_5XX" if _DEFAULT_STATUS.get(response_type, 500) >= 500 else "DEFAULT_4XX"
+            spec = self._responses.get(_FALLBACK.get(response_type, default), {})
+            status = _DEFAULT_STATUS.get(response_type, 500)
+        else:
+            status = int(spec.get("StatusCode", _DEFAULT_STATUS.get(response_type, 500)))
+        headers = [
+            (name, str(value).strip("'"))
+            for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items()
+        ]
+        template = (spec.get("ResponseTemplates") or {}).get("application/json")
+        if template is None:
+            body = json.dumps({"message": response_type.replace("_", " ").title()})
+            headers.append(("Content-Type", "application/json"))
+        else:
+            body = template.replace("$context.requestId", request_id)
+        return HttpResponse(status=int(status), headers=headers, body=body.encode())
+
+    def clear_authorizer_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+
+def _is_text(headers: Sequence[tuple[str, str]], body: bytes) -> bool:
+    """API Gateway passes text bodies as text and binary ones base64-encoded."""
+    if not body:
+        return True
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if content_type.startswith(("multipart/", "application/octet-stream", "image/")):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _allows(policy: Mapping[str, Any], method_arn: str) -> bool:
+    """IAM-style evaluation of an authorizer policy for one method ARN: an explicit Deny wins."""
+    statements = policy.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    allowed = False
+    for statement in statements:
+        resources = statement.get("Resource") or []
+        if isinstance(resources, str):
+            resources = [resources]
+        if not any(_arn_matches(pattern, method_arn) for pattern in resources):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+def _arn_matches(pattern: str, arn: str) -> bool:
+    regex = "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"
+    return re.match(regex, arn) is not None

@@ -1,0 +1,161 @@
+"""`press-intake keys` through typer's runner, against moto resources from template.yaml."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import target
+from cli.main import app
+from infra.bootstrap import LocalStack
+from infra.lambdas import LocalFunctions
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def local_info(stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A local stack info file in the working directory, as `press-intake local` writes it."""
+    info = tmp_path / ".press-intake" / "local.json"
+    info.parent.mkdir()
+    info.write_text(json.dumps({"region": "us-east-1", "resources": stack.outputs()}))
+    monkeypatch.chdir(tmp_path)
+    target._client.cache_clear()
+    yield info
+    target._client.cache_clear()
+
+
+def _run(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def test_create_prints_the_key_once_and_stores_only_its_hash(
+    local_info: Path, stack: LocalStack, dynamodb: Any
+) -> None:
+    result = _run("keys", "create", "--org", "org-acme", "--name", "Acme Corporation", "--json")
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert created["key"].startswith(f"pik_{created['key_id']}_")
+    item = dynamodb.get_item(TableName=stack.ref("KeysTable"), Key={"key_id": {"S": created["key_id"]}})[
+        "Item"
+    ]
+    secret = created["key"].rsplit("_", 1)[1]
+    assert secret not in json.dumps(item)
+    assert item["status"]["S"] == "active"
+    assert item["org_name"]["S"] == "Acme Corporation"
+
+
+def test_created_key_authorizes_requests(local_info: Path, functions_env: LocalFunctions) -> None:
+    created = json.loads(_run("keys", "create", "--org", "org-acme", "--name", "Acme", "--json").stdout)
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/releases",
+        "headers": {"Authorization": f"Bearer {created['key']}"},
+        "requestContext": {"requestId": "r"},
+    }
+    assert functions_env.invoke("AuthorizerFunction", event)["context"]["org_id"] == "org-acme"
+
+
+def test_human_output_warns_the_secret_is_shown_once(local_info: Path) -> None:
+    result = _run("keys", "create", "--org", "org-acme", "--name", "Acme")
+    assert result.exit_code == 0
+    assert "pik_" in result.stdout
+    assert "cannot be shown again" in result.stdout
+
+
+def test_list_never_prints_secrets(local_info: Path) -> None:
+    a = json.loads(_run("keys", "create", "--org", "org-acme", "--name", "Acme", "--json").stdout)
+    b = json.loads(_run("keys", "create", "--org", "org-rovers", "--name", "Rovers FC", "--json").stdout)
+    everything = _run("keys", "list", "--json")
+    assert everything.exit_code == 0
+    rows = json.loads(everything.stdout)
+    assert {r["key_id"] for r in rows} == {a["key_id"], b["key_id"]}
+    for created in (a, b):
+        secret = created["key"].rsplit("_", 1)[1]
+        assert secret not in everything.stdout
+        assert secret not in _run("keys", "list").stdout
+    assert "secret_hash" not in everything.stdout
+    only_rovers = json.loads(_run("keys", "list", "--org", "org-rovers", "--json").stdout)
+    assert [r["key_id"] for r in only_rovers] == [b["key_id"]]
+    table = _run("keys", "list").stdout
+    assert "Rovers FC" in table
+    assert a["key_id"] in table
+
+
+def test_revoke_marks_the_key_and_says_when_it_takes_effect(local_info: Path) -> None:
+    created = json.loads(_run("keys", "create", "--org", "org-acme", "--name", "Acme", "--json").stdout)
+    result = _run("keys", "revoke", created["key_id"])
+    assert result.exit_code == 0, result.output
+    assert "60 seconds" in result.stdout
+    rows = json.loads(_run("keys", "list", "--json").stdout)
+    assert rows[0]["status"] == "revoked"
+    assert rows[0]["revoked_at"]
+    assert _run("keys", "revoke", created["key_id"]).exit_code == 0  # twice is harmless
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["keys", "create", "--org", "Acme Corp", "--name", "Acme"], "--org must be"),
+        (["keys", "create", "--org", "org-acme", "--name", "   "], "--name must be"),
+        (["keys", "create", "--org", "org-acme", "--name", "Acme", "--role", "admin"], "--role must be"),
+        (["keys", "create", "--name", "Acme"], "Missing option '--org'"),
+        (["keys", "create", "--org", "org-acme"], "Missing option '--name'"),
+        (["keys", "revoke", "not-a-key-id"], "is not a key id"),
+        (["keys", "revoke"], "Missing argument"),
+        (["keys", "list", "--org", "BAD ORG"], "--org must be"),
+        (["--stack", "x", "--local", "keys", "list"], "either --stack NAME or --local"),
+        (["keys", "frobnicate"], "No such command"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(local_info: Path, args: list[str], message: str) -> None:
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_revoking_an_unknown_key_exits_1(local_info: Path) -> None:
+    result = _run("keys", "revoke", "a" * 16)
+    assert result.exit_code == 1
+    assert "no key aaaaaaaaaaaaaaaa" in result.output
+
+
+def test_without_a_stack_or_local_info_the_command_says_what_to_do(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _run("keys", "list")
+    assert result.exit_code == 2
+    assert "press-intake local" in result.output
+    assert "--stack" in result.output
+
+
+def test_a_broken_info_file_is_a_clear_error(local_info: Path) -> None:
+    local_info.write_text("{not json")
+    result = _run("keys", "list")
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.output
+
+
+def test_an_unknown_stack_is_a_clear_error(
+    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _run("--stack", "no-such-stack", "keys", "list")
+    assert result.exit_code == 2
+    assert "no-such-stack" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_aws_failures_are_one_line_exit_1(local_info: Path, stack: LocalStack, dynamodb: Any) -> None:
+    dynamodb.delete_table(TableName=stack.ref("KeysTable"))
+    result = _run("keys", "list")
+    assert result.exit_code == 1
+    assert "ResourceNotFoundException" in result.output
+    assert "Traceback" not in result.output
