@@ -1,0 +1,466 @@
+"""Warm per-request time of a ~5 KB Markdown submission through the real API entry points.
+
+Method
+------
+``POST /releases`` events are built beforehand exactly as the tests build them
+(``tests.helpers.ApiClient``: ``infra.apigw.proxy_event`` with the resource matched against
+template.yaml's routes, ``org_id`` in the authorizer context), one per request, each a fresh
+submission (no ``Idempotency-Key``, a unique reference line in the body so no duplicate-content
+path is taken). Only the handler call is timed, in this single thread, with both
+``time.thread_time_ns`` (CPU time: the goal's measure, not charged while another process holds the
+core, so a busy host distorts it less) and ``time.perf_counter_ns`` (wall time, reported beside it).
+GC stays enabled: collections are part of what a request costs.
+
+AWS is replaced without monkeypatching any library: ``functions.api.deps.service`` (the cached
+composition root) is swapped for a function returning an ``IntakeService`` wired to the in-memory
+fakes of ``tests/fakes.py``, and put back afterwards. The fakes are renewed every 500 rounds
+(outside the timed region) so that they do not grow without bound. Powertools' metric flushes
+(EMF lines on stdout) go to ``os.devnull`` while requests run.
+
+Two entry points, requests alternating between them so that drift affects both alike:
+``functions.api.app.handle`` (Powertools routing and validation, our code) and
+``functions.handlers.api.lambda_handler`` (adds the Powertools logger, metrics and tracer
+decorators; the tracer is disabled outside Lambda, as in the tests, so X-Ray cost is not included).
+
+Diagnostics: a cProfile of a batch of requests (per-request figures), and p50s of the pieces
+(body validation, ``IntakeService.submit`` with the fakes, ``prepare()`` + prescreen, sanitising),
+timed in rounds interleaved with whole requests, so that domain work and framework overhead can be
+told apart. The first request after import is reported too: lazy initialisation (Markdown parser,
+nh3, the X-Ray SDK behind the lazily built Tracer) moves cost from INIT to the first invocation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import gc
+import json
+import os
+import pstats
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, percentile, table
+from tests.benchmarks._env import template_globals
+
+P50_GOAL_MS = 1.0
+RESET_EVERY = 500
+TARGET_BODY_BYTES = 5 * 1024
+
+# Settings the API function reads (deps.settings); never used with the fakes, set for safety.
+_DUMMY_SETTINGS = {
+    "RELEASES_BUCKET": "bench-releases",
+    "RELEASES_TABLE": "bench-releases-table",
+    "IDEMPOTENCY_TABLE": "bench-idempotency",
+    "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-moderation",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+# ---------------------------------------------------------------------------------------------
+# The release
+# ---------------------------------------------------------------------------------------------
+
+_PARAGRAPHS = (
+    "## Third-quarter highlights",
+    "**ST PETERSBURG, Florida** - Acme Corporation (NYSE: ACME), a maker of industrial sensors and "
+    "control systems, today reported results for the third quarter ended September 30, 2026. Revenue "
+    "rose 12% to $412.6 million from $368.4 million a year earlier, and operating margin widened to "
+    "18.4% from 16.9%, helped by higher volumes in the *process automation* segment and lower freight "
+    "costs.",
+    "- Revenue of $412.6 million, up 12% year on year\n"
+    "- Operating income of $75.9 million, up 22%\n"
+    "- Diluted earnings per share of $1.38, compared with $1.09\n"
+    "- Free cash flow of $58.2 million; net debt reduced to $96 million",
+    '> "Our teams delivered another quarter of profitable growth while we kept investing in the next '
+    'generation of our sensor platform," said Maria Lopez, Acme\'s chief executive officer. "Demand '
+    'from water utilities and food producers remained strong, and our order book is at a record."',
+    "The process automation segment grew revenue 17% to $236.1 million. Orders rose 9%, with notable "
+    "contracts from three municipal water utilities in the south-east and a food-processing group in "
+    "the Midwest. The building technologies segment was flat at $176.5 million as new construction "
+    "slowed, offset by retrofit demand for energy monitoring.",
+    "### Outlook",
+    "Acme raises its full-year revenue guidance to a range of $1.60 billion to $1.64 billion, from "
+    "$1.55 billion to $1.60 billion, and expects operating margin of about 18%. The outlook assumes "
+    "stable exchange rates and no significant change in component availability. Capital expenditure "
+    "is expected to be around $70 million, mostly for the expansion of the Tampa plant.",
+    "Acme will hold a conference call for analysts and investors on Thursday, November 5, 2026 at "
+    "9:00 a.m. Eastern Time. A live audio webcast and the presentation slides will be available on "
+    "the [investor relations website](https://investors.acme.example/events), where a replay will "
+    "remain available for ninety days.",
+    "The board of directors declared a quarterly dividend of $0.32 per share, payable on Tuesday, "
+    "December 1, 2026 to shareholders of record at the close of business on November 16, 2026. The "
+    "company repurchased 410,000 shares for $28.7 million during the quarter under its existing "
+    "authorisation, which has $171 million remaining.",
+    "### Forward-looking statements",
+    "This release contains forward-looking statements within the meaning of the Private Securities "
+    "Litigation Reform Act of 1995, including statements about revenue, margins, demand and capital "
+    "expenditure. Such statements are based on current expectations and are subject to risks and "
+    "uncertainties, including supply-chain disruption, changes in interest rates, the timing of "
+    "public infrastructure spending and competitive pressure, that could cause actual results to "
+    "differ materially. Acme undertakes no obligation to update any forward-looking statement.",
+    "Financial tables, a reconciliation of non-GAAP measures and the full quarterly report on Form "
+    "10-Q are available at [acme.example/results](https://acme.example/results). Figures are "
+    "unaudited; segment data for 2025 have been restated for the transfer of the metering business "
+    "from building technologies to process automation.",
+)
+
+
+def markdown_body(target_bytes: int = TARGET_BODY_BYTES) -> str:
+    """Realistic press-release Markdown of about ``target_bytes``, whole paragraphs repeated."""
+    parts: list[str] = []
+    index = 0
+    while len("\n\n".join(parts).encode()) < target_bytes:
+        parts.append(_PARAGRAPHS[index % len(_PARAGRAPHS)])
+        index += 1
+    return "\n\n".join(parts)
+
+
+def release(body: str, reference: int) -> dict[str, Any]:
+    """A business release as a client sends it; ``reference`` makes its content unique."""
+    return {
+        "category": "business",
+        "headline": "Acme reports third-quarter revenue up 12% and raises full-year outlook",
+        "subheadline": "Process automation orders at a record; dividend of $0.32 declared",
+        "summary": "Acme's third-quarter revenue rose 12% to $412.6 million; operating margin reached 18.4%.",
+        "body": f"{body}\n\nReference PR-2026-{reference:06d}.",
+        "body_format": "markdown",
+        "dateline": "ST PETERSBURG, Florida",
+        "language": "en-US",
+        "release_at": (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat(),
+        "contact": {"name": "Investor Relations", "email": "ir@acme.example", "phone": "+1 727 555 0142"},
+        "boilerplate": "About Acme: Acme Corporation designs and makes sensors and control systems.",
+        "links": [
+            {"url": "https://acme.example/results", "title": "Results"},
+            {"url": "https://investors.acme.example/events", "title": "Webcast"},
+        ],
+        "tags": ["earnings", "q3-2026", "guidance"],
+        "details": {"tickers": [{"symbol": "ACME", "exchange": "NYSE"}]},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Plumbing
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class FakeWiring:
+    """``deps.service`` answering an IntakeService over fresh in-memory fakes, renewable."""
+
+    def __init__(self) -> None:
+        from tests.fakes import MemoryQueue, MemoryStates, MemoryStore
+
+        self._parts = (MemoryStore, MemoryStates, MemoryQueue)
+        self.service: Any = None
+        self.renew()
+
+    def renew(self) -> None:
+        from functions.domain.intake import IntakeService
+        from functions.runtime import utc_now
+
+        store, states, queue = self._parts
+        self.service = IntakeService(store=store(), states=states(), queue=queue(), clock=utc_now)
+
+    def __call__(self) -> Any:
+        return self.service
+
+
+@contextlib.contextmanager
+def _fake_aws(wiring: FakeWiring) -> Iterator[None]:
+    from functions.api import deps
+
+    original = deps.service
+    deps.service = wiring  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        deps.service = original
+
+
+def _events(count: int, body: str, start: int) -> list[dict[str, Any]]:
+    """``count`` POST /releases events, built as tests.helpers.ApiClient builds them."""
+    from infra.apigw import api_routes
+    from infra.template import load_template
+    from tests.helpers import ApiClient
+
+    built: list[dict[str, Any]] = []
+
+    def capture(event: dict[str, Any], _: Any) -> dict[str, Any]:
+        built.append(event)
+        return {"statusCode": 0}
+
+    client = ApiClient(capture, api_routes(load_template()), org_id="org-acme", org_name="Acme Corporation")
+    for reference in range(start, start + count):
+        client.post("/releases", json_body=release(body, reference))
+    return built
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class Timings:
+    """Per-request CPU time (this thread) and wall time, in ms."""
+
+    def __init__(self) -> None:
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+
+    def timed(self, fn: Callable[[], object]) -> object:
+        cpu, wall = time.thread_time_ns, time.perf_counter_ns
+        c0, w0 = cpu(), wall()
+        result = fn()
+        w1, c1 = wall(), cpu()
+        self.cpu.append((c1 - c0) / 1e6)
+        self.wall.append((w1 - w0) / 1e6)
+        return result
+
+
+def _serve(handler: Handler, events: list[dict[str, Any]], context: Any, wiring: FakeWiring) -> Timings:
+    """Send every event through ``handler``, timing each call; fakes renewed every RESET_EVERY."""
+    return _serve_alternately({"handler": handler}, events, context, wiring)["handler"]
+
+
+def _serve_alternately(
+    handlers: dict[str, Handler], events: list[dict[str, Any]], context: Any, wiring: FakeWiring
+) -> dict[str, Timings]:
+    """Each event goes to the next handler in turn (rotating order), so drift hits all alike."""
+    timings = {name: Timings() for name in handlers}
+    order = list(handlers.items())
+    rounds = [events[i : i + len(order)] for i in range(0, len(events) - len(order) + 1, len(order))]
+    for index, batch in enumerate(rounds):
+        if index % RESET_EVERY == 0:
+            wiring.renew()
+        shift = index % len(order)
+        for (name, handler), event in zip(order[shift:] + order[:shift], batch, strict=True):
+            response: Any = timings[name].timed(partial(handler, event, context))
+            if response["statusCode"] != 202:
+                raise RuntimeError(f"expected 202, got {response['statusCode']}: {response.get('body')}")
+    return timings
+
+
+def _where(path: str) -> str:
+    marker = "site-packages" + os.sep
+    if marker in path:
+        return path.split(marker, 1)[1]
+    root = str(ROOT) + os.sep
+    return path.removeprefix(root)
+
+
+def _label(key: tuple[str, int, str]) -> str:
+    path, line, name = key
+    if path == "~":
+        return name  # a built-in: "<method 'validate_python' of ...>"
+    return f"{_where(path)}:{line}({name})"
+
+
+def _ours_or_framework(key: tuple[str, int, str]) -> bool:
+    path, _, name = key
+    if path == "~":
+        return "pydantic" in name
+    return path.startswith(str(ROOT / "functions")) or "aws_lambda_powertools" in path or "pydantic" in path
+
+
+def _profile(
+    handler: Handler, events: list[dict[str, Any]], context: Any, wiring: FakeWiring, run: Run
+) -> None:
+    wiring.renew()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for event in events:
+        handler(event, context)
+    profiler.disable()
+    Key = tuple[str, int, str]  # (file, line, function)
+    # pstats' documented-by-example table: key -> (primitive calls, calls, self s, cumulative s, callers)
+    stats: dict[Key, tuple[int, int, float, float, Any]] = getattr(pstats.Stats(profiler), "stats")  # noqa: B009
+    n = len(events)
+
+    def per_request_calls(calls: int) -> str:
+        return f"{calls // n}" if calls % n == 0 else f"{calls / n:.1f}"
+
+    def rows(keys: list[Key]) -> list[tuple[str, ...]]:
+        return [
+            (
+                fmt(stats[k][3] / n * 1e6),
+                fmt(stats[k][2] / n * 1e6),
+                per_request_calls(stats[k][1]),
+                _label(k),
+            )
+            for k in keys
+        ]
+
+    headers = ("cum us", "self us", "calls", "function")
+    framework = sorted((k for k in stats if _ours_or_framework(k)), key=lambda k: stats[k][3], reverse=True)
+    run.diagnostic(
+        f"cProfile of handle(): top 15 by cumulative time, functions/ + Powertools + pydantic "
+        f"(per request, mean of {n}; cProfile inflates call-heavy Python code)",
+        table(headers, rows(framework[:15]), right=(True, True, True)),
+    )
+    leaves = sorted(stats, key=lambda k: stats[k][2], reverse=True)
+    run.diagnostic(
+        "cProfile of handle(): top 12 by self time, all code (same run)",
+        table(headers, rows(leaves[:12]), right=(True, True, True)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+# ---------------------------------------------------------------------------------------------
+
+
+@benchmark("warm_request", "warm POST /releases (~5 KB Markdown) through handle() and lambda_handler")
+def warm_request(run: Run) -> list[Row]:
+    warmup = run.reps(full=200, quick=50)
+    count = run.reps(full=2000, quick=400)
+    profiled = run.reps(full=150, quick=30)
+    split_count = run.reps(full=500, quick=100)
+    body = markdown_body()
+
+    with _environment({**template_globals(), **_DUMMY_SETTINGS}):
+        from functions.api.app import handle
+        from functions.handlers.api import lambda_handler
+        from functions.observability import metrics
+        from infra.lambda_context import LocalLambdaContext
+
+        context = LocalLambdaContext(function_name="ApiFunction")
+        wiring = FakeWiring()
+        sample_event = _events(1, body, start=0)[0]
+        event_bytes = len(json.dumps(sample_event).encode())
+        with (
+            _fake_aws(wiring),
+            open(os.devnull, "w") as devnull,
+            contextlib.redirect_stdout(devnull),
+        ):
+            first_handle = _serve(handle, [sample_event], context, wiring)
+            first_lambda = _serve(lambda_handler, _events(1, body, start=1), context, wiring)
+            entry_points: dict[str, Handler] = {"handle": handle, "lambda_handler": lambda_handler}
+            _serve_alternately(entry_points, _events(2 * warmup, body, start=10_000), context, wiring)
+            events = _events(2 * count, body, start=100_000)
+            gc.collect()
+            results = _serve_alternately(entry_points, events, context, wiring)
+            del events
+            _profile(handle, _events(profiled, body, start=200_000), context, wiring, run)
+            split_events = _events(split_count, body, start=300_000)
+            rows = _rows(results, first_handle.wall[0], first_lambda.wall[0])
+            rows += _split(run, body, split_events, handle, context, wiring)
+            metrics.clear_metrics()
+
+    run.diagnostic(
+        "workload",
+        [
+            f"Markdown body {len(body.encode()):,} bytes (+ a unique reference line); request body "
+            f"{len(sample_event['body'].encode()):,} bytes; whole proxy event {event_bytes:,} bytes.",
+            f"{warmup} warm-up + {count} measured requests per entry point, the two entry points "
+            f"alternating; fakes renewed every {RESET_EVERY} rounds. CPU = time.thread_time (not "
+            "charged while another process runs); wall = time.perf_counter.",
+        ],
+    )
+    return rows
+
+
+def _rows(results: dict[str, Timings], first_handle: float, first_lambda: float) -> list[Row]:
+    rows: list[Row] = []
+    for name, timings in results.items():
+        rows += [
+            Row(f"{name}: CPU p50", percentile(timings.cpu, 50), "ms", Goal(P50_GOAL_MS)),
+            Row(f"{name}: CPU p90", percentile(timings.cpu, 90), "ms"),
+            Row(f"{name}: CPU p99", percentile(timings.cpu, 99), "ms"),
+            Row(f"{name}: wall p50", percentile(timings.wall, 50), "ms"),
+            Row(f"{name}: wall p99", percentile(timings.wall, 99), "ms"),
+            Row(
+                f"{name}: requests/s (1 / mean wall)", len(timings.wall) / (sum(timings.wall) / 1000), "req/s"
+            ),
+        ]
+    decorators = percentile(results["lambda_handler"].cpu, 50) - percentile(results["handle"].cpu, 50)
+    rows += [
+        Row("Powertools decorators (CPU p50 difference)", decorators, "ms"),
+        Row("first request after import: handle() (lazy init)", first_handle, "ms"),
+        Row("first request: lambda_handler (after handle)", first_lambda, "ms"),
+    ]
+    return rows
+
+
+def _split(
+    run: Run, body: str, events: list[dict[str, Any]], handle: Handler, context: Any, wiring: FakeWiring
+) -> list[Row]:
+    """CPU p50 of the parts of a request, interleaved with whole requests so that drift hits all alike."""
+    from pydantic import TypeAdapter
+
+    from functions.domain.intake import flags_for, prepare
+    from functions.domain.models import ReleaseSubmission
+    from functions.domain.records import Caller, new_release_id
+    from functions.domain.sanitise import sanitise_body
+
+    adapter: TypeAdapter[Any] = TypeAdapter(ReleaseSubmission)
+    texts = [event["body"] for event in events]
+    submissions = [adapter.validate_python(json.loads(text)) for text in texts]
+    caller = Caller(org_id="org-acme", org_name="Acme Corporation", key_id="key-bench")
+    now = datetime.now(UTC)
+    direct = FakeWiring()
+
+    def validate(text: str) -> object:
+        return adapter.validate_python(json.loads(text))
+
+    def submit(submission: Any) -> object:
+        return direct.service.submit(caller, submission, release_id=new_release_id())
+
+    def domain(submission: Any) -> object:
+        return flags_for(submission, prepare(submission, now=now), None)
+
+    def sanitise(submission: Any) -> object:
+        return sanitise_body(submission.body, submission.body_format)
+
+    parts = {name: Timings() for name in ("request", "validate", "submit", "domain", "sanitise")}
+    for index, (event, text, submission) in enumerate(zip(events, texts, submissions, strict=True)):
+        if index % RESET_EVERY == 0:
+            wiring.renew()
+            direct.renew()
+        parts["request"].timed(partial(handle, event, context))
+        parts["validate"].timed(partial(validate, text))
+        parts["submit"].timed(partial(submit, submission))
+        parts["domain"].timed(partial(domain, submission))
+        parts["sanitise"].timed(partial(sanitise, submission))
+
+    p50 = {name: percentile(t.cpu, 50) for name, t in parts.items()}
+    total = p50["request"]
+    rest = total - p50["validate"] - p50["submit"]
+    lines = [
+        ("handle() whole request", p50["request"]),
+        ("  json.loads + pydantic validation of the body", p50["validate"]),
+        ("  IntakeService.submit (domain + in-memory fakes)", p50["submit"]),
+        ("    prepare() + prescreen", p50["domain"]),
+        ("      of which sanitise_body (markdown-it + nh3)", p50["sanitise"]),
+        ("    record, version document, fakes", p50["submit"] - p50["domain"]),
+        ("  the rest: Powertools resolver, precheck, response", rest),
+    ]
+    run.diagnostic(
+        f"split of a request, CPU p50 of {len(events)} interleaved rounds (p50s add only roughly)",
+        table(
+            ("part", "p50 ms", "share"),
+            [(label, fmt(value), f"{value / total:.0%}") for label, value in lines],
+            right=(False, True, True),
+        ),
+    )
+    return [
+        Row("split: prepare() + prescreen, CPU p50", p50["domain"], "ms"),
+        Row("split: sanitise_body, CPU p50", p50["sanitise"], "ms"),
+        Row("split: body json.loads + validation, CPU p50", p50["validate"], "ms"),
+        Row("split: IntakeService.submit with fakes, CPU p50", p50["submit"], "ms"),
+        Row("split: framework + glue (request - validation - submit)", rest, "ms"),
+    ]
