@@ -37,7 +37,7 @@ from functions.domain.ports import (
 )
 from functions.domain.prescreen import Flag, PrescreenInput, content_digest, prescreen
 from functions.domain.records import MODERATION, Caller, ReleaseRecord, payload_hash
-from functions.domain.sanitise import sanitise_body
+from functions.domain.sanitise import plain_words, sanitise_body
 from functions.domain.states import Action, Status, refusal, transition_for
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Prepared:
 
     content: dict[str, Any]
     body_html: str
+    body_text: str  # plain_words(body_html), shared by the digest and the prescreen rules
     payload_hash: str
     content_digest: str
 
@@ -80,11 +81,13 @@ def prepare(submission: AnyRelease, *, now: datetime) -> Prepared:
         raise ValidationFailed(errors)
     raw = submission.model_dump(mode="json")
     content = {**raw, "body": body_html, "body_format": "html"}
+    body_text = plain_words(body_html)
     return Prepared(
         content=content,
         body_html=body_html,
+        body_text=body_text,
         payload_hash=payload_hash(raw),
-        content_digest=content_digest(submission.headline, body_html),
+        content_digest=content_digest(submission.headline, body_html, body_text=body_text),
     )
 
 
@@ -98,6 +101,7 @@ def flags_for(submission: AnyRelease, prepared: Prepared, duplicate_of: str | No
             phone=submission.contact.phone,
             link_count=len(submission.links),
             duplicate_of=duplicate_of,
+            body_text=prepared.body_text,
         )
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,6 +49,47 @@ _WEEKDAY_DATES = (
     re.compile(rf"\b{_WD},?\s+{_MON}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_WD},?\s+(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MON},?\s+{_YEAR}\b", re.IGNORECASE),
 )
+# Every weekday-date match starts with one of these (in any case).
+_WEEKDAY_STARTS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Speed (these rules run on every submission): a match of _HYPE or _WEEKDAY_DATES can only start
+# where the lower-cased text holds a hype word or a weekday's first three letters, so only those
+# places are tried, with the same case-insensitive pattern, which keeps the results exactly as a
+# full scan would give them. That holds as long as str.lower() keeps every character in place
+# and lower-cases whatever re.IGNORECASE matches with an ASCII letter into that letter. Only
+# these three break it (capital I with dot above lower-cases to two characters; dotless i and
+# long s match "i" and "s" yet stay as they are), and a text holding one is scanned in full.
+# tests/unit/test_prescreen.py checks the list against the whole of Unicode.
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
+
+
+def _starts(text: str, prefixes: tuple[str, ...]) -> list[int] | None:
+    """Where in ``text`` one of ``prefixes`` (lower case) begins, in any case, in order; None when
+    ``text`` holds a character that makes lower-casing unreliable for this (see above)."""
+    if not text.isascii() and any(trap in text for trap in _CASE_TRAPS):
+        return None
+    lowered = text.lower()
+    found: set[int] = set()
+    for prefix in prefixes:
+        at = lowered.find(prefix)
+        while at != -1:
+            found.add(at)
+            at = lowered.find(prefix, at + 1)
+    return sorted(found)
+
+
+def _finditer(pattern: re.Pattern[str], text: str, starts: list[int] | None) -> Iterator[re.Match[str]]:
+    """Exactly ``pattern.finditer(text)``, given ``starts`` from ``_starts`` with prefixes that
+    begin every match of ``pattern`` (case-insensitive, never matching the empty string)."""
+    if starts is None:
+        yield from pattern.finditer(text)
+        return
+    end = 0
+    for at in starts:
+        # match(text, at) sees the characters before ``at`` (for \b and look-behind) as a scan does
+        if at >= end and (match := pattern.match(text, at)):
+            yield match
+            end = match.end()
 
 
 @dataclass(frozen=True)
@@ -66,7 +108,7 @@ def all_caps_headline(headline: str) -> Flag | None:
 def hype_words(*texts: str) -> Flag | None:
     found: list[str] = []
     for text in texts:
-        for match in _HYPE.finditer(text):
+        for match in _finditer(_HYPE, text, _starts(text, HYPE_WORDS)):
             word = match.group(1).lower()
             if word not in found:
                 found.append(word)
@@ -81,21 +123,28 @@ def missing_phone(phone: str | None) -> Flag | None:
     return None
 
 
+def _name_start(token: str) -> str:
+    """First three letters of a matched weekday or month name, read as re.IGNORECASE read them
+    (it matched dotless i and long s as "i" and "s": "Fr\u0131day" must not raise StopIteration)."""
+    return token.lower().rstrip(".").replace("\u0131", "i").replace("\u017f", "s")[:3]
+
+
 def _month_number(token: str) -> int:
-    token = token.lower().rstrip(".")
-    return next(i for i, name in enumerate(_MONTHS, start=1) if name.startswith(token[:3]))
+    start = _name_start(token)
+    return next(i for i, name in enumerate(_MONTHS, start=1) if name.startswith(start))
 
 
 def _weekday_number(token: str) -> int:
-    token = token.lower().rstrip(".")
-    return next(i for i, name in enumerate(_WEEKDAYS) if name.startswith(token[:3]))
+    start = _name_start(token)
+    return next(i for i, name in enumerate(_WEEKDAYS) if name.startswith(start))
 
 
 def weekday_mismatches(text: str) -> list[str]:
     """Phrases like "Monday, December 2, 2026" whose weekday is not that date's weekday."""
     wrong: list[str] = []
+    starts = _starts(text, _WEEKDAY_STARTS)
     for pattern in _WEEKDAY_DATES:
-        for match in pattern.finditer(text):
+        for match in _finditer(pattern, text, starts):
             try:
                 when = date(int(match["year"]), _month_number(match["mon"]), int(match["day"]))
             except (ValueError, StopIteration):
@@ -133,9 +182,14 @@ def duplicate_of(earlier_release_id: str | None) -> Flag | None:
     return None
 
 
-def content_digest(headline: str, body_html: str) -> str:
-    """Fingerprint of what a reader would see: case, markup and spacing do not matter."""
-    normalised = (plain_words(headline) + "\n" + plain_words(body_html)).casefold()
+def content_digest(headline: str, body_html: str, *, body_text: str | None = None) -> str:
+    """Fingerprint of what a reader would see: case, markup and spacing do not matter.
+
+    ``body_text``, when given, must be ``plain_words(body_html)`` (saves computing it again).
+    """
+    if body_text is None:
+        body_text = plain_words(body_html)
+    normalised = (plain_words(headline) + "\n" + body_text).casefold()
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
@@ -148,11 +202,13 @@ class PrescreenInput:
     phone: str | None
     link_count: int
     duplicate_of: str | None
+    # plain_words(body_html) when the caller has it already; computed from body_html if None.
+    body_text: str | None = None
 
 
 def prescreen(item: PrescreenInput) -> list[Flag]:
     """All flags for one release, in a stable order."""
-    body_text = plain_words(item.body_html)
+    body_text = item.body_text if item.body_text is not None else plain_words(item.body_html)
     texts = [t for t in (item.headline, item.subheadline, item.summary, body_text) if t]
     candidates = (
         all_caps_headline(item.headline),

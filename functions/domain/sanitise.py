@@ -1,15 +1,19 @@
 """Whatever format comes in, what is stored and published is sanitised HTML.
 
-``text`` is escaped and split into paragraphs, ``markdown`` is rendered with raw HTML disabled,
-and every result (``html`` input included) goes through nh3's allow-list: no script, style,
-iframe or form elements, no event-handler or style attributes, and links only to absolute
-``http``, ``https`` or ``mailto`` URLs, each given ``rel="nofollow noopener"``.
+``text`` is escaped and split into paragraphs, ``markdown`` is rendered as GitHub-flavoured
+Markdown (tables, strikethrough, autolinks) with raw HTML passed through, and every result
+(``html`` input included) goes through nh3's allow-list: no script, style, iframe or form
+elements, no event-handler or style attributes, and links only to absolute ``http``, ``https`` or
+``mailto`` URLs, each given ``rel="nofollow noopener"``. So HTML typed into Markdown is sanitised
+exactly as an ``html`` body is (GitHub's approach): the allow-list, not the renderer, is what
+makes the output safe.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +40,17 @@ LINK_REL = "nofollow noopener"
 _SAFE_HREF = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _TAG = re.compile(r"<[^>]*>")
-# Block elements outside the allow-list whose text must not run into its neighbours: a body's
-# h1 becomes h2 (the page's h1 is the headline), a div becomes a paragraph.
-_BLOCK_RENAMES = (
-    (re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE), r"<\1h2"),
-    (re.compile(r"<(/?)(?:div|section|article|header|footer|main|aside)(?=[\s/>])", re.IGNORECASE), r"<\1p"),
-)
 _SPACE = re.compile(r"\s+")
+# Elements outside the allow-list that keep their meaning under another name: a body's h1 becomes
+# h2 (the page's h1 is the headline), a div becomes a paragraph (so blocks do not run together),
+# and del (how GitHub-flavoured Markdown renders ~~strikethrough~~) becomes s; in one pass.
+_RENAME = re.compile(
+    r"<(/?)(?:(h1)|(del)|div|section|article|header|footer|main|aside)(?=[\s/>])", re.IGNORECASE
+)
+
+
+def _renamed(match: re.Match[str]) -> str:
+    return "<" + match[1] + ("h2" if match[2] else "s" if match[3] else "p")
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -66,12 +74,70 @@ def _cleaner() -> Any:
     )
 
 
-@cache
-def _markdown() -> Any:
-    from markdown_it import MarkdownIt
+_MARKDOWN_EXTENSIONS = (b"table", b"strikethrough", b"autolink")
 
-    # commonmark with raw HTML off: HTML typed into Markdown is shown as text, never rendered.
-    return MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+
+@cache
+def _markdown() -> Callable[[str], str]:
+    """GitHub-flavoured Markdown to HTML (cmark-gfm), raw HTML kept for the allow-list to clean.
+
+    cmarkgfm's own helpers never free the syntax tree or the rendered string (tens of KB per
+    call, for the life of a warm Lambda), so the parser is driven here through the same cffi
+    bindings and both are released with cmark's own functions. ``cmark_node_free`` and the
+    allocator are exported by the extension module but not declared in its cffi definitions,
+    hence ctypes for those two.
+    """
+    import ctypes
+
+    from cmarkgfm import _cmark
+    from cmarkgfm.cmark import Options
+
+    class CmarkMem(ctypes.Structure):  # cmark_mem: the allocator cmark allocates with
+        _fields_ = (
+            ("calloc", ctypes.c_void_p),
+            ("realloc", ctypes.c_void_p),
+            ("free", ctypes.CFUNCTYPE(None, ctypes.c_void_p)),
+        )
+
+    lib, ffi = _cmark.lib, _cmark.ffi
+    options = Options.CMARK_OPT_UNSAFE  # keep raw HTML: nh3 decides what of it survives
+    lib.cmark_gfm_core_extensions_ensure_registered()
+    extensions = [lib.cmark_find_syntax_extension(name) for name in _MARKDOWN_EXTENSIONS]
+    if ffi.NULL in extensions:
+        raise RuntimeError("cmark-gfm lacks one of the extensions " + repr(_MARKDOWN_EXTENSIONS))
+    native = ctypes.CDLL(_cmark.__file__)
+    native.cmark_node_free.argtypes = (ctypes.c_void_p,)
+    native.cmark_node_free.restype = None
+    native.cmark_get_default_mem_allocator.argtypes = ()
+    native.cmark_get_default_mem_allocator.restype = ctypes.POINTER(CmarkMem)
+    node_free = native.cmark_node_free
+    mem_free = native.cmark_get_default_mem_allocator().contents.free
+
+    def address(pointer: Any) -> int:
+        return int(ffi.cast("uintptr_t", pointer))
+
+    def render(text: str) -> str:
+        source = text.encode("utf-8")
+        parser = lib.cmark_parser_new(options)
+        try:
+            for extension in extensions:
+                lib.cmark_parser_attach_syntax_extension(parser, extension)
+            lib.cmark_parser_feed(parser, source, len(source))
+            root = lib.cmark_parser_finish(parser)
+            try:
+                rendered = lib.cmark_render_html(
+                    root, options, lib.cmark_parser_get_syntax_extensions(parser)
+                )
+                try:
+                    return str(ffi.string(rendered).decode("utf-8"))
+                finally:
+                    mem_free(address(rendered))
+            finally:
+                node_free(address(root))
+        finally:
+            lib.cmark_parser_free(parser)
+
+    return render
 
 
 def text_to_html(text: str) -> str:
@@ -85,11 +151,10 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
     if body_format == "text":
         rendered = text_to_html(body)
     elif body_format == "markdown":
-        rendered = _markdown().render(body)
+        rendered = _markdown()(body)
     else:
         rendered = body
-    for pattern, replacement in _BLOCK_RENAMES:
-        rendered = pattern.sub(replacement, rendered)
+    rendered = _RENAME.sub(_renamed, rendered)
     return str(_cleaner().clean(rendered)).strip()
 
 

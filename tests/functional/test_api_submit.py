@@ -112,7 +112,7 @@ def test_markdown_body_is_published_as_sanitised_html(api: ApiClient, stack: Loc
     assert "<strong>Doe</strong>" in body
     assert 'href="https://acme.example"' in body
     assert 'rel="nofollow noopener"' in body
-    assert 'href="javascript' not in body  # left as harmless text, never a link
+    assert 'href="javascript' not in body  # the link loses its href: never a script URL
     assert "<script" not in body
 
 

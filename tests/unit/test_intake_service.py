@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from functions.domain import intake
+from functions.domain import prescreen as prescreen_module
 from functions.domain.errors import (
     IdempotencyConflict,
     ReleaseNotFound,
@@ -18,7 +20,9 @@ from functions.domain.errors import (
 from functions.domain.intake import IntakeService
 from functions.domain.models import AnyRelease, ReleaseSubmission
 from functions.domain.outbox import sweep_outbox
+from functions.domain.prescreen import content_digest
 from functions.domain.records import MODERATION, Caller, ReleaseRecord
+from functions.domain.sanitise import plain_words
 from tests.fakes import Clock, MemoryQueue, MemoryStates, MemoryStore
 from tests.helpers import BODY_TEXT, personnel_release
 
@@ -396,7 +400,9 @@ def test_revise_queue_failure_is_swept(world: World) -> None:
     world.queue.fail_next = 1
     revised = world.service.revise(ACME, "rel-1", submission(summary="Second."), expected_version=1)
     assert revised.outbox == MODERATION
-    sent = sweep_outbox(world.states, world.queue, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1))
+    sent = sweep_outbox(
+        world.states, world.queue, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1)
+    )
     assert [(e.release_id, e.version) for e in sent] == [("rel-1", 2)]
     assert [m["version"] for m in world.queue.messages] == [1, 2]
 
@@ -513,3 +519,25 @@ def test_list_filters_by_status(world: World) -> None:
     assert cursor is None
     items, _ = world.service.list(ACME, status="pending_review", limit=10, cursor=None)
     assert [r.release_id for r in items] == ["rel-2", "rel-0"]
+
+
+def test_submit_reads_the_body_text_once_for_digest_and_prescreen(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a count of the plain-text conversions of the sanitised body
+    bodies: list[str] = []
+
+    def counting(fragment: str) -> str:
+        if fragment.startswith("<"):  # the body (the headline is converted too, for the digest)
+            bodies.append(fragment)
+        return plain_words(fragment)
+
+    monkeypatch.setattr(intake, "plain_words", counting)
+    monkeypatch.setattr(prescreen_module, "plain_words", counting)
+    # When a release is submitted
+    record = world.submit(body="## Appointment\n\n" + BODY_TEXT, body_format="markdown")
+    # Then the body was converted once, and digest and flags are what they were
+    assert len(bodies) == 1
+    body_html = world.store.get_document(record.object_key)["content"]["body"]
+    assert record.content_digest == content_digest(record.headline, body_html)
+    assert record.prescreen == []

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import calendar
+import random
+import re
+import sys
 from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from functions.domain.prescreen import (
+    _CASE_TRAPS,
+    _HYPE,
+    _WD,
+    _WEEKDAY_DATES,
+    _WEEKDAY_STARTS,
+    _WEEKDAYS,
+    HYPE_WORDS,
     MAX_LINKS_BEFORE_FLAG,
     SHORT_BODY_WORDS,
+    Flag,
     PrescreenInput,
+    _month_number,
+    _weekday_number,
     all_caps_headline,
     content_digest,
     duplicate_of,
@@ -23,7 +36,7 @@ from functions.domain.prescreen import (
     weekday_mismatch,
     weekday_mismatches,
 )
-from functions.domain.sanitise import sanitise_body
+from functions.domain.sanitise import plain_words, sanitise_body
 from tests.helpers import BODY_TEXT
 
 # The calendar facts the expectations below rely on.
@@ -332,3 +345,169 @@ def test_each_rule_fires_on_its_own(change: dict[str, object], code: str) -> Non
 def test_hype_in_body_is_found_after_markup_is_stripped() -> None:
     body = sanitise_body(BODY_TEXT + " It is a <em>world</em>-class appointment.", "html")
     assert codes(replace(CLEAN, body_html=body)) == ["hype_words"]
+
+
+def test_prescreen_uses_the_body_text_it_is_given() -> None:
+    # Given the body's plain words computed by the caller (as intake does, once per submission)
+    body_html = "<p>A revolutionary kettle, on Monday, December 2, 2026.</p>"
+    item = replace(CLEAN, body_html=body_html)
+    # Then passing them changes nothing ...
+    assert prescreen(replace(item, body_text=plain_words(body_html))) == prescreen(item)
+    # ... and they are what the rules read
+    assert codes(replace(item, body_text=" ".join(["word"] * SHORT_BODY_WORDS))) == []
+
+
+def test_content_digest_with_body_text_given_is_the_same() -> None:
+    body_html = "<h2>Jane Doe</h2><p>joins <em>in</em> January.</p>"
+    assert content_digest("Acme names CFO", body_html, body_text=plain_words(body_html)) == content_digest(
+        "Acme names CFO", body_html
+    )
+
+
+# -- the fast scans give exactly what a full scan gives ---------------------------------------
+# hype_words and weekday_mismatches only try the places where a match can start (see _starts in
+# prescreen.py). These compare them with a plain finditer over the whole text, with the same
+# patterns, on inputs chosen to trip that shortcut up.
+
+
+def reference_hype_words(*texts: str) -> Flag | None:
+    found: list[str] = []
+    for text in texts:
+        for match in _HYPE.finditer(text):
+            word = match.group(1).lower()
+            if word not in found:
+                found.append(word)
+    return Flag("hype_words", "Promotional language: " + ", ".join(found[:5]) + ".") if found else None
+
+
+def reference_weekday_mismatches(text: str) -> list[str]:
+    wrong: list[str] = []
+    for pattern in _WEEKDAY_DATES:
+        for match in pattern.finditer(text):
+            try:
+                when = date(int(match["year"]), _month_number(match["mon"]), int(match["day"]))
+            except (ValueError, StopIteration):
+                wrong.append(f"{match.group(0)} (no such date)")
+                continue
+            if when.weekday() != _weekday_number(match["wd"]):
+                wrong.append(f"{match.group(0)} (is a {_WEEKDAYS[when.weekday()].title()})")
+    return wrong
+
+
+TRICKY_TEXTS = [
+    "",
+    "AMAZING amazing AmAzInG aMaZiNg!",
+    "(Amazing), 'incredible'; \"Revolutionary\" -- cutting-edge/next-generation.",
+    "industry leading provider",  # two words overlap: the scan takes the first only
+    "Industry-Leading Provider and a leading provider",
+    "best in class, Best-In-Class, BEST IN CLASS and best-in-classes",
+    "game-changer game-changing game changer gamechanger Game-Changers",
+    "world's first, World Class, world-class, WORLD-LEADING, world\u2019s first (curly)",
+    "amazingly incredible-ish non-revolutionary pre-amazing amazing_ amazing-",
+    "groundbreaking ground-breaking ground breaking GroundBreaking",
+    "state-of-the-art and state of the art and STATE-OF-THE-ART.",
+    "unprecedented\nunparalleled\tunrivalled  world class",
+    # Characters whose case does not line up with ASCII letters (the slow path must cover them)
+    "\u0131ncredible and AMAZ\u0130NG and di\u017fruptive and world-cla\u017f\u017f",
+    "\u0130\u0130\u0130 amazing \u0130 Revolutionary",
+    "Caf\u00e9 \u00c9LAN: an amazing na\u00efve revolution\u00e4ry \u03a3\u039f\u03a3 breakthrough",
+    "\u212aelvin-sign breakthrough (K) and brea\u212athrough",
+    "Monday, December 2, 2026",
+    "MONDAY, DECEMBER 2, 2026 and monday, december 2, 2026 and MoNdAy, DeCeMbEr 2, 2026",
+    "Mon., Dec. 2, 2026; Tue. Dec 2nd, 2026; wed 2 dec 2026; Thu the 3rd of Dec, 2026",
+    "Tues. Sept. 1 2026 and Thurs., Dec. 3, 2026 and Thur Dec 3 2026",
+    "Monday,December 2,2026 Monday , December 2 , 2026",
+    "Monday, December 2, 20261 and Monday, December 2, 2026x and Monday, December 2, 2026.",
+    "xMonday, December 2, 2026 and Mondays, December 2, 2026 and -Monday, December 2, 2026",
+    "Monday, Monday, December 2, 2026 and Friday Monday 2 December 2026",
+    "Monday,\n\tDecember\n2,\n\n2026 and Friday   2   December   2026",
+    "Monday, February 30, 2026; Sunday, April 31, 2026; Friday 31 June 2026; Monday, Dec 0, 2026",
+    "MONTREAL, Dec. 2, 2026; SUNNYVALE, December 2, 2026; Saturnday 2 December 2026",
+    "common months of money: monday. Sunday! saturday? thursday: 2026 2027",
+    "Monday, December \u0662, \u0662\u0660\u0662\u0666 (Arabic-Indic digits)",
+    "\u017funday, December 6, 2026 and Fr\u0131day 4 December 2026 and \u0130 Monday, December 2, 2026",
+    "Mon\u0130day, December 2, 2026 and Monday\u0130, December 2, 2026",
+    "Monday, December 2, 2026 Monday, December 2, 2026 Wednesday, December 2, 2026 Tuesday 1 Dec 2026",
+    "\u212aMonday, December 2, 2026 \u00e9Monday, December 2, 2026",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_fast_scans_match_a_full_scan(text: str) -> None:
+    assert hype_words(text) == reference_hype_words(text)
+    assert weekday_mismatches(text) == reference_weekday_mismatches(text)
+
+
+def test_fast_scans_find_what_they_should_on_tricky_text() -> None:
+    # A few of the above spelled out, so that the comparison is not between two wrong answers
+    flag = hype_words(
+        "industry leading provider", "(Amazing), 'Incredible'", "A\u0131ncredible \u0131ncredible"
+    )
+    assert flag is not None
+    assert flag.message == "Promotional language: industry leading, amazing, incredible, \u0131ncredible."
+    assert weekday_mismatches("Monday, Monday, December 2, 2026 / xMonday, December 2, 2026") == [
+        "Monday, December 2, 2026 (is a Wednesday)"
+    ]
+    assert weekday_mismatches("\u017funday, December 6, 2026 and Sunday, December 6, 2026.") == []
+    assert weekday_mismatches("Fr\u0131day 4 December 2026 / MON 7 DEC 2026 / Tue, Dec 9, 2026") == [
+        "Tue, Dec 9, 2026 (is a Wednesday)",
+    ]
+
+
+def test_fast_scans_match_a_full_scan_on_random_text() -> None:
+    # Fragments that start, end and break matches, glued at random
+    fragments = [
+        *HYPE_WORDS, *(w.upper() for w in HYPE_WORDS), *(w.title() for w in HYPE_WORDS),
+        "Monday", "mon.", "Mon", "TUES", "wed", "Thurs.", "thu", "Friday", "sat.", "SUNDAY", "month",
+        "December", "dec.", "Sept.", "may", "JUNE", "the", "of", "2", "02", "2nd", "31", "30th",
+        "2026", "1995", "20261", "\u0662\u0660\u0662\u0666", ",", ".", "-", "'", "\u2019",
+        " ", " ", " ", "\n", "\t",
+        "x", "_", "non", "ly", "s", "\u0130", "\u0131", "\u017f", "\u212a", "\u00e9", "\u03a3",
+    ]  # fmt: skip
+    rng = random.Random(20261202)
+    for _ in range(3000):
+        text = "".join(rng.choice(fragments) for _ in range(rng.randint(1, 30)))
+        assert hype_words(text) == reference_hype_words(text), text
+        assert weekday_mismatches(text) == reference_weekday_mismatches(text), text
+
+
+def test_case_traps_are_every_character_that_lower_casing_misplaces() -> None:
+    # The shortcut looks for lower-cased words in text.lower(); it can only miss a match if some
+    # character lower-cases to more than one character, or re.IGNORECASE matches it with an
+    # ASCII letter it does not lower-case to. Every such character, in the whole of Unicode, must
+    # send the text down the full scan.
+    everything = "".join(chr(code) for code in range(sys.maxunicode + 1))
+    misplaced = {c for c in everything if len(c.lower()) != 1}
+    for letter in {c for word in (*HYPE_WORDS, *_WEEKDAY_STARTS) for c in word}:
+        matched = re.findall(re.escape(letter), everything, re.IGNORECASE)
+        misplaced |= {c for c in matched if c.lower() != letter}
+    assert misplaced <= set(_CASE_TRAPS)
+    # and the shortcut's own assumptions about its inputs
+    assert all(word == word.lower() for word in (*HYPE_WORDS, *_WEEKDAY_STARTS))
+    for pattern in (_HYPE, *_WEEKDAY_DATES):
+        assert pattern.flags & re.IGNORECASE
+        assert not pattern.match("")
+
+
+def test_every_weekday_spelling_starts_with_a_weekday_start() -> None:
+    # _WD is "(?P<wd>mon(?:day)?|tue(...)?|...)\\.?": each alternative starts with three letters
+    alternatives = _WD[len("(?P<wd>") : _WD.rindex(")")].split("|")
+    assert len(alternatives) == 7
+    assert {alternative[:3] for alternative in alternatives} == set(_WEEKDAY_STARTS)
+    assert all(alternative[:3].isalpha() for alternative in alternatives)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # re.IGNORECASE matches dotless i and long s with "i" and "s"; these used to raise
+        ("on Fr\u0131day 4 December 2026", []),
+        ("on Fr\u0131day 5 December 2026", ["Fr\u0131day 5 December 2026 (is a Saturday)"]),
+        ("on \u017funday, December 6, 2026", []),
+        ("on \u017faturday, December 6, 2026", ["\u017faturday, December 6, 2026 (is a Sunday)"]),
+        ("on Tuesday, \u017fept. 1, 2026", []),
+        ("on Monday, \u017fept. 1, 2026", ["Monday, \u017fept. 1, 2026 (is a Tuesday)"]),
+    ],
+)
+def test_weekday_names_with_odd_case_letters_do_not_break_the_rule(text: str, expected: list[str]) -> None:
+    assert weekday_mismatches(text) == expected

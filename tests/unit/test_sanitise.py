@@ -6,15 +6,18 @@ are about elements and attributes rather than substrings.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from functions.domain.sanitise import (
     ALLOWED_TAGS,
     LINK_REL,
+    _markdown,
     html_to_text,
     plain_words,
     sanitise_body,
@@ -187,13 +190,58 @@ def test_markdown_links_to_script_urls_are_not_links(vector: str) -> None:
     assert "img" not in parsed.tag_names
 
 
-def test_markdown_raw_html_is_shown_as_text() -> None:
-    # Given HTML typed into a Markdown body
+@pytest.mark.parametrize("vector", HTML_VECTORS)
+def test_markdown_input_leaves_no_script_url_anywhere(vector: str) -> None:
+    # Given a hostile HTML body sent as Markdown (raw HTML in Markdown is rendered, then cleaned)
+    output = sanitise_body(vector, "markdown")
+    # Then, as for an HTML body, no script URL survives, not even as text
+    assert not re.search(r"(javascript|vbscript|data):", output, re.IGNORECASE), output
+
+
+def test_markdown_raw_html_is_sanitised_not_shown() -> None:
+    # Given HTML typed into a Markdown body, harmless and hostile parts mixed
     output = sanitise_body('Hi <b onclick="x()">there</b> <script>alert(1)</script>', "markdown")
-    # Then it is escaped, not rendered
-    parsed = parse(output)
-    assert parsed.tag_names == {"p"}
-    assert parsed.text == 'Hi <b onclick="x()">there</b> <script>alert(1)</script>'
+    # Then it goes through the allow-list like an HTML body: the formatting is kept, the handler
+    # goes, and the script goes with its content
+    parsed = assert_safe(output)
+    assert parsed.tag_names == {"p", "b"}
+    assert parsed.named("b") == [{}]
+    assert parsed.text.strip() == "Hi there"
+    assert "alert" not in output
+
+
+def test_markdown_html_block_is_sanitised_exactly_like_an_html_body() -> None:
+    block = (
+        '<div onclick="x()">Intro <strong>now</strong> <a href="https://acme.example" onmouseover="x()">'
+        'site</a> <a href="javascript:alert(1)">x</a><iframe src="https://evil.example"></iframe></div>'
+    )
+    output = sanitise_body(block, "markdown")
+    assert output == sanitise_body(block, "html")
+    assert output == (
+        '<p>Intro <strong>now</strong> <a href="https://acme.example" rel="nofollow noopener">site</a> '
+        '<a rel="nofollow noopener">x</a></p>'
+    )
+
+
+def test_markdown_mixed_with_allowed_html() -> None:
+    # Given Markdown with inline and block HTML, a comment and an h1 typed as HTML
+    body = (
+        "**Bold** and <em>em</em>, <u>u</u>, H<sub>2</sub>O, <del>old</del>\n\n"
+        "<h1>Title</h1>\n\n<!-- internal note -->\n\nLast"
+    )
+    parsed = assert_safe(sanitise_body(body, "markdown"))
+    # Then both kinds of formatting survive, renamed as for HTML bodies (h1 to h2, del to s)
+    assert {"strong", "em", "u", "sub", "s", "h2"} <= parsed.tag_names
+    assert "h1" not in parsed.tag_names
+    assert "internal note" not in parsed.text
+    assert " ".join(parsed.text.split()) == "Bold and em, u, H2O, old Title Last"
+
+
+def test_markdown_angle_brackets_read_as_a_tag_need_escaping() -> None:
+    # "<names>" is an HTML tag to a Markdown reader (GitHub drops it too); a backslash keeps it
+    assert plain_words(sanitise_body("Acme <names> a CFO", "markdown")) == "Acme a CFO"
+    assert plain_words(sanitise_body("Acme \\<names> a CFO", "markdown")) == "Acme <names> a CFO"
+    assert plain_words(sanitise_body("if a < b and b > c", "markdown")) == "if a < b and b > c"
 
 
 def test_safe_text_around_removed_elements_survives() -> None:
@@ -269,6 +317,45 @@ def test_markdown_tables_and_strikethrough() -> None:
 def test_markdown_autolink_gets_rel() -> None:
     parsed = parse(sanitise_body("<https://acme.example>", "markdown"))
     assert parsed.named("a") == [{"href": "https://acme.example", "rel": LINK_REL}]
+
+
+def test_markdown_bare_urls_and_addresses_become_links() -> None:
+    # GitHub-flavoured autolinks: bare web and mail addresses become links, with our rel
+    parsed = parse(
+        sanitise_body("See https://acme.example/news, www.acme.example or press@acme.example.", "markdown")
+    )
+    assert parsed.named("a") == [
+        {"href": "https://acme.example/news", "rel": LINK_REL},
+        {"href": "http://www.acme.example", "rel": LINK_REL},
+        {"href": "mailto:press@acme.example", "rel": LINK_REL},
+    ]
+
+
+def test_markdown_strikethrough_html_and_del_become_s() -> None:
+    assert sanitise_body("~~old~~ <del>older</del>", "markdown") == "<p><s>old</s> <s>older</s></p>"
+    assert sanitise_body("<del>old</del>", "html") == "<s>old</s>"
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads the resident set size from /proc")
+def test_markdown_rendering_does_not_leak_native_memory() -> None:
+    # cmarkgfm's own helpers never free cmark's syntax tree or output (~40 KB a call for this
+    # body): in a warm Lambda that adds up. The renderer must free both.
+    body = (
+        "Some *Markdown* with a [link](https://acme.example) and a table.\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+    ) * 40
+
+    def resident_kib() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+    render = _markdown()
+    for _ in range(200):
+        render(body)
+    before = resident_kib()
+    for _ in range(2000):
+        render(body)
+    # a leak this size would be ~80 MB; allow for allocator noise
+    assert resident_kib() - before < 16 * 1024
 
 
 # -- html ------------------------------------------------------------------------------------
