@@ -10,7 +10,7 @@ from rich.console import Console
 
 from cli.target import Target, TargetError, resolve
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 # Exit codes: 0 done, 1 failed (not found, AWS error), 2 usage error, 3 nothing to do (queue empty).
 EXIT_FAILED = 1

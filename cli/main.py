@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli import keys
+from cli import keys, local
 from cli.common import EXIT_FAILED, Options, err
 
 
@@ -39,6 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(keys.app, name="keys")
+app.command("local")(local.local)
 
 
 def _version() -> str:

@@ -7,6 +7,7 @@ hundred milliseconds to import, so the Tracer is created on first use, never at 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,14 +30,20 @@ def tracer() -> Tracer:
     return Tracer()
 
 
+def tracing_disabled() -> bool:
+    """Powertools' own switch (``POWERTOOLS_TRACE_DISABLED``), read without importing the X-Ray SDK."""
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def traced_handler(handler: F) -> F:
-    """``Tracer.capture_lambda_handler``, with the Tracer built on the first invocation."""
+    """``Tracer.capture_lambda_handler``, with the Tracer built on the first invocation, and not
+    at all when tracing is disabled (the local stack, tests)."""
     wrapped: dict[str, Callable[..., Any]] = {}
 
     @wraps(handler)
     def wrapper(event: Any, context: Any) -> Any:
         if "fn" not in wrapped:
-            wrapped["fn"] = tracer().capture_lambda_handler(handler)
+            wrapped["fn"] = handler if tracing_disabled() else tracer().capture_lambda_handler(handler)
         return wrapped["fn"](event, context)
 
     return wrapper  # type: ignore[return-value]

@@ -22,6 +22,13 @@ LOCAL_ACCOUNT = "123456789012"
 ClientFactory = Callable[[str], Any]
 
 
+def default_clients(service: str) -> Any:
+    """boto3 clients from the environment (``AWS_ENDPOINT_URL`` points them at moto's server)."""
+    import boto3
+
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
 @dataclass
 class LocalStack:
     """The created stack: the resolver (names, ARNs, URLs) plus handy accessors."""

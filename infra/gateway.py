@@ -92,6 +92,7 @@ class ApiGateway:
         domain_name: str = "localhost",
         scheme: str = "http",
         clock: Callable[[], float] = time.monotonic,
+        base_path: str | None = None,
     ) -> None:
         self._invoke = invoke
         self._clock = clock
@@ -101,6 +102,8 @@ class ApiGateway:
         api = stack.template["Resources"][api_logical_id]
         props = stack.resolver.resolve(api.get("Properties") or {})
         self.stage = str(props.get("StageName", "v1"))
+        # execute-api URLs carry the stage as their first segment; a custom domain may not.
+        self.base_path = f"/{self.stage}" if base_path is None else base_path
         self.api_id = stack.ref(api_logical_id)
         self._responses: dict[str, dict[str, Any]] = props.get("GatewayResponses") or {}
         self.authorizer = self._authorizer_config(api.get("Properties") or {})
@@ -158,6 +161,7 @@ class ApiGateway:
             body=body if body else None,
             binary=not _is_text(headers, body),
             stage=self.stage,
+            base_path=self.base_path,
             source_ip=source_ip,
             domain_name=self._domain,
             request_id=request_id,
@@ -171,7 +175,8 @@ class ApiGateway:
 
     def _authorize(self, event: dict[str, Any], route: ApiRoute) -> dict[str, Any] | HttpResponse:
         config = self.authorizer
-        assert config is not None
+        if config is None:  # handle() only calls this with an authorizer configured
+            raise RuntimeError("no authorizer configured")
         request_id = event["requestContext"]["requestId"]
         lowered = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         identity = tuple(lowered.get(h.lower(), "") for h in config.identity_headers)

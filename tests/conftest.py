@@ -12,5 +12,6 @@ _resolver = Resolver(template=_template, stack_name="pytest", region="us-east-1"
 _globals = (
     ((_template.get("Globals") or {}).get("Function") or {}).get("Environment", {}).get("Variables", {})
 )
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # Lambda traces; tests need not import X-Ray
 for _name, _value in _globals.items():
     os.environ.setdefault(_name, str(_resolver.resolve(_value)))

@@ -11,16 +11,19 @@ Keys and indexes (declared in ``template.yaml``):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.domain.ports import ConditionFailed, RecordExists
 from functions.domain.prescreen import Flag
 from functions.domain.records import OutboxEntry, ReleaseRecord
+
+log = logging.getLogger(__name__)
 
 BY_ORG = "by_org"
 BY_ORG_STATUS = "by_org_status"
@@ -130,14 +133,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _is_cancelled_by_condition(error: ClientError) -> bool:
-    """A transaction whose first item's condition failed."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons", [])
-    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
-
-
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
@@ -152,30 +147,30 @@ class DynamoStateRepository:
     def create(self, record: ReleaseRecord, *, actor: str) -> None:
         item = record_to_item(record)
         item["history"] = [_history("submit", actor, record.created_at, record.version, record.status)]
-        digest_item = {
-            "pk": digest_pk(record.org_id, record.content_digest),
-            "release_id": record.release_id,
-            "seen_at": timestamp(record.created_at),
-        }
         try:
-            self._ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": _serialize(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {"Put": {"TableName": self._table, "Item": _serialize(digest_item)}},
-                ]
+            self._ddb.put_item(
+                TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as error:
-            if _is_cancelled_by_condition(error):
+            if _is_condition_failure(error):
                 existing = self.get(record.release_id)
                 if existing is not None:
                     raise RecordExists(existing) from None
             raise
+        self._remember_digest(record, record.created_at)
+
+    def _remember_digest(self, record: ReleaseRecord, when: datetime) -> None:
+        """Fingerprint -> release, for the duplicate flag. A hint, not a commit: written after the
+        state item (no transaction, which would double the write cost) and never failing it."""
+        digest_item = {
+            "pk": digest_pk(record.org_id, record.content_digest),
+            "release_id": record.release_id,
+            "seen_at": timestamp(when),
+        }
+        try:
+            self._ddb.put_item(TableName=self._table, Item=_serialize(digest_item))
+        except (ClientError, BotoCoreError):
+            log.warning("content fingerprint not recorded for %s", record.release_id, exc_info=True)
 
     def revise(
         self, record: ReleaseRecord, *, expected_version: int, from_statuses: Sequence[str], actor: str
@@ -203,32 +198,22 @@ class DynamoStateRepository:
         expression = "SET " + ", ".join([*sets, "#history = list_append(#history, :h)"])
         if removes:
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-        update = {
-            "TableName": self._table,
-            "Key": {"pk": {"S": release_pk(record.release_id)}},
-            "UpdateExpression": expression,
-            "ConditionExpression": (
-                f"#version = :expected AND #org = :org AND #status IN ({', '.join(status_values)})"
-            ),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        digest_item = {
-            "pk": digest_pk(record.org_id, record.content_digest),
-            "release_id": record.release_id,
-            "seen_at": timestamp(record.updated_at),
-        }
         try:
-            self._ddb.transact_write_items(
-                TransactItems=[
-                    {"Update": update},
-                    {"Put": {"TableName": self._table, "Item": _serialize(digest_item)}},
-                ]
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": release_pk(record.release_id)}},
+                UpdateExpression=expression,
+                ConditionExpression=(
+                    f"#version = :expected AND #org = :org AND #status IN ({', '.join(status_values)})"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            if _is_cancelled_by_condition(error):
+            if _is_condition_failure(error):
                 raise ConditionFailed from None
             raise
+        self._remember_digest(record, record.updated_at)
 
     def transition(
         self,

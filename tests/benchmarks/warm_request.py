@@ -445,7 +445,7 @@ def _split(
         ("  json.loads + pydantic validation of the body", p50["validate"]),
         ("  IntakeService.submit (domain + in-memory fakes)", p50["submit"]),
         ("    prepare() + prescreen", p50["domain"]),
-        ("      of which sanitise_body (markdown-it + nh3)", p50["sanitise"]),
+        ("      of which sanitise_body (cmark-gfm + nh3)", p50["sanitise"]),
         ("    record, version document, fakes", p50["submit"] - p50["domain"]),
         ("  the rest: Powertools resolver, precheck, response", rest),
     ]

@@ -14,8 +14,11 @@ from infra.apigw import api_routes
 from infra.bootstrap import LocalStack, bootstrap
 from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions, local_functions
+from infra.moto_atomic import make_conditional_writes_atomic
 from infra.template import load_template
 from tests.helpers import ApiClient
+
+make_conditional_writes_atomic()  # as the local stack does: moto's conditional writes are not atomic
 
 
 @cache
@@ -138,21 +141,30 @@ def dynamodb(aws: None) -> Any:
 
 
 class Faults:
-    """Inject failures at the AWS call boundary (botocore's before-call events), no patching."""
+    """Inject failures at the AWS call boundary (botocore events), no patching."""
 
     def __init__(self) -> None:
         self._registered: list[tuple[Any, str, Any]] = []
 
     def fail(
-        self, client: Any, operation: str, *, times: int = 1, error: BaseException | None = None
+        self,
+        client: Any,
+        operation: str,
+        *,
+        times: int = 1,
+        error: BaseException | None = None,
+        when: Any = None,
     ) -> None:
+        """Make the next ``times`` calls of ``operation`` fail (those whose params match ``when``)."""
         from botocore.exceptions import ClientError
 
         remaining = {"n": times}
         service = client.meta.service_model.service_name
-        event = f"before-call.{service}.{operation}"
+        event = f"before-parameter-build.{service}.{operation}"  # params are the API parameters
 
-        def raise_once(**_: Any) -> None:
+        def raise_once(params: dict[str, Any], **_: Any) -> None:
+            if when is not None and not when(params):
+                return
             if remaining["n"] > 0:
                 remaining["n"] -= 1
                 raise error or ClientError(

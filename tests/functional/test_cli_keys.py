@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from cli import target
 from cli.main import app
+from functions.domain import keys
 from infra.bootstrap import LocalStack
 from infra.lambdas import LocalFunctions
 
@@ -44,8 +45,9 @@ def test_create_prints_the_key_once_and_stores_only_its_hash(
     item = dynamodb.get_item(TableName=stack.ref("KeysTable"), Key={"key_id": {"S": created["key_id"]}})[
         "Item"
     ]
-    secret = created["key"].rsplit("_", 1)[1]
-    assert secret not in json.dumps(item)
+    parsed = keys.parse_token(created["key"])
+    assert parsed is not None
+    assert parsed.secret not in json.dumps(item)
     assert item["status"]["S"] == "active"
     assert item["org_name"]["S"] == "Acme Corporation"
 
@@ -76,9 +78,10 @@ def test_list_never_prints_secrets(local_info: Path) -> None:
     rows = json.loads(everything.stdout)
     assert {r["key_id"] for r in rows} == {a["key_id"], b["key_id"]}
     for created in (a, b):
-        secret = created["key"].rsplit("_", 1)[1]
-        assert secret not in everything.stdout
-        assert secret not in _run("keys", "list").stdout
+        parsed = keys.parse_token(created["key"])
+        assert parsed is not None
+        assert parsed.secret not in everything.stdout
+        assert parsed.secret not in _run("keys", "list").stdout
     assert "secret_hash" not in everything.stdout
     only_rovers = json.loads(_run("keys", "list", "--org", "org-rovers", "--json").stdout)
     assert [r["key_id"] for r in only_rovers] == [b["key_id"]]

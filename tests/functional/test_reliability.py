@@ -144,7 +144,12 @@ def test_failure_after_the_bucket_write_is_5xx_and_retry_is_one_release(
 ) -> None:
     # Given the version object is written but the state item is not
     headers = {"Idempotency-Key": "fault-step-2"}
-    faults.fail(lambda_clients["dynamodb"], "TransactWriteItems")
+    releases_table = stack.ref("ReleasesTable")
+    faults.fail(
+        lambda_clients["dynamodb"],
+        "PutItem",
+        when=lambda params: params.get("TableName") == releases_table and "ConditionExpression" in params,
+    )
     failed = api.post("/releases", personnel_release(), headers=headers)
     assert failed.status == 503
     assert _release_items(stack, dynamodb) == []

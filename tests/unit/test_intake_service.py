@@ -400,9 +400,7 @@ def test_revise_queue_failure_is_swept(world: World) -> None:
     world.queue.fail_next = 1
     revised = world.service.revise(ACME, "rel-1", submission(summary="Second."), expected_version=1)
     assert revised.outbox == MODERATION
-    sent = sweep_outbox(
-        world.states, world.queue, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1)
-    )
+    sent = sweep_outbox(world.states, world.queue, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1))
     assert [(e.release_id, e.version) for e in sent] == [("rel-1", 2)]
     assert [m["version"] for m in world.queue.messages] == [1, 2]
 

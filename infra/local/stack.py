@@ -1,0 +1,347 @@
+"""The embedded local stack: the whole pipeline on one machine, no AWS account, no Docker.
+
+Start order (ports first, so that a port in use fails at once):
+
+1. moto's server on ``--aws-port`` and the HTTP gateway on ``--port`` are bound;
+2. every resource ``template.yaml`` declares is created in moto (``infra.bootstrap``);
+3. the functions' environment (from the template) is applied to this process, pointing every
+   boto3 client at moto through ``AWS_ENDPOINT_URL``;
+4. the HTTP gateway, the event sources (SQS pollers, schedule timers) and the one-time
+   scheduler start;
+5. a demo organisation and key are seeded and ``.press-intake/local.json`` is written.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from infra.bootstrap import LocalStack, bootstrap, default_clients
+from infra.gateway import ApiGateway
+from infra.lambdas import LocalFunctions, local_functions
+from infra.local.http import LocalHttpServer, SiteReader, make_handler
+from infra.local.sources import OneTimeScheduler, ScheduleTimer, SqsPoller, SqsSource, rate_seconds
+from infra.template import default_template_path, load_template, resources_of_type
+
+log = logging.getLogger("press_intake.local")
+
+DEMO_ORG_ID = "demo"
+DEMO_ORG_NAME = "Demo Organisation"
+STACK_NAME = "press-intake-local"
+
+
+class PortInUse(Exception):
+    def __init__(self, what: str, host: str, port: int) -> None:
+        super().__init__(f"{what} port {host}:{port} is already in use")
+        self.what = what
+        self.host = host
+        self.port = port
+
+
+@dataclass
+class LocalOptions:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    aws_port: int = 5000
+    template: Path | None = None
+    sweep_interval: float | None = None
+    scheduler_interval: float = 1.0
+    verbose: bool = False
+    info_path: Path = field(default_factory=lambda: Path(".press-intake") / "local.json")
+    region: str = "us-east-1"
+
+
+@dataclass
+class LocalInfo:
+    api_url: str
+    site_url: str
+    aws_endpoint_url: str
+    region: str
+    demo_api_key: str
+    demo_org_id: str
+    resources: dict[str, str]
+    template: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "api_url": self.api_url,
+            "site_url": self.site_url,
+            "aws_endpoint_url": self.aws_endpoint_url,
+            "region": self.region,
+            "demo_api_key": self.demo_api_key,
+            "demo_org_id": self.demo_org_id,
+            "resources": self.resources,
+            "template": self.template,
+        }
+
+
+def _bind(what: str, host: str, port: int, factory: Any) -> Any:
+    try:
+        return factory()
+    except OSError as error:
+        if error.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise PortInUse(what, host, port) from None
+        raise
+
+
+def _probe_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+class _AwsServer:
+    """moto's server, bound in the caller's thread (so a taken port is an immediate error)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from infra.moto_atomic import make_conditional_writes_atomic
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        make_conditional_writes_atomic()
+        _probe_port(host, port)  # werkzeug would print and sys.exit() on a taken port
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        except SystemExit:
+            raise OSError(errno.EADDRINUSE, "address in use") from None
+        self._thread = threading.Thread(
+            target=lambda: self._server.serve_forever(poll_interval=0.1), name="aws", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
+            self._server.shutdown()
+            self._thread.join(5)
+        self._server.server_close()
+
+
+class LocalStackRunner:
+    def __init__(self, options: LocalOptions) -> None:
+        self.options = options
+        self.template_path = Path(options.template) if options.template else default_template_path()
+        self.workers: list[Any] = []
+        self.stack: LocalStack | None = None
+        self.functions: LocalFunctions | None = None
+        self.gateway: ApiGateway | None = None
+        self.info: LocalInfo | None = None
+        self._aws: _AwsServer | None = None
+        self._http: LocalHttpServer | None = None
+        self.started_at = time.monotonic()
+        self.ready_seconds: float | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.options.host}:{self.options.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        port = self._http.port if self._http else self.options.port
+        return f"http://{self.options.host}:{port}"
+
+    def start(self) -> LocalInfo:
+        options = self.options
+        template = load_template(self.template_path)  # a broken template fails before any port is taken
+        self._aws = _bind(
+            "AWS", options.host, options.aws_port, lambda: _AwsServer(options.host, options.aws_port)
+        )
+        try:
+            return self._start(template)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, template: dict[str, Any]) -> LocalInfo:
+        options = self.options
+        if self._aws is None:
+            raise RuntimeError("the AWS endpoint is not bound")
+        self._aws.start()
+        self._configure_environment()
+        import boto3
+
+        self.stack = bootstrap(
+            default_clients,
+            template=template,
+            stack_name=STACK_NAME,
+            region=options.region,
+        )
+        self.functions = local_functions(self.stack)
+        os.environ.update(self.functions.environment)
+        self.gateway = ApiGateway(
+            self.stack,
+            self.functions.invoke,
+            domain_name=f"{options.host}:{options.port}",
+            scheme="http",
+            base_path="",  # served at the root here, not under /{stage} as on execute-api
+        )
+        for function in self.functions.functions.values():
+            _ = function.handler  # import now, like Lambda's init phase, not on the first request
+        site_bucket = self._site_bucket()
+        handler = make_handler(self.gateway, SiteReader(boto3.client("s3"), site_bucket))
+        self._http = _bind(
+            "HTTP", options.host, options.port, lambda: LocalHttpServer(options.host, options.port, handler)
+        )
+        self._http.start(threading.Thread)
+        self._start_event_sources()
+        demo_key = self._seed_demo_key()
+        self.info = LocalInfo(
+            api_url=self.api_url,
+            site_url=f"{self.api_url}/site/",
+            aws_endpoint_url=self.endpoint_url,
+            region=options.region,
+            demo_api_key=demo_key,
+            demo_org_id=DEMO_ORG_ID,
+            resources=self.stack.outputs(),
+            template=str(self.template_path),
+        )
+        self._write_info(self.info)
+        self.ready_seconds = time.monotonic() - self.started_at
+        return self.info
+
+    def _configure_environment(self) -> None:
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts anything; never a real credential
+                "AWS_DEFAULT_REGION": self.options.region,
+                "AWS_REGION": self.options.region,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "false" if self.options.verbose else "true",
+                "POWERTOOLS_LOG_LEVEL": "INFO" if self.options.verbose else "WARNING",
+            }
+        )
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+
+    def _site_bucket(self) -> str | None:
+        if self.stack is None:
+            return None
+        buckets = resources_of_type(self.stack.template, "AWS::S3::Bucket")
+        return self.stack.ref("SiteBucket") if "SiteBucket" in buckets else None
+
+    def _start_event_sources(self) -> None:
+        import boto3
+
+        if self.stack is None or self.functions is None:
+            raise RuntimeError("event sources need the stack and its functions")
+        functions = self.functions
+        sqs = boto3.client("sqs")
+        for name, spec in resources_of_type(self.stack.template, "AWS::Serverless::Function").items():
+            for event_name, event in ((spec.get("Properties") or {}).get("Events") or {}).items():
+                kind = event.get("Type")
+                props = self.stack.resolver.resolve(event.get("Properties") or {})
+
+                def invoke(payload: dict[str, Any], function: str = name) -> Any:
+                    return functions.invoke(function, payload)
+
+                if kind == "SQS":
+                    if props.get("Enabled") is False:
+                        continue
+                    arn = str(props["Queue"])
+                    source = SqsSource(
+                        function=name,
+                        queue_url=sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"],
+                        queue_arn=arn,
+                        batch_size=int(props.get("BatchSize", 10)),
+                        window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                        report_failures="ReportBatchItemFailures"
+                        in (props.get("FunctionResponseTypes") or []),
+                    )
+                    self.workers.append(
+                        SqsPoller(boto3.client("sqs"), source, invoke, region=self.options.region)
+                    )
+                elif kind in ("Schedule", "ScheduleV2"):
+                    if props.get("Enabled") is False or props.get("State") == "DISABLED":
+                        continue
+                    expression = str(props.get("Schedule") or props.get("ScheduleExpression") or "")
+                    interval = self.options.sweep_interval or rate_seconds(expression)
+                    if interval is None:
+                        log.warning(
+                            "%s.%s: %r does not run locally (only rate(...))", name, event_name, expression
+                        )
+                        continue
+                    rule = f"arn:aws:events:{self.options.region}:123456789012:rule/{name}-{event_name}"
+                    self.workers.append(
+                        ScheduleTimer(name, interval, invoke, region=self.options.region, rule_arn=rule)
+                    )
+                elif kind != "Api":
+                    log.warning("%s.%s: event type %s does not run locally", name, event_name, kind)
+        self.workers.append(
+            OneTimeScheduler(
+                boto3.client("scheduler"), boto3.client("sqs"), interval=self.options.scheduler_interval
+            )
+        )
+        for worker in self.workers:
+            worker.start()
+
+    def _seed_demo_key(self) -> str:
+        import boto3
+
+        from functions.adapters.dynamodb_keys import DynamoKeyRepository
+        from functions.domain import keys
+
+        if self.stack is None:
+            raise RuntimeError("seeding needs the stack")
+        issued = keys.issue()
+        repo = DynamoKeyRepository(boto3.client("dynamodb"), self.stack.ref("KeysTable"))
+        repo.create(
+            keys.KeyRecord(
+                key_id=issued.key_id,
+                org_id=DEMO_ORG_ID,
+                org_name=DEMO_ORG_NAME,
+                role="submitter",
+                status=keys.ACTIVE,
+                secret_hash=keys.hash_secret(issued.secret),
+                created_at=datetime.now(UTC),
+            )
+        )
+        return issued.token
+
+    def _write_info(self, info: LocalInfo) -> None:
+        path = self.options.info_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(info.as_json(), indent=2) + "\n", encoding="utf-8")
+        temporary.replace(path)  # readers never see a half-written file
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        for worker in self.workers:
+            worker.join(5)
+        self.workers.clear()
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+        if self._aws is not None:
+            self._aws.stop()
+            self._aws = None
+        if self.info is not None:
+            try:
+                current = json.loads(self.options.info_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                current = None
+            if current and current.get("api_url") == self.info.api_url:
+                self.options.info_path.unlink(missing_ok=True)
+            self.info = None
