@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli import keys, local
+from cli import dlq, keys, local, moderate
 from cli.common import EXIT_FAILED, Options, err
 
 
@@ -40,6 +40,8 @@ app = typer.Typer(
 )
 app.add_typer(keys.app, name="keys")
 app.command("local")(local.local)
+app.add_typer(moderate.app, name="moderate")
+app.add_typer(dlq.app, name="dlq")
 
 
 def _version() -> str:

@@ -33,6 +33,7 @@ class ApiSettings(_Settings):
 class ReconcilerSettings(_Settings):
     releases_table: Annotated[str, Field(min_length=3)]
     moderation_queue_url: Annotated[str, Field(min_length=8)]
+    publish_queue_url: Annotated[str, Field(min_length=8)]
     outbox_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
     outbox_batch: Annotated[int, Field(ge=1, le=1000)] = 200
 

@@ -144,6 +144,29 @@ class MemoryQueue:
             {"release_id": release_id, "version": version, "org_id": org_id, "category": category}
         )
 
+    def send_entry(self, entry: OutboxEntry) -> None:
+        self.send(
+            release_id=entry.release_id, version=entry.version, org_id=entry.org_id, category=entry.category
+        )
+
+
+@dataclass
+class MemoryPublishQueue:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def send(self, *, release_id: str, version: int, action: str, reason: str | None = None) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("queue unavailable")
+        message: dict[str, Any] = {"release_id": release_id, "version": version, "action": action}
+        if reason:
+            message["reason"] = reason
+        self.messages.append(message)
+
+    def send_entry(self, entry: OutboxEntry) -> None:
+        self.send(release_id=entry.release_id, version=entry.version, action="publish")
+
 
 @dataclass
 class Clock:

@@ -146,3 +146,26 @@ def test_outputs_resolve_locally(stack: LocalStack) -> None:
     assert outputs["ModerationQueueUrl"] == stack.ref("ModerationQueue")
     assert outputs["ReleasesTableName"] == stack.ref("ReleasesTable")
     assert outputs["ApiUrl"].startswith("https://")
+
+
+def test_the_moderator_policy_grants_exactly_what_the_console_needs() -> None:
+    policy = template()["Resources"]["ModeratorPolicy"]["Properties"]["PolicyDocument"]
+    granted = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions)
+        assert statement["Resource"] != "*"
+        granted.update(actions)
+    assert granted == {
+        "cloudformation:DescribeStacks",
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+        "s3:GetObject",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    }
+    assert "ModeratorPolicyArn" in template()["Outputs"]

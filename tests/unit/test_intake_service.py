@@ -44,6 +44,11 @@ class World:
     clock: Clock
     service: IntakeService
 
+    @property
+    def senders(self) -> dict[str, Any]:
+        """What the reconciler sends through, per outbox target."""
+        return {MODERATION: self.queue.send_entry}
+
     def submit(self, release_id: str = "rel-1", caller: Caller = ACME, **overrides: Any) -> ReleaseRecord:
         return self.service.submit(caller, submission(**overrides), release_id=release_id)
 
@@ -132,10 +137,10 @@ def test_queue_failure_is_not_a_submit_failure_and_the_sweep_sends_it_once(world
     assert world.queue.messages == []
     grace = timedelta(minutes=2)
     # And a sweep within the grace period leaves it alone (the request may still be running)
-    assert sweep_outbox(world.states, world.queue, now=NOW + timedelta(minutes=1), grace=grace) == []
+    assert sweep_outbox(world.states, world.senders, now=NOW + timedelta(minutes=1), grace=grace) == []
     assert world.queue.messages == []
     # When the sweep runs after the grace period
-    sent = sweep_outbox(world.states, world.queue, now=NOW + timedelta(minutes=3), grace=grace)
+    sent = sweep_outbox(world.states, world.senders, now=NOW + timedelta(minutes=3), grace=grace)
     # Then it sends the message once and clears the mark
     assert [(e.release_id, e.version) for e in sent] == [("rel-1", 1)]
     assert world.queue.messages == [
@@ -145,7 +150,7 @@ def test_queue_failure_is_not_a_submit_failure_and_the_sweep_sends_it_once(world
     assert stored is not None
     assert stored.outbox is None
     # And a later sweep sends nothing more
-    assert sweep_outbox(world.states, world.queue, now=NOW + timedelta(hours=1), grace=grace) == []
+    assert sweep_outbox(world.states, world.senders, now=NOW + timedelta(hours=1), grace=grace) == []
     assert len(world.queue.messages) == 1
 
 
@@ -157,9 +162,9 @@ def test_sweep_failure_keeps_the_mark_for_the_next_sweep(world: World) -> None:
     later = NOW + timedelta(minutes=10)
     # When the sweep fails
     with pytest.raises(ConnectionError):
-        sweep_outbox(world.states, world.queue, now=later, grace=timedelta(minutes=2))
+        sweep_outbox(world.states, world.senders, now=later, grace=timedelta(minutes=2))
     # Then the next sweep still sends it
-    sent = sweep_outbox(world.states, world.queue, now=later, grace=timedelta(minutes=2))
+    sent = sweep_outbox(world.states, world.senders, now=later, grace=timedelta(minutes=2))
     assert [e.release_id for e in sent] == ["rel-1"]
     assert len(world.queue.messages) == 1
 
@@ -275,7 +280,7 @@ def test_retry_after_a_failed_send_sends_it(world: World) -> None:
     # Then the message is sent now and the mark cleared
     assert record.outbox is None
     assert len(world.queue.messages) == 1
-    assert sweep_outbox(world.states, world.queue, now=NOW + timedelta(hours=1), grace=timedelta(0)) == []
+    assert sweep_outbox(world.states, world.senders, now=NOW + timedelta(hours=1), grace=timedelta(0)) == []
 
 
 def test_retry_after_the_object_was_stored_but_not_the_state(world: World) -> None:
@@ -400,7 +405,9 @@ def test_revise_queue_failure_is_swept(world: World) -> None:
     world.queue.fail_next = 1
     revised = world.service.revise(ACME, "rel-1", submission(summary="Second."), expected_version=1)
     assert revised.outbox == MODERATION
-    sent = sweep_outbox(world.states, world.queue, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1))
+    sent = sweep_outbox(
+        world.states, world.senders, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1)
+    )
     assert [(e.release_id, e.version) for e in sent] == [("rel-1", 2)]
     assert [m["version"] for m in world.queue.messages] == [1, 2]
 
