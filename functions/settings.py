@@ -28,6 +28,7 @@ class ApiSettings(_Settings):
     idempotency_table: Annotated[str, Field(min_length=3)]
     moderation_queue_url: Annotated[str, Field(min_length=8)]
     idempotency_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
+    schedule_group: str | None = None
 
 
 class ReconcilerSettings(_Settings):
@@ -40,3 +41,14 @@ class ReconcilerSettings(_Settings):
 
 class AuthorizerSettings(_Settings):
     keys_table: Annotated[str, Field(min_length=3)]
+
+
+class PublisherSettings(_Settings):
+    releases_bucket: Annotated[str, Field(min_length=3)]
+    releases_table: Annotated[str, Field(min_length=3)]
+    site_bucket: Annotated[str, Field(min_length=3)]
+    site_url: Annotated[str, Field(pattern=r"^https?://.+/$", description="Public base URL, ending in /.")]
+    schedule_group: Annotated[str, Field(min_length=1)]
+    scheduler_role_arn: Annotated[str, Field(min_length=20)]
+    publish_queue_arn: Annotated[str, Field(min_length=20)]
+    feed_size: Annotated[int, Field(ge=1, le=500)] = 50

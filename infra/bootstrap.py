@@ -241,7 +241,7 @@ class Bootstrapper:
 
     # -- resources that only need a name locally ---------------------------------------------------
 
-    def _named_only(self, logical_id: str, props: dict[str, Any]) -> Physical:
+    def _named_only(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: PLR0911 - one per type
         kind = self.resolver.template["Resources"][logical_id]["Type"]
         name = str(props.get("FunctionName") or props.get("Name") or self._name(logical_id))
         prefix = f"arn:aws:{{}}:{self._region}:{LOCAL_ACCOUNT}:"
@@ -256,6 +256,13 @@ class Bootstrapper:
         if kind == "AWS::IAM::ManagedPolicy":
             arn = f"arn:aws:iam::{LOCAL_ACCOUNT}:policy/{name}"
             return Physical(ref=arn, attributes={"PolicyArn": arn})
+        if kind == "AWS::CloudFront::Distribution":
+            # Not emulated: the local stack serves the site bucket itself at /site/.
+            return Physical(
+                ref="ELOCALSITE", attributes={"DomainName": "site.local.invalid", "Id": "ELOCALSITE"}
+            )
+        if kind == "AWS::CloudFront::OriginAccessControl":
+            return Physical(ref="OACLOCAL", attributes={"Id": "OACLOCAL"})
         if kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
             return Physical(ref="local", attributes={"RootResourceId": "root"})
         return Physical(ref=name, attributes={"Arn": prefix.format("local") + name})

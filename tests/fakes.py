@@ -78,6 +78,8 @@ class MemoryStates:
         now: datetime,
         decision: dict[str, Any] | None = None,
         outbox: str | None = None,
+        published_at: datetime | None = None,
+        public_url: str | None = None,
     ) -> ReleaseRecord:
         current = self.items.get(release_id)
         if (
@@ -94,6 +96,8 @@ class MemoryStates:
             decision=decision if decision is not None else current.decision,
             outbox=outbox,
             outbox_at=now if outbox else None,
+            published_at=published_at or current.published_at,
+            public_url=public_url or current.public_url,
         )
         self.items[release_id] = updated
         self.history[release_id].append({"action": action, "actor": actor})
@@ -166,6 +170,19 @@ class MemoryPublishQueue:
 
     def send_entry(self, entry: OutboxEntry) -> None:
         self.send(release_id=entry.release_id, version=entry.version, action="publish")
+
+
+@dataclass
+class MemorySchedules:
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+
+    def ensure(self, name: str, *, at: datetime, zone: str, payload: dict[str, Any]) -> None:
+        self.schedules.setdefault(name, {"at": at, "zone": zone, "payload": payload})
+
+    def delete(self, name: str) -> None:
+        if self.schedules.pop(name, None) is not None:
+            self.deleted.append(name)
 
 
 @dataclass

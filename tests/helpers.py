@@ -167,3 +167,35 @@ class GatewayClient:
         return ApiResponse(
             status=response.status, headers=dict(response.headers), body=response.body.decode()
         )
+
+
+def sqs_event(
+    bodies: Sequence[str], *, queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:publish"
+) -> dict[str, Any]:
+    """A Lambda SQS event with one record per body, shaped as the SQS event source sends them."""
+    import hashlib
+    import time
+    import uuid
+
+    now = str(int(time.time() * 1000))
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": f"handle-{index}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": now,
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": now,
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }

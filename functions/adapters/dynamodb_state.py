@@ -228,6 +228,8 @@ class DynamoStateRepository:
         now: datetime,
         decision: dict[str, Any] | None = None,
         outbox: str | None = None,
+        published_at: datetime | None = None,
+        public_url: str | None = None,
     ) -> ReleaseRecord:
         status_values = {f":s{i}": {"S": s} for i, s in enumerate(from_statuses)}
         sets = [
@@ -246,6 +248,12 @@ class DynamoStateRepository:
         if decision is not None:
             sets.append("decision = :decision")
             values[":decision"] = _serializer.serialize(decision)
+        if published_at is not None:
+            sets.append("published_at = :published_at")
+            values[":published_at"] = {"S": timestamp(published_at)}
+        if public_url is not None:
+            sets.append("public_url = :public_url")
+            values[":public_url"] = {"S": public_url}
         if outbox is not None:
             sets.extend(["outbox = :outbox", "outbox_at = :now"])
             values[":outbox"] = {"S": outbox}

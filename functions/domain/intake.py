@@ -32,11 +32,12 @@ from functions.domain.ports import (
     ModerationQueue,
     RecordExists,
     ReleaseStore,
+    Schedules,
     StateRepository,
     VersionExists,
 )
 from functions.domain.prescreen import Flag, PrescreenInput, content_digest, prescreen
-from functions.domain.records import MODERATION, Caller, ReleaseRecord, payload_hash
+from functions.domain.records import MODERATION, Caller, ReleaseRecord, payload_hash, schedule_name
 from functions.domain.sanitise import plain_words, sanitise_body
 from functions.domain.states import Action, Status, refusal, transition_for
 
@@ -133,11 +134,13 @@ class IntakeService:
         states: StateRepository,
         queue: ModerationQueue,
         clock: Callable[[], datetime],
+        schedules: Schedules | None = None,
     ) -> None:
         self._store = store
         self._states = states
         self._queue = queue
         self._clock = clock
+        self._schedules = schedules
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -267,7 +270,7 @@ class IntakeService:
                 refusal(Action.WITHDRAW, current.status), status=current.status, version=current.version
             )
         try:
-            return self._states.transition(
+            withdrawn = self._states.transition(
                 release_id,
                 org_id=current.org_id,
                 expected_version=current.version,
@@ -279,6 +282,13 @@ class IntakeService:
             )
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.WITHDRAW) from None
+        if current.status == Status.SCHEDULED and self._schedules is not None:
+            try:
+                self._schedules.delete(schedule_name(release_id, current.version))
+            except Exception:
+                # Harmless if it fires anyway: the publisher skips withdrawn releases.
+                log.warning("schedule of withdrawn release %s not deleted", release_id, exc_info=True)
+        return withdrawn
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -261,7 +261,7 @@ class PrescreenFlag(BaseModel):
 class Decision(BaseModel):
     """The latest moderation decision, as the submitter sees it (never the moderator's name)."""
 
-    action: Literal["approve", "reject", "request_changes"]
+    action: Literal["approve", "reject", "request_changes", "kill"]
     reason_codes: list[str] = []
     note: str | None = None
     decided_at: datetime

@@ -69,6 +69,8 @@ class StateRepository(Protocol):
         now: datetime,
         decision: dict[str, Any] | None = None,
         outbox: str | None = None,
+        published_at: datetime | None = None,
+        public_url: str | None = None,
     ) -> ReleaseRecord:
         """One conditional status change; raise ``ConditionFailed`` if the release moved on."""
         ...
@@ -80,6 +82,18 @@ class StateRepository(Protocol):
     def clear_outbox(self, release_id: str, version: int) -> None: ...
 
     def pending_outbox(self, target: str, *, older_than: datetime, limit: int) -> list[OutboxEntry]: ...
+
+
+class Schedules(Protocol):
+    """One-time schedules that publish a release at its release time."""
+
+    def ensure(self, name: str, *, at: datetime, zone: str, payload: dict[str, Any]) -> None:
+        """Create the schedule unless it exists (same name, same release version)."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Delete it if it exists."""
+        ...
 
 
 class ModerationQueue(Protocol):

@@ -18,6 +18,11 @@ MODERATION = "moderation"
 PUBLISH = "publish"
 
 
+def schedule_name(release_id: str, version: int) -> str:
+    """The one-time schedule publishing a version at its release time (one per version)."""
+    return f"release-{release_id}-v{version}"
+
+
 def new_release_id() -> str:
     return str(uuid.uuid4())
 

@@ -184,7 +184,8 @@ class LocalStackRunner:
             stack_name=STACK_NAME,
             region=options.region,
         )
-        self.functions = local_functions(self.stack)
+        # Published pages link to where this stack serves the site, not to a CloudFront domain.
+        self.functions = local_functions(self.stack, overrides={"SITE_URL": f"{self.api_url}/site/"})
         os.environ.update(self.functions.environment)
         self.gateway = ApiGateway(
             self.stack,

@@ -54,12 +54,13 @@ def use_function_environment(stack: LocalStack, logical_id: str, monkeypatch: py
 
 def reset_function_caches() -> None:
     """Forget every composition root's cached settings and clients (a fresh execution environment)."""
-    from functions import authorizer, reconcile, runtime
+    from functions import authorizer, publisher, reconcile, runtime
     from functions.api import deps
 
     deps.reset()
     authorizer.reset()
     reconcile.reset()
+    publisher.reset()
     runtime.aws_client.cache_clear()
 
 

@@ -1,0 +1,76 @@
+"""Site bucket: the published pages, ninjs documents, newsroom index and feeds.
+
+Release pages and documents belong to one release and are simply overwritten. The index and
+the feeds are shared by every publication: each carries the sequence number of the catalog it
+was rendered from, and is replaced only by a rendering from a newer catalog (a conditional put
+on the ETag it read), so two publishers finishing in any order never leave an older index or
+feed in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+log = logging.getLogger(__name__)
+
+SEQ_METADATA = "catalog-seq"
+_RETRIES = 10
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class S3Site:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    def put(self, key: str, body: bytes, content_type: str, *, max_age: int = 300) -> None:
+        self._s3.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            CacheControl=f"public, max-age={max_age}",
+        )
+
+    def put_if_newer(self, key: str, body: bytes, content_type: str, *, seq: int, max_age: int = 60) -> bool:
+        """Write ``key`` unless the site already has a rendering of catalog ``seq`` or later."""
+        for _ in range(_RETRIES):
+            try:
+                head = self._s3.head_object(Bucket=self._bucket, Key=key)
+            except ClientError as error:
+                if _code(error) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+                head = None
+            if head is not None and int(head.get("Metadata", {}).get(SEQ_METADATA, "-1")) >= seq:
+                return False
+            condition = {"IfMatch": head["ETag"]} if head is not None else {"IfNoneMatch": "*"}
+            try:
+                self._s3.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    CacheControl=f"public, max-age={max_age}",
+                    Metadata={SEQ_METADATA: str(seq)},
+                    **condition,
+                )
+                return True
+            except ClientError as error:
+                if _code(error) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    raise
+                log.info("%s changed while writing it; reading it again", key)
+        raise RuntimeError(f"{key} kept changing; giving up after {_RETRIES} attempts")
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+        except ClientError as error:
+            if _code(error) in ("NoSuchKey", "404"):
+                return None
+            raise

@@ -1,0 +1,294 @@
+"""What the published site is made of: a published release and the catalogue entries of the index
+and the feeds.
+
+The catalogue (the newest entries overall and per category) is a bounded list kept newest first;
+``insert`` and ``remove`` are pure, so one publication costs the same however many came before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.domain.sanitise import html_to_text
+
+OPENING_MAX = 300
+ELLIPSIS = "…"
+
+# A sentence ends at ., ! or ? (closing quotes and brackets included) before white space or the
+# end of the text, or at a CJK full stop, exclamation or question mark.
+_SENTENCE_END = re.compile("[.!?]+[\"'\u201d\u2019\u00bb)\\]]*(?=\\s|$)|[\u3002\uff01\uff1f]")
+_INITIALS = re.compile(r"^(?:[^\W\d_]\.)*[^\W\d_]$")  # "J", "U.S", "e.g": initials, not sentences
+# Sanitised HTML (nh3's output) is well formed and paragraphs do not nest.
+_PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.DOTALL)
+_HEADING = re.compile(r"<h[1-6](?:\s[^>]*)?>.*?</h[1-6]>", re.DOTALL)
+_ABBREVIATIONS = frozenset(
+    {
+        "mr", "mrs", "ms", "mx", "dr", "prof", "sr", "jr", "st", "mt", "ft", "rev", "hon", "gen",
+        "col", "capt", "lt", "sgt", "gov", "sen", "rep", "pres", "inc", "ltd", "co", "corp", "plc",
+        "llc", "llp", "bros", "dept", "est", "no", "nos", "vs", "etc", "approx", "fig", "vol",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "ave", "blvd", "rd", "fla", "calif", "mass", "penn", "wash",
+    }
+)  # fmt: skip
+
+
+def _aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class PublishedRelease:
+    """One published (or withdrawn) version of a release, as the renderers see it.
+
+    ``content`` is the version document's ``content`` as stored: the validated submission dumped to
+    JSON, ``body`` being sanitised HTML. ``first_created`` is when the release was first submitted,
+    ``version_created`` when this version was, ``published_at`` when it went (or goes) on the site.
+    A withdrawn release is rendered with ``canceled=True`` and the time of the withdrawal as its
+    ``version_created`` (see ``functions.domain.publish.ninjs``).
+    """
+
+    release_id: str
+    version: int
+    org_id: str
+    org_name: str
+    content: dict[str, Any]
+    first_created: datetime
+    version_created: datetime
+    published_at: datetime
+    page_url: str
+    json_url: str
+    canceled: bool = False
+
+    def __post_init__(self) -> None:
+        _aware("first_created", self.first_created)
+        _aware("version_created", self.version_created)
+        _aware("published_at", self.published_at)
+
+    @classmethod
+    def from_document(
+        cls,
+        document: dict[str, Any],
+        *,
+        first_created: datetime,
+        published_at: datetime,
+        site_url: str,
+        canceled: bool = False,
+    ) -> PublishedRelease:
+        """Build from a stored version document (``functions.domain.intake.version_document``)."""
+        if not site_url.endswith("/"):
+            raise ValueError("site_url must end with '/'")
+        release_id = str(document["release_id"])
+        return cls(
+            release_id=release_id,
+            version=int(document["version"]),
+            org_id=str(document["org_id"]),
+            org_name=str(document.get("org_name") or ""),
+            content=dict(document["content"]),
+            first_created=first_created,
+            version_created=datetime.fromisoformat(document["submitted_at"]),
+            published_at=published_at,
+            page_url=page_url(site_url, release_id),
+            json_url=json_url(site_url, release_id),
+            canceled=canceled,
+        )
+
+    # -- the content fields the renderers use --------------------------------------------------
+
+    @property
+    def headline(self) -> str:
+        return str(self.content["headline"])
+
+    @property
+    def subheadline(self) -> str | None:
+        return _optional(self.content.get("subheadline"))
+
+    @property
+    def summary(self) -> str | None:
+        return _optional(self.content.get("summary"))
+
+    @property
+    def dateline(self) -> str | None:
+        return _optional(self.content.get("dateline"))
+
+    @property
+    def boilerplate(self) -> str | None:
+        return _optional(self.content.get("boilerplate"))
+
+    @property
+    def category(self) -> str:
+        return str(self.content["category"])
+
+    @property
+    def language(self) -> str:
+        return str(self.content.get("language") or "en")
+
+    @property
+    def body_html(self) -> str:
+        """The sanitised body HTML, exactly as stored (``body_format`` is always ``html``)."""
+        return str(self.content.get("body") or "")
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return dict(self.content.get("details") or {})
+
+    @property
+    def tags(self) -> list[str]:
+        return [str(tag) for tag in self.content.get("tags") or []]
+
+    @property
+    def release_at(self) -> datetime | None:
+        value = self.content.get("release_at")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def opening(self) -> str:
+        return opening_sentence(self.summary, self.body_html)
+
+
+def _optional(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def page_url(site_url: str, release_id: str) -> str:
+    return f"{site_url}releases/{release_id}.html"
+
+
+def json_url(site_url: str, release_id: str) -> str:
+    return f"{site_url}releases/{release_id}.json"
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening sentence
+# ---------------------------------------------------------------------------------------------
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (all of it when no sentence end is found).
+
+    A full stop after a known abbreviation ("Mr.", "Inc.") or initials ("J.", "U.S.") does not end
+    a sentence, nor does one followed by a lower-case letter.
+    """
+    text = " ".join(text.split())
+    for match in _SENTENCE_END.finditer(text):
+        if match[0][0] == ".":
+            before = text[: match.start()].rsplit(" ", 1)[-1].lstrip("\"'\u201c\u2018\u00ab([").lower()
+            if before in _ABBREVIATIONS or _INITIALS.match(before):
+                continue
+        rest = text[match.end() :].lstrip()
+        if rest and rest[0].islower():
+            continue
+        return text[: match.end()]
+    return text
+
+
+def shorten(text: str, limit: int = OPENING_MAX) -> str:
+    """``text`` cut to at most ``limit`` characters on a word boundary, marked with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS) + 1]
+    # On the last space; inside the word when it is one very long word.
+    cut = cut[: cut.rindex(" ")] if " " in cut else cut[: limit - len(ELLIPSIS)]
+    return cut.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
+
+
+def opening_sentence(summary: str | None, body_html: str) -> str:
+    """The first sentence of the summary, else of the body's first paragraph, shortened."""
+    if summary and summary.strip():
+        return shorten(first_sentence(summary))
+    # The first paragraph with text (headings are titles, not openings), else the first line.
+    for paragraph in _PARAGRAPH.finditer(body_html):
+        text = html_to_text(paragraph[1])
+        if text.strip():
+            return shorten(first_sentence(text))
+    lines = [line for line in html_to_text(_HEADING.sub("", body_html)).splitlines() if line.strip()]
+    return shorten(first_sentence(lines[0])) if lines else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogue
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One line of the newsroom index and one item of the feeds."""
+
+    release_id: str
+    headline: str
+    dateline: str | None
+    opening: str
+    category: str
+    language: str
+    published_at: datetime
+    url: str
+    org_name: str
+
+    def __post_init__(self) -> None:
+        _aware("published_at", self.published_at)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "release_id": self.release_id,
+            "headline": self.headline,
+            "dateline": self.dateline,
+            "opening": self.opening,
+            "category": self.category,
+            "language": self.language,
+            "published_at": self.published_at.astimezone(UTC).isoformat(),
+            "url": self.url,
+            "org_name": self.org_name,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CatalogEntry:
+        return cls(
+            release_id=str(data["release_id"]),
+            headline=str(data["headline"]),
+            dateline=_optional(data.get("dateline")),
+            opening=str(data.get("opening") or ""),
+            category=str(data["category"]),
+            language=str(data.get("language") or "en"),
+            published_at=datetime.fromisoformat(data["published_at"]),
+            url=str(data["url"]),
+            org_name=str(data.get("org_name") or ""),
+        )
+
+
+def entry_for(release: PublishedRelease) -> CatalogEntry:
+    return CatalogEntry(
+        release_id=release.release_id,
+        headline=release.headline,
+        dateline=release.dateline,
+        opening=release.opening,
+        category=release.category,
+        language=release.language,
+        published_at=release.published_at,
+        url=release.page_url,
+        org_name=release.org_name,
+    )
+
+
+def _newest_first(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:
+    # Newest first; entries published at the same instant are ordered by release id, descending,
+    # so that the order is total and the same whatever order the entries were inserted in.
+    return sorted(entries, key=lambda entry: (entry.published_at, entry.release_id), reverse=True)
+
+
+def insert(entries: Iterable[CatalogEntry], entry: CatalogEntry, limit: int) -> list[CatalogEntry]:
+    """``entries`` with ``entry`` in place (replacing any entry of the same release), newest first,
+    at most ``limit`` long. Inserting the same entry twice gives the same list."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")
+    kept = [existing for existing in entries if existing.release_id != entry.release_id]
+    return _newest_first([*kept, entry])[:limit]
+
+
+def remove(entries: Iterable[CatalogEntry], release_id: str) -> list[CatalogEntry]:
+    """``entries`` without the release ``release_id`` (unchanged when it is not there), newest first."""
+    return _newest_first(entry for entry in entries if entry.release_id != release_id)

@@ -1,0 +1,366 @@
+"""The published site's HTML pages and feeds, rendered from releases and catalogue entries.
+
+* Pages are Jinja2 templates (``templates/``) with autoescaping on. The only value marked safe is
+  a release's body, which is stored already sanitised (``functions.domain.sanitise``); headlines,
+  summaries, datelines, details, contacts, links and tags are all escaped.
+* Feeds are made with feedgen: RSS 2.0 (``feeds/*.xml``) and Atom 1.0 (``feeds/*.atom``). An
+  item's identity is its page URL, the same as the ninjs ``uri``: the RSS ``guid`` (with
+  ``isPermaLink="true"``) and the Atom ``id``. A feed's Atom ``id`` is its own URL. Dates are the
+  entries' ``published_at``; the feed's ``updated`` / ``lastBuildDate`` is the newest entry's,
+  or the ``updated`` argument for an empty feed, so a render depends on its arguments only.
+* Feeds render exactly the entries they are given, in the given order (the catalogue keeps them
+  newest first and bounded).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from functions.domain.models import CATEGORIES
+from functions.domain.publish.facts import DETAILS_HEADINGS, detail_facts, human_time
+from functions.domain.publish.model import CatalogEntry, PublishedRelease, page_url
+from functions.domain.publish.ninjs import category_uri
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+TEMPLATES = Path(__file__).parent / "templates"
+CATEGORY_LABELS = {
+    "business": "Business",
+    "sports": "Sports",
+    "personnel": "Personnel",
+    "community": "Community",
+    "event": "Events",
+}
+FeedKind = Literal["rss", "atom"]
+FEED_TYPES: dict[FeedKind, str] = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
+GENERATOR = "press-intake"
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_PHONE_CHARS = re.compile(r"[^0-9+]")
+_WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths and links
+# ---------------------------------------------------------------------------------------------
+
+
+def feed_path(category: str | None, kind: FeedKind) -> str:
+    """``feeds/all.xml``, ``feeds/{category}.atom`` ...: where a feed lives under the site URL."""
+    return f"feeds/{category or 'all'}.{'xml' if kind == 'rss' else 'atom'}"
+
+
+@dataclass(frozen=True)
+class Alternate:
+    type: str
+    href: str
+    title: str
+
+
+def _feed_alternates(site_url: str, categories: Sequence[str | None], site_title: str) -> list[Alternate]:
+    links = []
+    for category in categories:
+        name = f"{site_title}: {CATEGORY_LABELS.get(category, category)}" if category else site_title
+        for kind in ("rss", "atom"):
+            links.append(
+                Alternate(
+                    type=FEED_TYPES[kind],
+                    href=site_url + feed_path(category, kind),
+                    title=f"{name} ({'RSS' if kind == 'rss' else 'Atom'})",
+                )
+            )
+    return links
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def tel_uri(phone: str) -> str:
+    """A ``tel:`` URI for a telephone number as submitted (digits and a leading +)."""
+    return "tel:" + _PHONE_CHARS.sub("", phone)
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates
+# ---------------------------------------------------------------------------------------------
+
+
+@cache
+def _environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def _safe_html(fragment: str) -> Any:
+    """Mark stored, already sanitised body HTML as safe: the one place anything is."""
+    from markupsafe import Markup
+
+    return Markup(fragment)  # noqa: S704 - sanitised by functions.domain.sanitise before storage
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [" ".join(part.split()) for part in _BLANK_LINES.split(text.replace("\r\n", "\n")) if part.strip()]
+
+
+def _contact(content: dict[str, Any]) -> dict[str, str] | None:
+    contact = content.get("contact") or {}
+    if not contact.get("email"):
+        return None
+    phone = str(contact.get("phone") or "")
+    return {
+        "name": str(contact.get("name") or ""),
+        "email": str(contact["email"]),
+        "phone": phone,
+        "tel": tel_uri(phone) if phone else "",
+    }
+
+
+def _links(content: dict[str, Any]) -> list[dict[str, str]]:
+    links = []
+    for link in content.get("links") or []:
+        url = str(link.get("url") or "")
+        if _WEB_URL.match(url):  # the contract allows http(s) only; never render anything else
+            links.append({"url": url, "title": str(link.get("title") or url)})
+    return links
+
+
+def render_page(release: PublishedRelease, *, site_url: str, site_title: str = "Newsroom") -> str:
+    """The HTML page of a published release (``releases/{id}.html``)."""
+    category = release.category
+    return _render(
+        "release.html.j2",
+        lang=release.language,
+        title=f"{release.headline} · {site_title}",
+        description=release.summary or release.opening,
+        noindex=False,
+        canonical=release.page_url,
+        alternates=[
+            Alternate("application/json", release.json_url, "IPTC ninjs"),
+            *_feed_alternates(site_url, [None, category], site_title),
+        ],
+        site_url=site_url,
+        site_title=site_title,
+        headline=release.headline,
+        subheadline=release.subheadline,
+        dateline=release.dateline,
+        published_iso=_utc(release.published_at).isoformat(),
+        published_text=human_time(release.published_at),
+        org_name=release.org_name,
+        category_label=CATEGORY_LABELS.get(category, category),
+        category_href=f"{site_url}#{category}",
+        category_feed=site_url + feed_path(category, "rss"),
+        json_url=release.json_url,
+        summary=release.summary,
+        body=_safe_html(release.body_html),
+        details=detail_facts(release),
+        details_heading=DETAILS_HEADINGS.get(category, "Details"),
+        boilerplate=_paragraphs(release.boilerplate),
+        contact=_contact(release.content),
+        links=_links(release.content),
+        tags=release.tags,
+    )
+
+
+def render_killed_page(
+    release_id: str,
+    headline: str,
+    *,
+    site_url: str,
+    killed_at: datetime,
+    site_title: str = "Newsroom",
+    language: str = "en",
+) -> str:
+    """What ``releases/{id}.html`` becomes once a release is withdrawn: a notice, kept out of
+    search indexes, without the release's text."""
+    return _render(
+        "killed.html.j2",
+        lang=language,
+        title=f"Withdrawn: {headline} · {site_title}",
+        description="This release has been withdrawn.",
+        noindex=True,
+        canonical=page_url(site_url, release_id),
+        alternates=[],
+        site_url=site_url,
+        site_title=site_title,
+        headline=headline,
+        killed_iso=_utc(killed_at).isoformat(),
+        killed_text=human_time(killed_at),
+    )
+
+
+def _entry_view(entry: CatalogEntry) -> dict[str, Any]:
+    return {
+        "url": entry.url,
+        "headline": entry.headline,
+        "dateline": entry.dateline,
+        "opening": entry.opening,
+        "language": entry.language,
+        "org_name": entry.org_name,
+        "published_iso": _utc(entry.published_at).isoformat(),
+        "published_text": human_time(entry.published_at),
+    }
+
+
+def render_index(
+    latest: Sequence[CatalogEntry],
+    by_category: dict[str, list[CatalogEntry]],
+    *,
+    site_url: str,
+    generated_at: datetime,
+    site_title: str = "Newsroom",
+    language: str = "en",
+) -> str:
+    """The newsroom (``index.html``): the latest releases, then one section per category, in the
+    fixed order of ``CATEGORIES``. Entries are shown in the order given (newest first)."""
+    sections = [
+        {
+            "category": category,
+            "label": CATEGORY_LABELS.get(category, category),
+            "entries": [_entry_view(entry) for entry in by_category.get(category, [])],
+            "empty_text": f"No {category} releases yet.",
+            "rss": site_url + feed_path(category, "rss"),
+            "atom": site_url + feed_path(category, "atom"),
+        }
+        for category in CATEGORIES
+    ]
+    newest = latest[0].opening if latest else ""
+    return _render(
+        "index.html.j2",
+        lang=language,
+        title=site_title,
+        description=f"Press releases published on {site_title}." + (f" Latest: {newest}" if newest else ""),
+        noindex=False,
+        canonical=site_url,
+        alternates=_feed_alternates(site_url, [None, *CATEGORIES], site_title),
+        site_url=site_url,
+        site_title=site_title,
+        latest=[_entry_view(entry) for entry in latest],
+        all_feeds={"rss": site_url + feed_path(None, "rss"), "atom": site_url + feed_path(None, "atom")},
+        sections=sections,
+        generated_iso=_utc(generated_at).isoformat(),
+        generated_text=human_time(generated_at),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Feeds
+# ---------------------------------------------------------------------------------------------
+
+
+def _feed(
+    entries: Sequence[CatalogEntry],
+    *,
+    kind: FeedKind,
+    site_url: str,
+    title: str,
+    feed_path: str,
+    description: str,
+    updated: datetime,
+) -> Any:
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+
+    feed_url = site_url + feed_path
+    generator = FeedGenerator()
+    if kind == "rss":
+        generator.load_extension("dc", atom=False, rss=True)
+    generator.id(feed_url)
+    generator.title(title)
+    generator.subtitle(description)  # RSS <description>, Atom <subtitle>
+    generator.link(href=feed_url, rel="self", type=FEED_TYPES[kind])
+    generator.link(href=site_url, rel="alternate", type="text/html")  # last: RSS <link> is the last
+    generator.generator(GENERATOR)
+    generator.author(name=title)  # Atom: a feed-level author, in case an entry has none
+    newest = max((entry.published_at for entry in entries), default=updated)
+    generator.updated(_utc(newest))
+    for entry in entries:
+        item = generator.add_entry(order="append")
+        item.id(entry.url)
+        item.guid(entry.url, permalink=True)
+        item.title(entry.headline)
+        item.link(href=entry.url, rel="alternate", type="text/html")
+        if entry.opening:
+            item.summary(entry.opening)
+        item.published(_utc(entry.published_at))
+        item.updated(_utc(entry.published_at))
+        item.category(
+            term=entry.category,
+            scheme=category_uri(entry.category),
+            label=CATEGORY_LABELS.get(entry.category, entry.category),
+        )
+        if entry.org_name:
+            if kind == "rss":
+                item.dc.dc_creator(entry.org_name)
+            else:
+                item.author(name=entry.org_name)
+    return generator
+
+
+def render_rss(
+    entries: Sequence[CatalogEntry],
+    *,
+    site_url: str,
+    title: str,
+    feed_path: str,
+    description: str,
+    updated: datetime,
+) -> bytes:
+    """RSS 2.0 of ``entries`` in the given order. ``updated`` is the feed's date when there are no
+    entries; otherwise the newest entry's ``published_at`` is."""
+    generator = _feed(
+        entries,
+        kind="rss",
+        site_url=site_url,
+        title=title,
+        feed_path=feed_path,
+        description=description,
+        updated=updated,
+    )
+    return bytes(generator.rss_str(pretty=True))
+
+
+def render_atom(
+    entries: Sequence[CatalogEntry],
+    *,
+    site_url: str,
+    title: str,
+    feed_path: str,
+    description: str,
+    updated: datetime,
+) -> bytes:
+    """Atom 1.0 of ``entries`` in the given order (see ``render_rss`` for ``updated``)."""
+    generator = _feed(
+        entries,
+        kind="atom",
+        site_url=site_url,
+        title=title,
+        feed_path=feed_path,
+        description=description,
+        updated=updated,
+    )
+    return bytes(generator.atom_str(pretty=True))

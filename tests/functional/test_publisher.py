@@ -1,0 +1,340 @@
+"""The publisher Lambda against moto: publish, duplicates, kills, schedules, concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+import lxml.html
+import pytest
+
+from functions.adapters.dynamodb_state import DynamoStateRepository
+from functions.adapters.sqs_publish import SqsPublishQueue
+from functions.domain.moderation import Decision, DecisionAction, ModerationService
+from infra.bootstrap import LocalStack
+from infra.lambdas import LocalFunctions
+from infra.local.sources import OneTimeScheduler
+from tests.functional.conftest import receive_all
+from tests.helpers import ApiClient, in_days, personnel_release, sqs_event
+
+SITE = "https://site.local.invalid/"
+
+
+@pytest.fixture
+def world(
+    stack: LocalStack, functions_env: LocalFunctions, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> World:
+    for name, value in functions_env.environment.items():
+        monkeypatch.setenv(name, value)
+    return World(stack, functions_env, api)
+
+
+class World:
+    def __init__(self, stack: LocalStack, functions: LocalFunctions, api: ApiClient) -> None:
+        import boto3
+
+        self.stack, self.functions, self.api = stack, functions, api
+        self.s3, self.sqs, self.ddb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
+        self.states = DynamoStateRepository(self.ddb, stack.ref("ReleasesTable"))
+        self.moderation = ModerationService(
+            states=self.states,
+            publish=SqsPublishQueue(self.sqs, stack.ref("PublishQueue")),
+            clock=lambda: datetime.now(UTC),
+        )
+
+    def submit_and_approve(self, **overrides: Any) -> str:
+        response = self.api.post("/releases", personnel_release(**overrides))
+        assert response.status == 202, response.body
+        release_id = str(response.json()["id"])
+        result = self.moderation.decide(release_id, 1, Decision(DecisionAction.APPROVE, moderator="test"))
+        assert result.outcome.value == "decided"
+        return release_id
+
+    def publish_queue(self) -> list[str]:
+        return [m["Body"] for m in receive_all(self.sqs, self.stack.ref("PublishQueue"))]
+
+    def run_publisher(self, bodies: list[str]) -> dict[str, Any]:
+        result: dict[str, Any] = self.functions.invoke("PublisherFunction", sqs_event(bodies))
+        return result
+
+    def drain(self) -> dict[str, Any]:
+        return self.run_publisher(self.publish_queue())
+
+    def site(self, key: str) -> bytes | None:
+        try:
+            return bytes(self.s3.get_object(Bucket=self.stack.ref("SiteBucket"), Key=key)["Body"].read())
+        except self.s3.exceptions.NoSuchKey:
+            return None
+
+    def site_object(self, key: str) -> dict[str, Any]:
+        return dict(self.s3.head_object(Bucket=self.stack.ref("SiteBucket"), Key=key))
+
+    def feed(self, name: str, kind: str = "xml") -> Any:
+        body = self.site(f"feeds/{name}.{kind}")
+        assert body is not None, f"feeds/{name}.{kind} missing"
+        return feedparser.parse(body)
+
+    def index_links(self) -> list[str]:
+        body = self.site("index.html")
+        assert body is not None
+        return [str(a.get("href")) for a in lxml.html.fromstring(body).iter("a")]
+
+
+def _page_url(release_id: str) -> str:
+    return f"{SITE}releases/{release_id}.html"
+
+
+# -- publish -------------------------------------------------------------------------------------
+
+
+def test_an_approved_release_is_published_everywhere(world: World) -> None:
+    release_id = world.submit_and_approve()
+
+    result = world.drain()
+
+    assert result == {"batchItemFailures": []}
+    ninjs = json.loads(world.site(f"releases/{release_id}.json") or b"{}")
+    assert ninjs["pubStatus"] == "usable"
+    assert ninjs["headlines"][0]["value"] == "Acme names Jane Doe chief financial officer"
+    assert world.site_object(f"releases/{release_id}.json")["ContentType"].startswith("application/json")
+    page = lxml.html.fromstring(world.site(f"releases/{release_id}.html") or b"")
+    assert page.findtext(".//h1") == "Acme names Jane Doe chief financial officer"
+    assert world.site_object(f"releases/{release_id}.html")["ContentType"].startswith("text/html")
+    assert _page_url(release_id) in world.index_links()
+    for name in ("all", "personnel"):
+        for kind, version in (("xml", "rss20"), ("atom", "atom10")):
+            feed = world.feed(name, kind)
+            assert feed.version == version
+            assert [e.link for e in feed.entries] == [_page_url(release_id)]
+    assert world.site_object("feeds/all.xml")["ContentType"].startswith("application/rss+xml")
+    assert world.site_object("feeds/all.atom")["ContentType"].startswith("application/atom+xml")
+    assert world.feed("business").entries == []  # every category's feed exists (the index links to it)
+    view = world.api.get(f"/releases/{release_id}").json()
+    assert view["status"] == "published"
+    assert view["public_url"] == _page_url(release_id)
+    assert view["published_at"]
+
+
+def test_a_duplicate_delivery_yields_one_page_and_one_feed_entry(world: World) -> None:
+    release_id = world.submit_and_approve()
+    bodies = world.publish_queue()
+    assert len(bodies) == 1
+
+    assert world.run_publisher(bodies + bodies) == {"batchItemFailures": []}  # same message twice
+    assert world.run_publisher(bodies) == {"batchItemFailures": []}  # and once more, later
+
+    guids = [e.id for e in world.feed("all").entries]
+    assert guids.count(guids[0]) == 1
+    assert len(guids) == 1
+    index = lxml.html.fromstring(world.site("index.html") or b"")
+    latest = [a.get("href") for a in index.xpath("//section[@id='latest']//a")]
+    assert latest.count(_page_url(release_id)) == 1
+    category = [a.get("href") for a in index.xpath("//section[@id='personnel']//a")]
+    assert category.count(_page_url(release_id)) == 1
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "published"
+
+
+def test_feeds_are_newest_first_and_bounded(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEED_SIZE", "3")
+    from functions import publisher
+
+    publisher.reset()
+    ids = []
+    for n in range(5):
+        ids.append(world.submit_and_approve(headline=f"Acme release number {n:02d} for the feed"))
+        world.drain()
+    links = [e.link for e in world.feed("all").entries]
+    assert links == [_page_url(i) for i in reversed(ids[-3:])]
+    updated = [e.published_parsed for e in world.feed("all").entries]
+    assert updated == sorted(updated, reverse=True)
+
+
+# -- kill -----------------------------------------------------------------------------------------
+
+
+def test_a_kill_takes_a_release_down(world: World) -> None:
+    kept = world.submit_and_approve(headline="Acme release that stays published")
+    killed = world.submit_and_approve(headline="Acme release that is killed later")
+    world.drain()
+    SqsPublishQueue(world.sqs, world.stack.ref("PublishQueue")).send(
+        release_id=killed, version=1, action="kill", reason="inappropriate"
+    )
+
+    assert world.drain() == {"batchItemFailures": []}
+
+    ninjs = json.loads(world.site(f"releases/{killed}.json") or b"{}")
+    assert ninjs["pubStatus"] == "canceled"
+    page = (world.site(f"releases/{killed}.html") or b"").decode()
+    assert "withdrawn" in page.lower()
+    assert "Acme release that is killed later" not in [e.title for e in world.feed("all").entries]
+    assert _page_url(killed) not in world.index_links()
+    assert _page_url(kept) in world.index_links()
+    assert [e.link for e in world.feed("personnel", "atom").entries] == [_page_url(kept)]
+    view = world.api.get(f"/releases/{killed}").json()
+    assert view["status"] == "killed"
+    assert view["decision"]["action"] == "kill"
+    assert view["decision"]["reason_codes"] == ["inappropriate"]
+    # A second kill is harmless
+    SqsPublishQueue(world.sqs, world.stack.ref("PublishQueue")).send(
+        release_id=killed, version=1, action="kill"
+    )
+    assert world.drain() == {"batchItemFailures": []}
+
+
+# -- scheduled releases ------------------------------------------------------------------------------
+
+
+def test_a_future_release_is_scheduled_and_nothing_is_public_before_its_time(world: World) -> None:
+    # Given a published release, and an approved one due in two days
+    visible = world.submit_and_approve(headline="Acme release published today")
+    later_at = in_days(2)
+    later = world.submit_and_approve(headline="Acme release embargoed for later", release_at=later_at)
+
+    assert world.drain() == {"batchItemFailures": []}
+
+    # Then only the first is public
+    assert world.api.get(f"/releases/{later}").json()["status"] == "scheduled"
+    assert world.site(f"releases/{later}.html") is None
+    assert world.site(f"releases/{later}.json") is None
+    assert _page_url(later) not in world.index_links()
+    for kind in ("xml", "atom"):
+        assert [e.link for e in world.feed("all", kind).entries] == [_page_url(visible)]
+    # And a one-time schedule will put it back on the publish queue at its time
+    import boto3
+
+    client = boto3.client("scheduler")
+    group = world.stack.ref("ReleaseSchedules")
+    schedule = client.get_schedule(GroupName=group, Name=f"release-{later}-v1")
+    assert schedule["ScheduleExpression"].startswith("at(")
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["Arn"] == world.stack.attribute("PublishQueue", "Arn")
+    assert json.loads(schedule["Target"]["Input"]) == {"release_id": later, "version": 1, "action": "publish"}
+    due = datetime.fromisoformat(later_at)
+
+    # When the time comes (the local stack's scheduler fires what moto only stores)
+    fired = OneTimeScheduler(client, world.sqs, clock=lambda: due + timedelta(seconds=1)).fire_due()
+    assert fired == 1
+    bodies = world.publish_queue()
+    assert world.run_publisher(bodies) == {"batchItemFailures": []}
+    # Then the publisher checks the clock itself: our clock is still today, so it keeps waiting
+    assert world.api.get(f"/releases/{later}").json()["status"] == "scheduled"
+    assert world.site(f"releases/{later}.html") is None
+
+
+def test_a_due_scheduled_release_is_published(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    release_at = datetime.now(UTC) + timedelta(days=1)
+    release_id = world.submit_and_approve(release_at=release_at.isoformat())
+    world.drain()
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "scheduled"
+
+    # When the schedule delivers the message after the release time
+    from functions import publisher
+
+    monkeypatch.setattr(publisher, "utc_now", lambda: release_at + timedelta(seconds=5))
+    publisher.reset()
+    body = json.dumps({"release_id": release_id, "version": 1, "action": "publish"})
+    assert world.run_publisher([body]) == {"batchItemFailures": []}
+
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "published"
+    assert world.site(f"releases/{release_id}.html") is not None
+    assert _page_url(release_id) in world.index_links()
+
+
+def test_withdrawing_a_scheduled_release_deletes_its_schedule(world: World) -> None:
+    import boto3
+
+    release_id = world.submit_and_approve(release_at=in_days(3))
+    world.drain()
+    client = boto3.client("scheduler")
+    group = world.stack.ref("ReleaseSchedules")
+    assert [s["Name"] for s in client.list_schedules(GroupName=group)["Schedules"]] == [
+        f"release-{release_id}-v1"
+    ]
+
+    assert world.api.delete(f"/releases/{release_id}").json()["status"] == "withdrawn"
+
+    assert client.list_schedules(GroupName=group)["Schedules"] == []
+    # and should a delivery still arrive, nothing is published
+    body = json.dumps({"release_id": release_id, "version": 1, "action": "publish"})
+    assert world.run_publisher([body]) == {"batchItemFailures": []}
+    assert world.site(f"releases/{release_id}.html") is None
+
+
+# -- robustness -----------------------------------------------------------------------------------------
+
+
+def test_concurrent_publications_never_lose_an_entry(world: World) -> None:
+    ids = [world.submit_and_approve(headline=f"Acme concurrent release {n:02d}") for n in range(8)]
+    bodies = world.publish_queue()
+    assert len(bodies) == 8
+    barrier = threading.Barrier(len(bodies))
+    failures: list[Any] = []
+
+    def publish(body: str) -> None:
+        barrier.wait()
+        failures.extend(world.run_publisher([body])["batchItemFailures"])
+
+    threads = [threading.Thread(target=publish, args=(b,)) for b in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert failures == []
+    expected = {_page_url(i) for i in ids}
+    for name in ("all", "personnel"):
+        for kind in ("xml", "atom"):
+            assert {e.link for e in world.feed(name, kind).entries} == expected
+    assert expected <= set(world.index_links())
+
+
+def test_a_bad_record_fails_alone(world: World) -> None:
+    release_id = world.submit_and_approve()
+    good = world.publish_queue()[0]
+    unknown = json.dumps(
+        {"release_id": "00000000-0000-4000-8000-000000000000", "version": 1, "action": "publish"}
+    )
+    event = sqs_event(
+        [unknown, good, "not json", json.dumps({"release_id": release_id, "version": 1, "action": "x"})]
+    )
+
+    result = world.functions.invoke("PublisherFunction", event)
+
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    records = event["Records"]
+    assert failed == {records[0]["messageId"], records[2]["messageId"], records[3]["messageId"]}
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "published"
+
+
+def test_a_message_for_an_older_version_is_skipped(world: World) -> None:
+    release_id = world.submit_and_approve()
+    world.publish_queue()
+    body = json.dumps({"release_id": release_id, "version": 0, "action": "publish"})
+    assert world.run_publisher([body]) == {"batchItemFailures": []}
+    assert world.site(f"releases/{release_id}.html") is None
+
+
+def test_the_template_wires_the_publisher_to_the_publish_queue(stack: LocalStack) -> None:
+    function = stack.template["Resources"]["PublisherFunction"]["Properties"]
+    event = function["Events"]["Publish"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["BatchSize"] >= 1
+    assert event["ScalingConfig"]["MaximumConcurrency"] >= 2
+    assert stack.outputs()["SiteUrl"].startswith("https://")
+
+
+def test_nothing_of_the_publisher_loads_on_the_api_path() -> None:
+    import subprocess
+    import sys
+
+    publisher_only = ("jinja2", "feedgen", "lxml", "functions.domain.publish")
+    code = (
+        "import sys, functions.handlers.api; "
+        f"bad = [m for m in sys.modules if m.startswith({publisher_only!r})]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)  # noqa: S603
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,84 @@
+"""Submit -> moderate -> published pages, index and feeds under /site/ of the local stack."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+import lxml.html
+
+from tests.helpers import personnel_release
+from tests.integration.conftest import RunningStack
+
+
+def _wait_for(condition: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def _approve_all(stack: RunningStack) -> list[dict[str, Any]]:
+    result = stack.cli("moderate", "--once", "--decision", "approve", "--max", "50", "--json", "--wait", "1")
+    assert result.returncode in (0, 3), result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_an_approved_release_appears_on_the_site(local_stack: RunningStack) -> None:
+    _approve_all(local_stack)
+    release_id = local_stack.request(
+        "POST", "/releases", json_body=personnel_release(headline="Rovers sign a new goalkeeper today")
+    ).json()["id"]
+
+    assert release_id in [r["release_id"] for r in _approve_all(local_stack)]
+
+    view = _wait_for(
+        lambda: (
+            (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
+        )
+    )
+    page_url = view["public_url"]
+    assert page_url == f"{local_stack.info['site_url']}releases/{release_id}.html"
+    page = local_stack.request("GET", page_url, key=None)
+    assert page.status == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert lxml.html.fromstring(page.body).findtext(".//h1") == "Rovers sign a new goalkeeper today"
+    ninjs = local_stack.request("GET", f"{local_stack.info['site_url']}releases/{release_id}.json", key=None)
+    assert ninjs.json()["pubStatus"] == "usable"
+    index = local_stack.request("GET", local_stack.info["site_url"], key=None)
+    assert index.status == 200
+    assert page_url in [a.get("href") for a in lxml.html.fromstring(index.body).iter("a")]
+    for path in ("feeds/all.xml", "feeds/all.atom", "feeds/personnel.xml"):
+        feed = local_stack.request("GET", local_stack.info["site_url"] + path, key=None)
+        assert feed.status == 200
+        assert page_url in [e.link for e in feedparser.parse(feed.body).entries]
+
+
+def test_a_scheduled_release_is_published_by_the_local_scheduler(local_stack: RunningStack) -> None:
+    _approve_all(local_stack)
+    release_at = datetime.now(UTC) + timedelta(seconds=40)
+    release_id = local_stack.request(
+        "POST", "/releases", json_body=personnel_release(release_at=release_at.isoformat())
+    ).json()["id"]
+    _approve_all(local_stack)
+
+    _wait_for(
+        lambda: local_stack.request("GET", f"/releases/{release_id}").json()["status"] == "scheduled", 15
+    )
+    site = local_stack.info["site_url"]
+    assert local_stack.request("GET", f"{site}releases/{release_id}.html", key=None).status == 404
+
+    view = _wait_for(
+        lambda: (
+            (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
+        ),
+        90,
+    )
+    assert datetime.fromisoformat(view["published_at"]) >= release_at - timedelta(seconds=30)
+    assert local_stack.request("GET", f"{site}releases/{release_id}.html", key=None).status == 200
