@@ -3,6 +3,6 @@ IPTC ninjs documents, from the stored version documents (DESIGN.md, "Published s
 
 Nothing here does I/O beyond reading this package's own templates, and nothing reads a clock:
 every time that appears in an output is an argument, so a render is a function of its inputs.
-Jinja2 and feedgen are imported inside the functions that need them; the API function never
+Jinja2 and feedgenerator are imported inside the functions that need them; the API function never
 imports this package.
 """

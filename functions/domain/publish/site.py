@@ -3,7 +3,7 @@
 * Pages are Jinja2 templates (``templates/``) with autoescaping on. The only value marked safe is
   a release's body, which is stored already sanitised (``functions.domain.sanitise``); headlines,
   summaries, datelines, details, contacts, links and tags are all escaped.
-* Feeds are made with feedgen: RSS 2.0 (``feeds/*.xml``) and Atom 1.0 (``feeds/*.atom``). An
+* Feeds are made with feedgenerator: RSS 2.0 (``feeds/*.xml``) and Atom 1.0 (``feeds/*.atom``). An
   item's identity is its page URL, the same as the ninjs ``uri``: the RSS ``guid`` (with
   ``isPermaLink="true"``) and the Atom ``id``. A feed's Atom ``id`` is its own URL. Dates are the
   entries' ``published_at``; the feed's ``updated`` / ``lastBuildDate`` is the newest entry's,
@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from functions.domain.models import CATEGORIES
 from functions.domain.publish.facts import DETAILS_HEADINGS, detail_facts, human_time
 from functions.domain.publish.model import CatalogEntry, PublishedRelease, page_url
-from functions.domain.publish.ninjs import category_uri
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -40,7 +39,6 @@ CATEGORY_LABELS = {
 }
 FeedKind = Literal["rss", "atom"]
 FEED_TYPES: dict[FeedKind, str] = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
-GENERATOR = "press-intake"
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _PHONE_CHARS = re.compile(r"[^0-9+]")
 _WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
@@ -282,43 +280,39 @@ def _feed(
     feed_path: str,
     description: str,
     updated: datetime,
-) -> Any:
-    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+) -> bytes:
+    import feedgenerator
+
+    newest = max((entry.published_at for entry in entries), default=updated)
+    base = feedgenerator.Rss201rev2Feed if kind == "rss" else feedgenerator.Atom1Feed
+
+    class Feed(base):  # type: ignore[misc, valid-type]
+        def latest_post_date(self) -> datetime:
+            return _utc(newest)  # deterministic, also for an empty feed (the library would use now())
 
     feed_url = site_url + feed_path
-    generator = FeedGenerator()
-    if kind == "rss":
-        generator.load_extension("dc", atom=False, rss=True)
-    generator.id(feed_url)
-    generator.title(title)
-    generator.subtitle(description)  # RSS <description>, Atom <subtitle>
-    generator.link(href=feed_url, rel="self", type=FEED_TYPES[kind])
-    generator.link(href=site_url, rel="alternate", type="text/html")  # last: RSS <link> is the last
-    generator.generator(GENERATOR)
-    generator.author(name=title)  # Atom: a feed-level author, in case an entry has none
-    newest = max((entry.published_at for entry in entries), default=updated)
-    generator.updated(_utc(newest))
+    feed = Feed(
+        title=title,
+        link=site_url,
+        description=description,
+        subtitle=description,
+        feed_url=feed_url,
+        feed_guid=feed_url,
+        author_name=title,
+    )
     for entry in entries:
-        item = generator.add_entry(order="append")
-        item.id(entry.url)
-        item.guid(entry.url, permalink=True)
-        item.title(entry.headline)
-        item.link(href=entry.url, rel="alternate", type="text/html")
-        if entry.opening:
-            item.summary(entry.opening)
-        item.published(_utc(entry.published_at))
-        item.updated(_utc(entry.published_at))
-        item.category(
-            term=entry.category,
-            scheme=category_uri(entry.category),
-            label=CATEGORY_LABELS.get(entry.category, entry.category),
+        feed.add_item(
+            title=entry.headline,
+            link=entry.url,
+            description=entry.opening or "",
+            unique_id=entry.url,
+            unique_id_is_permalink=True,
+            pubdate=_utc(entry.published_at),
+            updateddate=_utc(entry.published_at),
+            categories=[entry.category],
+            author_name=entry.org_name or None,
         )
-        if entry.org_name:
-            if kind == "rss":
-                item.dc.dc_creator(entry.org_name)
-            else:
-                item.author(name=entry.org_name)
-    return generator
+    return bytes(feed.writeString("utf-8").encode("utf-8"))
 
 
 def render_rss(
@@ -332,7 +326,7 @@ def render_rss(
 ) -> bytes:
     """RSS 2.0 of ``entries`` in the given order. ``updated`` is the feed's date when there are no
     entries; otherwise the newest entry's ``published_at`` is."""
-    generator = _feed(
+    return _feed(
         entries,
         kind="rss",
         site_url=site_url,
@@ -341,7 +335,6 @@ def render_rss(
         description=description,
         updated=updated,
     )
-    return bytes(generator.rss_str(pretty=True))
 
 
 def render_atom(
@@ -354,7 +347,7 @@ def render_atom(
     updated: datetime,
 ) -> bytes:
     """Atom 1.0 of ``entries`` in the given order (see ``render_rss`` for ``updated``)."""
-    generator = _feed(
+    return _feed(
         entries,
         kind="atom",
         site_url=site_url,
@@ -363,4 +356,3 @@ def render_atom(
         description=description,
         updated=updated,
     )
-    return bytes(generator.atom_str(pretty=True))
