@@ -49,7 +49,7 @@ fmt: venv  ## Format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint  ## Lint, then unit + functional + integration tests (what CI runs)
+test: lint build  ## Lint, sam build, then unit + functional + integration tests (what CI runs)
 	$(BIN)/python -m pytest tests/unit tests/functional tests/integration
 
 test-unit: venv
