@@ -46,18 +46,7 @@ def create(
         fail("--name must be 1-200 characters")
     if role not in key_rules.ROLES:
         fail(f"--role must be one of: {', '.join(key_rules.ROLES)}")
-    repo = _repo(ctx.obj)
-    issued = key_rules.issue()
-    record = key_rules.KeyRecord(
-        key_id=issued.key_id,
-        org_id=org,
-        org_name=name,
-        role=role,
-        status=key_rules.ACTIVE,
-        secret_hash=key_rules.hash_secret(issued.secret),
-        created_at=datetime.now(UTC),
-    )
-    repo.create(record)
+    issued = key_rules.create_key(_repo(ctx.obj), org_id=org, org_name=name, role=role, now=datetime.now(UTC))
     if as_json:
         typer.echo(
             json.dumps({"key_id": issued.key_id, "key": issued.token, "org_id": org, "org_name": name})

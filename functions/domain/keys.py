@@ -20,6 +20,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 PREFIX = "pik"
 _KEY = re.compile(r"^pik_(?P<key_id>[a-z2-7]{16})_(?P<secret>[A-Za-z0-9_-]{43})$")
@@ -54,6 +55,29 @@ class KeyRecord:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class KeyStore(Protocol):
+    def create(self, record: KeyRecord) -> None: ...
+
+
+def create_key(
+    store: KeyStore, *, org_id: str, org_name: str, now: datetime, role: str = "submitter"
+) -> IssuedKey:
+    """Issue a key for an organisation and store its record (only the secret's hash)."""
+    issued = issue()
+    store.create(
+        KeyRecord(
+            key_id=issued.key_id,
+            org_id=org_id,
+            org_name=org_name,
+            role=role,
+            status=ACTIVE,
+            secret_hash=hash_secret(issued.secret),
+            created_at=now,
+        )
+    )
+    return issued
 
 
 def issue() -> IssuedKey:

@@ -162,20 +162,8 @@ class PublicationService:
             return _as_json(insert(_entries(entries), _entry(entry), limit))
 
         self._refresh(record.category, add)
-        transition = transition_for(Action.PUBLISH)
         try:
-            self._states.transition(
-                rid,
-                org_id=record.org_id,
-                expected_version=record.version,
-                from_statuses=sorted(transition.sources),
-                to_status=transition.target.value,
-                action=Action.PUBLISH.value,
-                actor="publisher",
-                now=now,
-                published_at=now,
-                public_url=release.page_url,
-            )
+            self._move(record, Action.PUBLISH, now, published_at=now, public_url=release.page_url)
         except ConditionFailed:
             latest = self._states.get(rid)
             if latest is None or latest.status != Status.PUBLISHED:
@@ -195,18 +183,8 @@ class PublicationService:
             schedule_name(record.release_id, record.version), at=record.release_at, zone=zone, payload=payload
         )
         if record.status == Status.APPROVED:
-            transition = transition_for(Action.SCHEDULE)
             try:
-                self._states.transition(
-                    record.release_id,
-                    org_id=record.org_id,
-                    expected_version=record.version,
-                    from_statuses=sorted(transition.sources),
-                    to_status=transition.target.value,
-                    action=Action.SCHEDULE.value,
-                    actor="publisher",
-                    now=self._clock(),
-                )
+                self._move(record, Action.SCHEDULE, self._clock())
             except ConditionFailed:
                 return "not scheduled: the release changed meanwhile"
         return f"scheduled for {record.release_at.isoformat()} ({zone})"
@@ -220,17 +198,11 @@ class PublicationService:
         self._take_down(record, now)
         if record.status == Status.KILLED:
             return "already killed"
-        transition = transition_for(Action.KILL)
         try:
-            self._states.transition(
-                record.release_id,
-                org_id=record.org_id,
-                expected_version=record.version,
-                from_statuses=sorted(transition.sources),
-                to_status=transition.target.value,
-                action=Action.KILL.value,
-                actor="publisher",
-                now=now,
+            self._move(
+                record,
+                Action.KILL,
+                now,
                 decision={
                     "action": "kill",
                     "reason_codes": [reason] if reason else [],
@@ -241,6 +213,21 @@ class PublicationService:
         except ConditionFailed:
             return "already killed"
         return "killed"
+
+    def _move(self, record: ReleaseRecord, action: Action, now: datetime, **changes: Any) -> None:
+        """One conditional transition of ``record`` (raises ``ConditionFailed`` if it moved on)."""
+        transition = transition_for(action)
+        self._states.transition(
+            record.release_id,
+            org_id=record.org_id,
+            expected_version=record.version,
+            from_statuses=sorted(transition.sources),
+            to_status=transition.target.value,
+            action=action.value,
+            actor="publisher",
+            now=now,
+            **changes,
+        )
 
     def _take_down(self, record: ReleaseRecord, now: datetime) -> None:
         from functions.domain.publish.model import PublishedRelease, remove

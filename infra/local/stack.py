@@ -304,19 +304,8 @@ class LocalStackRunner:
 
         if self.stack is None:
             raise RuntimeError("seeding needs the stack")
-        issued = keys.issue()
         repo = DynamoKeyRepository(boto3.client("dynamodb"), self.stack.ref("KeysTable"))
-        repo.create(
-            keys.KeyRecord(
-                key_id=issued.key_id,
-                org_id=DEMO_ORG_ID,
-                org_name=DEMO_ORG_NAME,
-                role="submitter",
-                status=keys.ACTIVE,
-                secret_hash=keys.hash_secret(issued.secret),
-                created_at=datetime.now(UTC),
-            )
-        )
+        issued = keys.create_key(repo, org_id=DEMO_ORG_ID, org_name=DEMO_ORG_NAME, now=datetime.now(UTC))
         return issued.token
 
     def _write_info(self, info: LocalInfo) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -74,6 +75,23 @@ def api(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiClien
     reset_function_caches()
 
 
+@pytest.fixture
+def local_info(stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A local stack info file in the working directory, as `press-intake local` writes it
+    (no endpoint: the CLI's clients then reach moto's in-process mock)."""
+    import json
+
+    from cli import target
+
+    info = tmp_path / ".press-intake" / "local.json"
+    info.parent.mkdir()
+    info.write_text(json.dumps({"region": "us-east-1", "resources": stack.outputs()}))
+    monkeypatch.chdir(tmp_path)
+    target._client.cache_clear()
+    yield info
+    target._client.cache_clear()
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -111,18 +129,8 @@ def issue_key(stack: LocalStack, org_id: str, org_name: str) -> tuple[str, str]:
     from functions.adapters.dynamodb_keys import DynamoKeyRepository
     from functions.domain import keys
 
-    issued = keys.issue()
-    DynamoKeyRepository(boto3.client("dynamodb"), stack.ref("KeysTable")).create(
-        keys.KeyRecord(
-            key_id=issued.key_id,
-            org_id=org_id,
-            org_name=org_name,
-            role="submitter",
-            status=keys.ACTIVE,
-            secret_hash=keys.hash_secret(issued.secret),
-            created_at=datetime.now(UTC),
-        )
-    )
+    repo = DynamoKeyRepository(boto3.client("dynamodb"), stack.ref("KeysTable"))
+    issued = keys.create_key(repo, org_id=org_id, org_name=org_name, now=datetime.now(UTC))
     return issued.key_id, issued.token
 
 

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
-from cli import target
 from cli.main import app
 from infra.bootstrap import LocalStack
 from tests.functional.conftest import receive_all
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def local_info(stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    info = tmp_path / ".press-intake" / "local.json"
-    info.parent.mkdir()
-    info.write_text(json.dumps({"region": "us-east-1", "resources": stack.outputs()}))
-    monkeypatch.chdir(tmp_path)
-    target._client.cache_clear()
-    yield info
-    target._client.cache_clear()
 
 
 def _dead_letter(sqs: Any, stack: LocalStack, queue: str, bodies: list[str]) -> None:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from cli import target
 from cli.main import app
 from functions.domain import keys
 from infra.bootstrap import LocalStack
 from infra.lambdas import LocalFunctions
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def local_info(stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A local stack info file in the working directory, as `press-intake local` writes it."""
-    info = tmp_path / ".press-intake" / "local.json"
-    info.parent.mkdir()
-    info.write_text(json.dumps({"region": "us-east-1", "resources": stack.outputs()}))
-    monkeypatch.chdir(tmp_path)
-    target._client.cache_clear()
-    yield info
-    target._client.cache_clear()
 
 
 def _run(*args: str) -> Any:

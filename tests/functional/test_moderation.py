@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from cli import target
 from cli.common import Options
 from cli.main import app
 from cli.moderate import Desk, Hold, apply, changes_since, next_item, open_desk, render
@@ -25,17 +23,6 @@ from tests.helpers import ApiClient, personnel_release
 
 runner = CliRunner()
 APPROVE = Decision(DecisionAction.APPROVE, moderator="alice")
-
-
-@pytest.fixture
-def local_info(stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    info = tmp_path / ".press-intake" / "local.json"
-    info.parent.mkdir()
-    info.write_text(json.dumps({"region": "us-east-1", "resources": stack.outputs()}))
-    monkeypatch.chdir(tmp_path)
-    target._client.cache_clear()
-    yield info
-    target._client.cache_clear()
 
 
 @pytest.fixture
