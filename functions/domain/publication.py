@@ -296,7 +296,7 @@ class PublicationService:
         by_category = {}
         for category in CATEGORIES:
             entries, category_seq = self._catalogs.get(category)
-            by_category[category] = _entries(entries)[:INDEX_PER_CATEGORY]
+            by_category[category] = _entries(entries[:INDEX_PER_CATEGORY])
             if category_seq == 0:  # never used: the index links to its feeds, so they exist (empty)
                 self._feeds(category, [], 0, now)
         page = render_index(
