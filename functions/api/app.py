@@ -409,7 +409,7 @@ def field_errors_of(raw_errors: list[dict[str, Any]]) -> list[errors.FieldError]
         if code == "union_tag_invalid" or (code == "union_tag_not_found" and field == "body"):
             field = "category"
             message = "category must be one of business, sports, personnel, community, event"
-        if code == "missing" and field == "body" and item.get("loc", ())[:1] == ("body",):
+        if code == "missing" and tuple(item.get("loc", ())) == ("body",):  # the request body itself
             message = "A JSON body is required."
         result.append(errors.FieldError(field, message.removeprefix("Value error, "), code))
     return result

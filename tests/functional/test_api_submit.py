@@ -191,6 +191,13 @@ def test_invalid_release_is_422_with_every_field_path(api: ApiClient) -> None:
         assert error["code"]
 
 
+def test_missing_fields_are_named(api: ApiClient) -> None:
+    document = _problem(api.post("/releases", {"category": "sports"}), 422)
+    errors = {e["field"]: e["message"] for e in document["errors"]}
+    assert set(errors) == {"headline", "body", "contact", "details"}
+    assert errors["body"] == "Field required"  # the release's body field, not the request body
+
+
 def test_unknown_category_is_422_on_category(api: ApiClient) -> None:
     document = _problem(api.post("/releases", personnel_release(category="gossip")), 422)
     assert [e["field"] for e in document["errors"]] == ["category"]
@@ -216,7 +223,7 @@ def test_body_too_long_after_sanitising_is_422(api: ApiClient) -> None:
 def test_missing_body_is_422(api: ApiClient) -> None:
     response = api.request("POST", "/releases", headers={"Content-Type": "application/json"})
     document = _problem(response, 422)
-    assert document["errors"]
+    assert document["errors"] == [{"field": "body", "message": "A JSON body is required.", "code": "missing"}]
 
 
 def test_no_organisation_in_the_request_context_is_401(api: ApiClient) -> None:
