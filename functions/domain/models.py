@@ -206,6 +206,11 @@ class _SubmissionBase(Strict):
     links: Annotated[list[Link], Field(max_length=MAX_LINKS, description="At most 10 related links.")] = []
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS, description="At most 20 tags.")] = []
 
+    def __repr__(self) -> str:
+        # Short on purpose: frameworks log route arguments with repr() (Powertools does, even with
+        # debug logging off), and a 50,000-character body has no place in a log line.
+        return f"{type(self).__name__}(headline={self.headline!r}, body=<{len(self.body)} characters>)"
+
 
 class BusinessRelease(_SubmissionBase):
     """Business news: results, products, deals."""

@@ -432,3 +432,12 @@ def test_defaults_for_optional_fields() -> None:
 
 def test_body_format_must_be_known() -> None:
     assert errors_of(release(body_format="rtf")) == [(("personnel", "body_format"), "literal_error")]
+
+
+def test_a_release_repr_never_carries_its_body() -> None:
+    # Given a release with a long body, When something logs it with repr()
+    shown = repr(SUBMISSION.validate_python(personnel_release(body="secret draft " * 1000)))
+    # Then the line stays short and names the release, without its text
+    assert "secret draft" not in shown
+    assert shown.startswith("PersonnelRelease(headline='Acme names Jane Doe chief financial officer'")
+    assert len(shown) < 300
