@@ -25,7 +25,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import EXIT_FAILED, EXIT_USAGE, Options, fail, target_from
+from cli.common import EXIT_FAILED, Options, fail, target_from
 from cli.target import Target
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
@@ -533,6 +533,3 @@ def kill(
         )
     desk.publish.send(release_id=release_id, version=record.version, action="kill", reason=reason)
     console.print(f"Kill of {release_id} queued ({reason}); the publisher takes it down.")
-
-
-__all__ = ["EXIT_EMPTY", "EXIT_USAGE", "app"]

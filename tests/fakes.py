@@ -173,19 +173,6 @@ class MemoryPublishQueue:
 
 
 @dataclass
-class MemorySchedules:
-    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deleted: list[str] = field(default_factory=list)
-
-    def ensure(self, name: str, *, at: datetime, zone: str, payload: dict[str, Any]) -> None:
-        self.schedules.setdefault(name, {"at": at, "zone": zone, "payload": payload})
-
-    def delete(self, name: str) -> None:
-        if self.schedules.pop(name, None) is not None:
-            self.deleted.append(name)
-
-
-@dataclass
 class Clock:
     now: datetime
 

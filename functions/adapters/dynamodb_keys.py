@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.domain.keys import ACTIVE, LAST_USED_GRANULARITY, REVOKED, KeyRecord
+from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord
 
 BY_ORG = "by_org"
 
@@ -130,6 +130,3 @@ class DynamoKeyRepository:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         records = [_record(item) for item in items]
         return sorted(records, key=lambda r: (r.org_id, r.created_at))
-
-
-__all__ = ["ACTIVE", "DynamoKeyRepository", "KeyAlreadyExists"]

@@ -14,7 +14,7 @@ import json
 import re
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -40,16 +40,6 @@ from functions.observability import logger, metrics
 
 API_TITLE = "Press-release intake API"
 API_VERSION = "1.0.0"
-StatusFilter = Literal[
-    "pending_review",
-    "changes_requested",
-    "approved",
-    "scheduled",
-    "published",
-    "rejected",
-    "withdrawn",
-    "killed",
-]
 
 # Every route and its methods: 405 (with Allow) for a known path and another method.
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -234,7 +224,7 @@ def submit_release(
     },
 )
 def list_releases(
-    status: Annotated[StatusFilter | None, Query(description="Only releases in this status.")] = None,
+    status: Annotated[Status | None, Query(description="Only releases in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1-100.")] = 20,
     cursor: Annotated[
         str | None, Query(max_length=2048, description="`next_cursor` from the previous page.")
@@ -244,7 +234,7 @@ def list_releases(
     from functions.api.views import view_of
 
     records, next_cursor = deps.service().list(
-        _caller(), status=status, limit=limit, cursor=_decode_cursor(cursor)
+        _caller(), status=status.value if status else None, limit=limit, cursor=_decode_cursor(cursor)
     )
     root = _api_root()
     payload = {
@@ -537,6 +527,3 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             request_id=request_id,
         )
         return problems.proxy_response(document)
-
-
-__all__ = ["ROUTES", "Status", "app", "handle", "openapi_json"]

@@ -36,23 +36,17 @@ def service() -> IntakeService:
         states=DynamoStateRepository(aws_client("dynamodb"), current.releases_table),
         queue=SqsModerationQueue(aws_client("sqs"), current.moderation_queue_url),
         clock=utc_now,
-        schedules=_LazySchedules(current.schedule_group) if current.schedule_group else None,
+        cancel_schedule=cancel_schedule,
     )
 
 
-class _LazySchedules:
-    """The scheduler client is only needed to withdraw a scheduled release: create it then."""
+def cancel_schedule(name: str) -> None:
+    """Withdrawing a scheduled release deletes its schedule; the client is created only then."""
+    from functions.adapters.scheduler import EventBridgeSchedules
 
-    def __init__(self, group: str) -> None:
-        self._group = group
-
-    def ensure(self, name: str, *, at: Any, zone: str, payload: dict[str, Any]) -> None:
-        raise RuntimeError("the API never creates schedules")
-
-    def delete(self, name: str) -> None:
-        from functions.adapters.scheduler import EventBridgeSchedules
-
-        EventBridgeSchedules(aws_client("scheduler"), group=self._group).delete(name)
+    group = settings().schedule_group
+    if group:
+        EventBridgeSchedules(aws_client("scheduler"), group=group).delete(name)
 
 
 def accepted(record: ReleaseRecord) -> dict[str, Any]:

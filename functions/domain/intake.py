@@ -32,7 +32,6 @@ from functions.domain.ports import (
     ModerationQueue,
     RecordExists,
     ReleaseStore,
-    Schedules,
     StateRepository,
     VersionExists,
 )
@@ -134,13 +133,13 @@ class IntakeService:
         states: StateRepository,
         queue: ModerationQueue,
         clock: Callable[[], datetime],
-        schedules: Schedules | None = None,
+        cancel_schedule: Callable[[str], None] | None = None,
     ) -> None:
         self._store = store
         self._states = states
         self._queue = queue
         self._clock = clock
-        self._schedules = schedules
+        self._cancel_schedule = cancel_schedule  # withdrawing a scheduled release
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -183,7 +182,7 @@ class IntakeService:
                 raise IdempotencyConflict(
                     "This Idempotency-Key was already used with a different release."
                 ) from None
-            record.object_key = self._store_key(caller.org_id, release_id, 1)
+            record.object_key = object_key(caller.org_id, release_id, 1)
         try:
             self._states.create(record, actor=caller.actor)
         except RecordExists as exists:
@@ -282,9 +281,9 @@ class IntakeService:
             )
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.WITHDRAW) from None
-        if current.status == Status.SCHEDULED and self._schedules is not None:
+        if current.status == Status.SCHEDULED and self._cancel_schedule is not None:
             try:
-                self._schedules.delete(schedule_name(release_id, current.version))
+                self._cancel_schedule(schedule_name(release_id, current.version))
             except Exception:
                 # Harmless if it fires anyway: the publisher skips withdrawn releases.
                 log.warning("schedule of withdrawn release %s not deleted", release_id, exc_info=True)
@@ -334,10 +333,6 @@ class IntakeService:
         else:
             detail = refusal(action, latest.status)
         return StateConflict(detail, status=latest.status, version=latest.version)
-
-    @staticmethod
-    def _store_key(org_id: str, release_id: str, version: int) -> str:
-        return object_key(org_id, release_id, version)
 
 
 def object_key(org_id: str, release_id: str, version: int) -> str:

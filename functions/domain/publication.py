@@ -265,7 +265,7 @@ class PublicationService:
         now = self._clock()
         self._feeds(category, category_entries, category_seq, now)
         self._feeds(ALL, all_entries, all_seq, now)
-        self._index(all_entries, all_seq, now)
+        self._index(all_entries, all_seq, now, fresh={category: (category_entries, category_seq)})
 
     def _feeds(self, name: str, entries: Entries, seq: int, now: datetime) -> None:
         from functions.domain.publish.site import render_atom, render_rss
@@ -290,12 +290,14 @@ class PublicationService:
             )
             self._site.put_if_newer(path, body, content_type, seq=seq)
 
-    def _index(self, all_entries: Entries, seq: int, now: datetime) -> None:
+    def _index(
+        self, all_entries: Entries, seq: int, now: datetime, fresh: dict[str, tuple[Entries, int]]
+    ) -> None:
         from functions.domain.publish.site import render_index
 
         by_category = {}
         for category in CATEGORIES:
-            entries, category_seq = self._catalogs.get(category)
+            entries, category_seq = fresh.get(category) or self._catalogs.get(category)
             by_category[category] = _entries(entries[:INDEX_PER_CATEGORY])
             if category_seq == 0:  # never used: the index links to its feeds, so they exist (empty)
                 self._feeds(category, [], 0, now)
