@@ -1,5 +1,5 @@
 # press-intake: `make run` starts the local stack, `make test` runs lint and the test suite.
-# Both create what they need (.venv for the app, .venv-tools for SAM and cfn-lint) themselves.
+# Both create what they need (.venv for the app, .venv-tools for SAM, cfn-lint and checkov) themselves.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -36,14 +36,15 @@ $(TBIN)/.installed: requirements-sam.txt
 
 venv: $(BIN)/.installed  ## Create .venv with the project and its dev tools
 
-tools: $(TBIN)/.installed  ## Create .venv-tools with aws-sam-cli and cfn-lint
+tools: $(TBIN)/.installed  ## Create .venv-tools with aws-sam-cli, cfn-lint and checkov
 
-lint: venv tools  ## ruff, mypy, cfn-lint and sam validate --lint
+lint: venv tools  ## ruff, mypy, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(TBIN)/cfn-lint template.yaml
 	$(TBIN)/sam validate --lint --region $(REGION) --template-file template.yaml
+	$(TBIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 
 fmt: venv  ## Format and auto-fix
 	$(BIN)/ruff format .

@@ -7,8 +7,10 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from cli.target import Target, TargetError, resolve
+from cli.terminal import joined, shown
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -25,7 +27,8 @@ class Options:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[red]error:[/] {message}")
+    # Messages quote what the user or a submitter typed: shown as text, never as rich markup.
+    err.print(joined(Text("error:", style="red"), " ", shown(message)))
     raise typer.Exit(code)
 
 

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from cli.common import EXIT_FAILED, Options, fail, target_from
 from cli.target import Target
+from cli.terminal import joined, shown
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
 from functions.adapters.sqs_publish import SqsPublishQueue
@@ -52,6 +53,12 @@ DECISIONS = {
     "reject": DecisionAction.REJECT,
     "request-changes": DecisionAction.REQUEST_CHANGES,
 }
+
+# The keys in brackets, as plain text: a markup string would read "[a]" as a style tag.
+LEGEND = Text.assemble(
+    ("[a]", "bold"), "pprove  ", ("[r]", "bold"), "eject  request ", ("[c]", "bold"), "hanges  ",
+    ("[s]", "bold"), "kip  ", ("[q]", "bold"), "uit",
+)  # fmt: skip
 
 app = typer.Typer(help="Work through the moderation queue.", invoke_without_command=True)
 console = Console()
@@ -157,9 +164,9 @@ def _delete(desk: Desk, receipt: str) -> None:
 
 def _report_skip(result: Result, as_json: bool) -> None:
     if as_json:
-        err.print(json.dumps(_result_json(result)))
+        typer.echo(json.dumps(_result_json(result)), err=True)  # JSON escapes control characters
     else:
-        err.print(f"[dim]skipped {result.release_id} v{result.version}: {result.detail}[/]")
+        err.print(shown(f"skipped {result.release_id} v{result.version}: {result.detail}", style="dim"))
 
 
 def next_item(desk: Desk, *, wait: int, hold: int, as_json: bool = False) -> Item | None:
@@ -185,7 +192,14 @@ def next_item(desk: Desk, *, wait: int, hold: int, as_json: bool = False) -> Ite
         except (ValueError, KeyError, TypeError):
             # Not ours to drop: after maxReceiveCount SQS moves it to the dead-letter queue.
             name = message["MessageId"]
-            err.print(f"[yellow]warning:[/] message {name} is not a moderation item; left for the DLQ")
+            err.print(
+                joined(
+                    Text("warning:", style="yellow"),
+                    " message ",
+                    shown(name),
+                    " is not a moderation item; left for the DLQ",
+                )
+            )
             continue
         record, skip = desk.service.triage(release_id, version)
         if skip is not None or record is None:
@@ -282,47 +296,54 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
 
 
 def render(item: Item) -> Panel:
+    """The release as the moderator reads it. Every submitter string goes through ``shown``:
+    never parsed as rich markup, control characters made visible (cli/terminal.py)."""
     content = item.document.get("content", {})
     record = item.record
-    header = Text()
-    header.append(content.get("headline", ""), style="bold")
+    header = shown(content.get("headline", ""), style="bold")
     if content.get("subheadline"):
-        header.append("\n" + content["subheadline"], style="italic")
+        header.append("\n")
+        header.append_text(shown(content["subheadline"], style="italic"))
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim")
     meta.add_column()
-    meta.add_row("organisation", f"{record.org_name} ({record.org_id})")
-    meta.add_row("category", content.get("category", record.category))
+    meta.add_row("organisation", joined(shown(record.org_name), " (", shown(record.org_id), ")"))
+    meta.add_row("category", shown(content.get("category", record.category)))
     for name, value in (content.get("details") or {}).items():
-        meta.add_row(f"  {name}", json.dumps(value) if isinstance(value, list | dict) else str(value))
-    meta.add_row("dateline", content.get("dateline") or "-")
-    meta.add_row("language", content.get("language", "en"))
-    meta.add_row("release at", content.get("release_at") or "on approval")
+        meta.add_row(
+            joined("  ", shown(name)),
+            shown(json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value),
+        )
+    meta.add_row("dateline", shown(content.get("dateline") or "-"))
+    meta.add_row("language", shown(content.get("language", "en")))
+    meta.add_row("release at", shown(content.get("release_at") or "on approval"))
     meta.add_row("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
     meta.add_row("waiting", _ago(item.sent_at or record.updated_at))
     contact = content.get("contact") or {}
     meta.add_row(
         "contact",
-        " / ".join(str(v) for v in (contact.get("name"), contact.get("email"), contact.get("phone")) if v),
+        shown(
+            " / ".join(str(v) for v in (contact.get("name"), contact.get("email"), contact.get("phone")) if v)
+        ),
     )
     for link in content.get("links") or []:
-        meta.add_row("link", f"{link.get('title') or ''} {link['url']}".strip())
+        meta.add_row("link", shown(f"{link.get('title') or ''} {link.get('url', '')}".strip()))
     if content.get("tags"):
-        meta.add_row("tags", ", ".join(content["tags"]))
+        meta.add_row("tags", shown(", ".join(str(tag) for tag in content["tags"])))
     parts: list[Any] = [header, Text(""), meta, Text("")]
     if content.get("summary"):
-        parts += [Text(content["summary"], style="italic"), Text("")]
-    parts.append(Text(html_to_text(content.get("body", ""))))
+        parts += [shown(content["summary"], style="italic"), Text("")]
+    parts.append(shown(html_to_text(content.get("body", ""))))
     if content.get("boilerplate"):
-        parts += [Text(""), Text(content["boilerplate"], style="dim")]
+        parts += [Text(""), shown(content["boilerplate"], style="dim")]
     flags = item.document.get("prescreen") or [
         {"code": f.code, "message": f.message} for f in record.prescreen
     ]
     if flags:
         flag_text = Text("\nPrescreen flags\n", style="bold yellow")
         for flag in flags:
-            flag_text.append(f"  {flag['code']}: {flag['message']}", style="yellow")
-            explanation = FLAG_EXPLANATIONS.get(flag["code"])
+            flag_text.append_text(shown(f"  {flag.get('code')}: {flag.get('message')}", style="yellow"))
+            explanation = FLAG_EXPLANATIONS.get(str(flag.get("code")))
             if explanation:
                 flag_text.append(f" ({explanation})", style="dim")
             flag_text.append("\n")
@@ -330,8 +351,8 @@ def render(item: Item) -> Panel:
     changes = changes_since(item.previous, item.document)
     if changes:
         parts.append(Text("\nChanged since version " + str(item.version - 1) + "\n", style="bold cyan"))
-        parts.append(Text("\n".join(changes), style="cyan"))
-    return Panel(Group(*parts), title=f"release {item.release_id}", subtitle=f"v{item.version}")
+        parts.append(shown("\n".join(changes), style="cyan"))
+    return Panel(Group(*parts), title=shown(f"release {item.release_id}"), subtitle=shown(f"v{item.version}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,8 +430,8 @@ def _run_once(desk: Desk, decision: Decision, *, max_items: int, wait: int, hold
             verb = {"approve": "approved", "reject": "rejected", "request_changes": "sent back"}[
                 decision.action
             ]
-            shown = verb if result.outcome is Outcome.DECIDED else result.outcome.value.replace("_", " ")
-            console.print(f"{shown}: {result.release_id} v{result.version} {payload['headline']!r}")
+            said = verb if result.outcome is Outcome.DECIDED else result.outcome.value.replace("_", " ")
+            console.print(shown(f"{said}: {result.release_id} v{result.version} {payload['headline']!r}"))
             if result.outcome is Outcome.PUBLISH_DEFERRED:
                 console.print("[yellow]the publish message will be sent by the reconciler[/]")
     if decided == 0:
@@ -434,14 +455,22 @@ def _ask_reasons() -> tuple[str, ...]:
                 chosen.append(part)
             else:
                 chosen = []
-                console.print(f"[red]{part!r} is not one of the reasons[/]")
+                console.print(shown(f"{part!r} is not one of the reasons", style="red"))
                 break
         if chosen:
             return tuple(dict.fromkeys(chosen))
 
 
 def _console(desk: Desk, *, wait: int, hold: int) -> None:
-    console.print(f"Moderating as [bold]{desk.moderator}[/] - {desk.target.description}. Ctrl-C to stop.")
+    console.print(
+        joined(
+            "Moderating as ",
+            shown(desk.moderator, style="bold"),
+            " - ",
+            shown(desk.target.description),
+            ". Ctrl-C to stop.",
+        )
+    )
     item: Item | None = None
     try:
         while True:
@@ -454,7 +483,7 @@ def _console(desk: Desk, *, wait: int, hold: int) -> None:
             console.print(render(item))
             with Hold(desk, item.receipt, hold):
                 choice = Prompt.ask(
-                    "[a]pprove  [r]eject  request [c]hanges  [s]kip  [q]uit",
+                    LEGEND,
                     choices=["a", "r", "c", "s", "q"],
                     show_choices=False,
                 )
@@ -494,11 +523,13 @@ def _ask_note() -> str:
 
 def _say(result: Result) -> None:
     if result.outcome is Outcome.DECIDED and result.record is not None:
-        console.print(f"[green]{result.record.status}[/]: {result.release_id} v{result.version}\n")
+        console.print(
+            joined(shown(result.record.status, style="green"), f": {result.release_id} v{result.version}\n")
+        )
     elif result.outcome is Outcome.PUBLISH_DEFERRED:
         console.print("[yellow]approved; the publish message will be sent by the reconciler[/]\n")
     else:
-        console.print(f"[yellow]not decided: {result.detail}[/]\n")
+        console.print(shown(f"not decided: {result.detail}\n", style="yellow"))
 
 
 @app.command()
@@ -532,4 +563,4 @@ def kill(
             code=EXIT_FAILED,
         )
     desk.publish.send(release_id=release_id, version=record.version, action="kill", reason=reason)
-    console.print(f"Kill of {release_id} queued ({reason}); the publisher takes it down.")
+    console.print(shown(f"Kill of {release_id} queued ({reason}); the publisher takes it down."))

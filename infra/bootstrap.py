@@ -89,6 +89,7 @@ class Bootstrapper:
         self._client_factory = clients
         self._client_cache: dict[str, Any] = {}
         self.resolver = resolver
+        self._finishing: list[Callable[[], None]] = []  # steps that need every resource in place
         self._creators: dict[str, Callable[[str, dict[str, Any]], Physical]] = {
             "AWS::S3::Bucket": self._bucket,
             "AWS::S3::BucketPolicy": self._bucket_policy,
@@ -123,6 +124,8 @@ class Bootstrapper:
             creator = self._creators.get(spec["Type"], self._named_only)
             properties = self.resolver.resolve(spec.get("Properties") or {})
             self.resolver.physical[logical_id] = creator(logical_id, properties)
+        for step in self._finishing:
+            step()
 
     # -- resources that exist locally ---------------------------------------------------------------
 
@@ -155,6 +158,17 @@ class Bootstrapper:
             )
         if cors := props.get("CorsConfiguration"):
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": cors["CorsRules"]})
+        if logging := props.get("LoggingConfiguration"):
+            # Switched on once every resource exists: moto (unlike S3) checks that the target's
+            # bucket policy lets the logging service write, and that policy names this bucket.
+            # moto records the setting but delivers no logs.
+            enabled = {
+                "TargetBucket": logging.get("DestinationBucketName") or name,
+                "TargetPrefix": logging.get("LogFilePrefix", ""),
+            }
+            self._finishing.append(
+                lambda: s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": enabled})
+            )
         return Physical(
             ref=name,
             attributes={

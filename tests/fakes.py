@@ -80,7 +80,10 @@ class MemoryStates:
         outbox: str | None = None,
         published_at: datetime | None = None,
         public_url: str | None = None,
+        current: ReleaseRecord | None = None,
     ) -> ReleaseRecord:
+        if current is not None and (current.release_id, current.version) != (release_id, expected_version):
+            raise ValueError("current must be the record being changed, at the expected version")
         current = self.items.get(release_id)
         if (
             current is None

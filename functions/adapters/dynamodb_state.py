@@ -230,8 +230,20 @@ class DynamoStateRepository:
         outbox: str | None = None,
         published_at: datetime | None = None,
         public_url: str | None = None,
+        current: ReleaseRecord | None = None,
     ) -> ReleaseRecord:
-        status_values = {f":s{i}": {"S": s} for i, s in enumerate(from_statuses)}
+        """One conditional status change, on (version, organisation and status).
+
+        The organisation and status are checked through ``org_status`` (always written as
+        ``{org_id}#{status}`` with them), so the write names only attributes it may change plus
+        ``pk`` and ``version``: what the moderators' IAM policy allows (``dynamodb:Attributes``
+        counts the attributes a condition reads). Given ``current`` (the record as read at
+        ``expected_version``), only the changed attributes come back (``UPDATED_NEW``: that
+        policy refuses ``ALL_NEW``) and the result is ``current`` with them applied.
+        """
+        if current is not None and (current.release_id, current.version) != (release_id, expected_version):
+            raise ValueError("current must be the record being changed, at the expected version")
+        org_statuses = {f":o{i}": {"S": f"{org_id}#{s}"} for i, s in enumerate(from_statuses)}
         sets = [
             "#status = :to",
             "org_status = :org_status",
@@ -243,7 +255,7 @@ class DynamoStateRepository:
             ":now": {"S": timestamp(now)},
             ":h": _serializer.serialize([_history(action, actor, now, expected_version, to_status)]),
             ":expected": {"N": str(expected_version)},
-            **status_values,
+            **org_statuses,
         }
         if decision is not None:
             sets.append("decision = :decision")
@@ -261,24 +273,26 @@ class DynamoStateRepository:
         else:
             remove = " REMOVE outbox, outbox_at"
         values[":org_status"] = {"S": f"{org_id}#{to_status}"}
-        values[":org"] = {"S": org_id}
         try:
             response = self._ddb.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": release_pk(release_id)}},
                 UpdateExpression="SET " + ", ".join(sets) + remove,
-                ConditionExpression=(
-                    f"#version = :expected AND org_id = :org AND #status IN ({', '.join(status_values)})"
-                ),
+                ConditionExpression=f"#version = :expected AND org_status IN ({', '.join(org_statuses)})",
                 ExpressionAttributeNames={"#status": "status", "#version": "version", "#history": "history"},
                 ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
+                ReturnValues="ALL_NEW" if current is None else "UPDATED_NEW",
             )
         except ClientError as error:
             if _is_condition_failure(error):
                 raise ConditionFailed from None
             raise
-        return item_to_record(_deserialize(response["Attributes"]))
+        if current is None:
+            return item_to_record(_deserialize(response["Attributes"]))
+        changed = {**record_to_item(current), **_deserialize(response.get("Attributes", {}))}
+        if outbox is None:  # removed: UPDATED_NEW returns nothing for it
+            changed.update(outbox=None, outbox_at=None)
+        return item_to_record(changed)
 
     def clear_outbox(self, release_id: str, version: int) -> None:
         try:

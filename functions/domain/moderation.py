@@ -184,6 +184,7 @@ class ModerationService:
                 now=now,
                 decision=decision.as_item(decided_at=now, version=version),
                 outbox=PUBLISH if decision.action is DecisionAction.APPROVE else None,
+                current=record,  # moderators may not read the whole item back (ModeratorPolicy)
             )
         except ConditionFailed:
             latest = self._states.get(release_id)

@@ -71,8 +71,12 @@ class StateRepository(Protocol):
         outbox: str | None = None,
         published_at: datetime | None = None,
         public_url: str | None = None,
+        current: ReleaseRecord | None = None,
     ) -> ReleaseRecord:
-        """One conditional status change; raise ``ConditionFailed`` if the release moved on."""
+        """One conditional status change; raise ``ConditionFailed`` if the release moved on.
+
+        ``current``, the record as the caller read it at ``expected_version``, lets the
+        repository return the changed record without reading the whole item back."""
         ...
 
     def list_for_org(

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from cli.common import Options
 from cli.main import app
 from cli.moderate import Desk, Hold, apply, changes_since, next_item, open_desk, render
+from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.domain.moderation import Decision, DecisionAction, Outcome
 from infra.bootstrap import LocalStack
 from tests.functional.conftest import Faults, receive_all
@@ -407,3 +408,117 @@ def test_interactive_reject_and_request_changes(local_info: Path, api: ApiClient
     second_view = api.get(f"/releases/{second}").json()
     assert second_view["status"] == "changes_requested"
     assert second_view["decision"]["note"] == "Please add quotes."
+
+
+# -- hostile submitter text -------------------------------------------------------------------------
+
+# Rich markup that crashes (an unmatched closing tag), links, hides text, fakes a style; terminal
+# control sequences (ESC/CSI, C1 CSI, BEL, backspace, carriage return) and a bidi override.
+MARKUP = ("[/bold] LONDON", "[link=https://evil.example]official[/link]", "[black on black]hidden[/]")
+CONTROLS = ("\x1b[2J\x1b[H", "\x9b31m", "\x07\x08\r", "\u202egnp.exe")
+RAW_CONTROLS = ("\x1b", "\x9b", "\x07", "\x08", "\r", "\u202e")
+
+
+def _hostile(label: str, index: int) -> str:
+    """A distinct hostile string per field: markup, then control characters, then a marker."""
+    return f"{MARKUP[index % 3]} {CONTROLS[index % 4]}{label}"
+
+
+def _store_hostile_document(
+    stack: LocalStack, s3: Any, object_key: str, *, revision: str = ""
+) -> dict[str, str]:
+    """Overwrite a stored version with hostile text in every field the console shows (as a
+    release stored before intake refused control characters would be); returns marker -> field."""
+    bucket = stack.ref("ReleasesBucket")
+    document = json.loads(s3.get_object(Bucket=bucket, Key=object_key)["Body"].read())
+    fields = [
+        "headline", "subheadline", "dateline", "summary", "boilerplate", "language", "release_at",
+        "contact.name", "contact.email", "contact.phone", "link.title", "link.url", "tag",
+        "details.key", "details.value", "details.list", "body", "flag.message",
+    ]  # fmt: skip
+    value = {name: _hostile(f"MARK-{name}{revision}", i) for i, name in enumerate(fields)}
+    content = document["content"]
+    for name in ("headline", "subheadline", "dateline", "summary", "boilerplate", "language", "release_at"):
+        content[name] = value[name]
+    content["contact"] = {key: value[f"contact.{key}"] for key in ("name", "email", "phone")}
+    content["links"] = [{"title": value["link.title"], "url": value["link.url"]}]
+    content["tags"] = [value["tag"]]
+    content["details"] = {
+        value["details.key"]: value["details.value"],
+        "teams": [value["details.list"]],
+    }
+    content["body"] = f"<p>{value['body']}</p>"
+    document["prescreen"] = [{"code": "hype_words", "message": value["flag.message"]}]
+    s3.put_object(Bucket=bucket, Key=object_key, Body=json.dumps(document).encode())
+    return {f"MARK-{name}{revision}": name for name in fields}
+
+
+def _assert_shown_inert(output: str, markers: dict[str, str]) -> None:
+    for marker, field in markers.items():
+        assert marker in output, f"{field} is not shown"
+    for text in MARKUP:
+        assert text in output, f"markup {text!r} was interpreted instead of shown"
+    for raw in RAW_CONTROLS:
+        assert raw not in output, f"raw control {raw!r} reached the terminal"
+    for visible in ("\\x1b", "\\x9b", "\\x07", "\\x08", "\\r", "\\u202e"):
+        assert visible in output, f"{visible} is not shown as an escape"
+
+
+def test_the_console_shows_hostile_submitter_text_literally_and_inert(
+    local_info: Path, api: ApiClient, stack: LocalStack, s3: Any, dynamodb: Any
+) -> None:
+    # Given a revised release whose organisation name, both versions and every field are hostile
+    api.org_name = f"{MARKUP[2]} {CONTROLS[0]}MARK-org"
+    release_id = _submit(api)
+    first = next_item(open_desk(Options(local=True), "alice"), wait=0, hold=30)
+    assert first is not None
+    changes = Decision(DecisionAction.REQUEST_CHANGES, moderator="alice", note="Add quotes.")
+    assert apply(open_desk(Options(local=True), "alice"), first, changes).outcome is Outcome.DECIDED
+    assert api.put(f"/releases/{release_id}", personnel_release(summary="Second version.")).status == 200
+    markers = _store_hostile_document(stack, s3, first.record.object_key, revision="-v1")
+    record = DynamoStateRepository(dynamodb, stack.ref("ReleasesTable")).get(release_id)
+    assert record is not None
+    assert record.object_key != first.record.object_key
+    markers |= _store_hostile_document(stack, s3, record.object_key)
+
+    # When a moderator opens the console, reads it and quits
+    result = _cli("moderate", "--moderator", "dave", "--wait", "0", input="q\n")
+
+    # Then it did not crash, shows every string as typed and no control character got through
+    assert result.exit_code == 0, result.output
+    assert "MarkupError" not in result.output
+    output = result.output
+    _assert_shown_inert(output, {k: v for k, v in markers.items() if not k.endswith("-v1")})
+    assert "MARK-org" in output
+    assert "Changed since version 1" in output
+    assert "MARK-headline-v1" in output  # the change list quotes the previous version, inert too
+    # And the key legend is readable
+    assert "[a]pprove  [r]eject  request [c]hanges  [s]kip  [q]uit" in output
+
+
+def test_once_mode_prints_a_hostile_headline_inert(
+    local_info: Path, api: ApiClient, stack: LocalStack, s3: Any, dynamodb: Any
+) -> None:
+    release_id = _submit(api)
+    repo = DynamoStateRepository(dynamodb, stack.ref("ReleasesTable"))
+    dynamodb.update_item(
+        TableName=stack.ref("ReleasesTable"),
+        Key={"pk": {"S": f"release#{release_id}"}},
+        UpdateExpression="SET headline = :h",
+        ExpressionAttributeValues={":h": {"S": f"{MARKUP[0]} {CONTROLS[0]}{CONTROLS[3]}"}},
+    )
+    assert repo.get(release_id) is not None
+
+    result = _cli("moderate", "--once", "--decision", "approve", "--wait", "0")
+
+    assert result.exit_code == 0, result.output
+    assert MARKUP[0] in result.output
+    assert "\x1b" not in result.output
+    assert "\u202e" not in result.output
+
+
+def test_usage_errors_quote_what_was_typed_without_markup(local_info: Path) -> None:
+    result = _cli("moderate", "kill", "[/bold]\x1b[2J", "--reason", "other")
+    assert result.exit_code == 2
+    assert "[/bold]\\x1b[2J" in result.output
+    assert "\x1b" not in result.output
