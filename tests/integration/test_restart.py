@@ -242,8 +242,12 @@ def _signal_a_worker_thread(pid: int, signum: int) -> None:
     not Path("/proc/self/task").is_dir() or os.uname().machine not in _TGKILL, reason="needs Linux tgkill"
 )
 def test_sigterm_stops_within_5_seconds_while_a_consumer_long_polls(tmp_path: Path) -> None:
-    # Given a stack (keeping nothing) and a moderator's console long-polling its empty queue
-    stack = start_stack(tmp_path, "--memory")
+    # Given a stack with data to save and a moderator's console long-polling its empty queue
+    stack = start_stack(tmp_path)
+    release_id = _submit(stack)
+    assert [
+        r["release_id"] for r in _moderate(stack, "--decision", "reject", "--reason", "other", "--note", "x")
+    ]
     poller = subprocess.Popen(  # noqa: S603 - our own CLI
         [*cli_command(), "moderate", "--once", "--decision", "approve", "--wait", "20"],
         cwd=tmp_path,
@@ -262,8 +266,22 @@ def test_sigterm_stops_within_5_seconds_while_a_consumer_long_polls(tmp_path: Pa
     finally:
         poller.kill()
         poller.wait()
-    assert not (tmp_path / ".press-intake" / "data").exists()  # --memory: nothing on disk
     assert not (tmp_path / ".press-intake" / "local.json").exists()
+    # having saved its data on the way out
+    assert release_id in (tmp_path / ".press-intake" / "data" / "snapshot.json").read_text()
+
+
+def test_memory_keeps_nothing(tmp_path: Path) -> None:
+    stack = start_stack(tmp_path, "--memory")
+    release_id = _submit(stack)
+    assert stop_stack(stack) == 0
+    assert not (tmp_path / ".press-intake" / "data").exists()
+    again = start_stack(tmp_path, "--memory")
+    try:
+        assert again.key != stack.key
+        assert again.request("GET", f"/releases/{release_id}").status == 404
+    finally:
+        assert stop_stack(again) == 0
 
 
 def test_the_info_file_is_private_and_records_the_process(local_stack: RunningStack) -> None:
