@@ -157,7 +157,7 @@ def test_a_schedule_that_came_due_while_the_stack_was_down_fires_on_restart(tmp_
     sqs, scheduler = stack.aws("sqs"), stack.aws("scheduler")
     url = sqs.create_queue(QueueName="made-by-hand")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)
     scheduler.create_schedule(
         Name="due-while-down",
         ScheduleExpression=f"at({due.strftime('%Y-%m-%dT%H:%M:%S')})",
