@@ -266,7 +266,7 @@ class LocalStackRunner:
             demo_org_id=DEMO_ORG_ID,
             resources=self.stack.outputs(),
             template=str(self.template_path),
-            data=str(self.persistence.folder.path) if self.persistence else None,
+            data=str(self.persistence.folder.path.resolve()) if self.persistence else None,
         )
         self._write_info(self.info)
         if self.persistence is not None:
