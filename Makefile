@@ -1,7 +1,7 @@
 # press-intake: `make run` starts the local stack, `make test` runs lint and the test suite.
-# Both create what they need themselves: `make run` only what running needs (.venv with the
-# project), `make test` the dev tools too (.venv gets pytest, ruff, mypy; .venv-tools SAM and
-# cfn-lint). Each install has its own stamp file, redone when pyproject.toml changes.
+# Both create what they need (.venv for the app, .venv-tools for SAM and cfn-lint) themselves.
+# `make run` installs only what running needs (the project in .venv); `make test` adds the dev
+# tools. Each install has its own stamp file, redone when pyproject.toml changes.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
