@@ -1,7 +1,5 @@
 # press-intake: `make run` starts the local stack, `make test` runs lint and the test suite.
 # Both create what they need (.venv for the app, .venv-tools for SAM and cfn-lint) themselves.
-# `make run` installs only what running needs (the project in .venv); `make test` adds the dev
-# tools. Each install has its own stamp file, redone when pyproject.toml changes.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,6 +26,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# `make run` installs only what running needs (the project in .venv); `make test` adds the dev
+# tools. Each install has its own stamp file, redone when pyproject.toml changes.
 $(RUNTIME): pyproject.toml
 	@echo "==> Setting up $(VENV) to run press-intake (the first time takes a minute or two)"
 	@test -x $(BIN)/python || { echo "==> Creating the virtualenv $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
