@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -12,9 +14,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from cli.common import EXIT_USAGE, fail
+from cli.common import EXIT_FAILED, EXIT_USAGE, Options, fail, target_from
 
 console = Console()
+
+DEFAULT_DATA = Path(".press-intake") / "data"
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -46,16 +50,39 @@ def local(
         float, typer.Option(help="How often due one-time schedules are fired, in seconds.", min=0.1)
     ] = 1.0,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Function logs and debug lines too.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also the functions' own log lines (INFO and up) and debug lines."
+        ),
     ] = False,
+    data: Annotated[
+        Path,
+        typer.Option(help="Folder where the data is kept across restarts.", file_okay=False),
+    ] = DEFAULT_DATA,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Start empty (the previous snapshot is kept as snapshot.json.old)."),
+    ] = False,
+    memory: Annotated[
+        bool, typer.Option("--memory", help="Keep nothing: no data folder, everything is lost at the stop.")
+    ] = False,
+    save_interval: Annotated[
+        float,
+        typer.Option(
+            help="Seconds between two saves while running (what a crash can lose).", min=0.2, max=60
+        ),
+    ] = 5.0,
 ) -> None:
     """Run the whole pipeline here: emulated AWS, the API on HTTP, consumers and schedules."""
+    from infra.local.persistence import SnapshotError
     from infra.local.stack import LocalOptions, LocalStackRunner, PortInUse
 
     if port == aws_port:
         fail("--port and --aws-port must differ")
     if template is not None and not template.is_file():
         fail(f"--template {template}: no such file")
+    if memory and (fresh or data != DEFAULT_DATA):
+        fail("--memory keeps no data: it goes with neither --data nor --fresh")
     _configure_logging(verbose)
     options = LocalOptions(
         host=host,
@@ -65,6 +92,9 @@ def local(
         sweep_interval=sweep_interval,
         scheduler_interval=scheduler_interval,
         verbose=verbose,
+        data=None if memory else data,
+        fresh=fresh,
+        save_interval=save_interval,
     )
     runner = LocalStackRunner(options)
     stop = threading.Event()
@@ -77,21 +107,68 @@ def local(
         try:
             info = runner.start()
         except PortInUse as error:
-            option = "--aws-port" if error.what == "AWS" else "--port"
-            fail(f"{error}; stop what uses it or choose another with {option}", code=EXIT_USAGE)
-        _banner(info.as_json(), runner.ready_seconds or 0.0, options.info_path)
-        stop.wait()
+            fail(port_in_use_message(error, options.info_path), code=EXIT_USAGE)
+        except SnapshotError as error:
+            fail(str(error), code=EXIT_FAILED)
+        _banner(info.as_json(), runner.ready_seconds or 0.0, options.info_path, runner.restored)
+        # A signal may land on any thread; an untimed wait would then sleep through it.
+        while not stop.wait(0.2):
+            pass
         console.print("\nStopping...")
     finally:
         runner.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print("Stopped.")
+    # Everything is saved and closed. Tearing down the interpreter (thousands of moto objects
+    # and modules) takes seconds on a busy machine and does nothing useful: exit now.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
-def _banner(info: dict[str, Any], seconds: float, info_path: Path) -> None:
+def port_in_use_message(error: Any, info_path: Path) -> str:
+    """Say whether press-intake itself probably holds the port (the usual case: it is running)."""
+    from infra.local.info import check_running, looks_like_press_intake
+
+    option = "--aws-port" if error.what == "AWS" else "--port"
+    url = f"http://{error.host}:{error.port}"
+    message = f"{error}."
+    owner = None
+    try:
+        recorded = json.loads(info_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = None
+    if (
+        isinstance(recorded, dict)
+        and url in (recorded.get("api_url"), recorded.get("aws_endpoint_url"))
+        and check_running(recorded).running
+    ):
+        owner = recorded.get("pid")
+    if owner is not None:
+        message += (
+            f" press-intake local is already running there (pid {owner}, started from this folder: "
+            f"{info_path}); use that one, stop it (Ctrl-C in its terminal, or kill {owner}),"
+        )
+    elif error.what == "HTTP" and looks_like_press_intake(url):
+        message += (
+            " It answers as press-intake's API: press-intake local is probably already running "
+            "there (from another folder); use it or stop it,"
+        )
+    else:
+        message += " Stop what uses it,"
+    return f"{message} or choose another port with {option}"
+
+
+def _banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any = None) -> None:
     api, key = info["api_url"], info["demo_api_key"]
     console.print(f"[bold green]press-intake local is ready[/] in {seconds:.1f} s\n")
+    if info.get("data"):
+        state = f"restored: {restored}" if restored else "empty"
+        console.print(f"  Data       {info['data']}   ({state})")
+    else:
+        console.print("  Data       in memory only (--memory): nothing is kept at the stop")
     console.print(f"  API        {api}   (OpenAPI: {api}/openapi.json)")
     console.print(f"  Site       {info['site_url']}")
     console.print(f"  AWS        {info['aws_endpoint_url']}   (moto; region {info['region']})")
@@ -115,3 +192,26 @@ def _banner(info: dict[str, Any], seconds: float, info_path: Path) -> None:
         markup=False,
     )
     console.print("Press Ctrl-C to stop.")
+
+
+def info(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="One value: api_url, site_url, aws_endpoint_url, region, demo_api_key, ..."),
+    ] = None,
+) -> None:
+    """Print the running local stack's info file (found from this folder or a parent): all of it
+    as JSON, or one value, e.g. `KEY=$(press-intake info demo_api_key)`."""
+    options: Options = ctx.obj or Options()
+    if options.stack:
+        fail("info describes the local stack; a deployed stack's outputs are in CloudFormation")
+    target = target_from(Options(local=True, region=options.region))
+    if name is None:
+        typer.echo(json.dumps(target.info, indent=2))
+        return
+    value = target.info.get(name)
+    if value is None or isinstance(value, dict | list):
+        known = ", ".join(k for k, v in target.info.items() if not isinstance(v, dict | list))
+        fail(f"the info file has no value {name!r}; it has: {known}")
+    typer.echo(str(value))

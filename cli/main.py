@@ -40,6 +40,7 @@ app = typer.Typer(
 )
 app.add_typer(keys.app, name="keys")
 app.command("local")(local.local)
+app.command("info")(local.info)
 app.add_typer(moderate.app, name="moderate")
 app.add_typer(dlq.app, name="dlq")
 
@@ -64,7 +65,12 @@ def main_options(
         str | None, typer.Option("--stack", help="A deployed stack: resources come from its outputs.")
     ] = None,
     local: Annotated[
-        bool, typer.Option("--local", help="The local stack (default when .press-intake/local.json exists).")
+        bool,
+        typer.Option(
+            "--local",
+            help="The local stack (default when .press-intake/local.json is here or in a parent folder, "
+            "or PRESS_INTAKE_LOCAL names one).",
+        ),
     ] = False,
     region: Annotated[str | None, typer.Option("--region", help="AWS region of --stack.")] = None,
     show_version: Annotated[

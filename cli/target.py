@@ -1,7 +1,9 @@
 """Where the commands find their resources: a deployed stack's outputs or the local stack's info file.
 
 Nobody types a queue URL: ``--stack NAME`` reads CloudFormation outputs; ``--local`` (the
-default when ``.press-intake/local.json`` exists) reads the file ``press-intake local`` writes.
+default when a local stack's info file is found) reads the file ``press-intake local`` writes:
+``$PRESS_INTAKE_LOCAL``, else ``.press-intake/local.json`` in this folder or the nearest parent
+that has one. A file left by a stack that no longer runs is reported as such, at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from infra.local.info import ENV_VAR, check_running, find_info
 
 LOCAL_INFO = Path(".press-intake") / "local.json"
 
@@ -67,13 +71,26 @@ def read_local_info(path: Path = LOCAL_INFO) -> dict[str, Any]:
     return info
 
 
-def resolve(stack: str | None, local: bool, region: str | None, info_path: Path = LOCAL_INFO) -> Target:
+def resolve(stack: str | None, local: bool, region: str | None, info_path: Path | None = None) -> Target:
     if stack and local:
         raise TargetError("use either --stack NAME or --local, not both")
     if stack:
         return _from_stack(stack, region)
-    if local or info_path.exists():
+    info_path = info_path or find_info()
+    if info_path is None and local:
+        raise TargetError(
+            f"no {LOCAL_INFO} here or in a parent folder: start the local stack with `make run` "
+            f"(or `press-intake local`) in this folder or above it, or set {ENV_VAR}=path/to/local.json"
+        )
+    if info_path is not None:
         info = read_local_info(info_path)
+        liveness = check_running(info)
+        if not liveness.running:
+            raise TargetError(
+                f"the local stack is not running ({info_path} is left from a stack that stopped: "
+                f"{liveness.reason}); start it again with `make run`"
+                + (f" (its data in {info['data']} is kept)" if info.get("data") else "")
+            )
         return Target(
             description=f"the local stack ({info_path})",
             outputs={str(k): str(v) for k, v in info["resources"].items()},
@@ -84,7 +101,7 @@ def resolve(stack: str | None, local: bool, region: str | None, info_path: Path 
         )
     raise TargetError(
         f"no stack chosen: pass --stack NAME for a deployed stack, or start `press-intake local` "
-        f"(it writes {info_path}) and run this from the same folder"
+        f"(it writes {LOCAL_INFO}) and run this from that folder or one below it"
     )
 
 

@@ -9,6 +9,11 @@ Start order (ports first, so that a port in use fails at once):
 4. the HTTP gateway, the event sources (SQS pollers, schedule timers) and the one-time
    scheduler start;
 5. a demo organisation and key are seeded and ``.press-intake/local.json`` is written.
+
+With a data folder (the default, ``infra.local.persistence``), the folder is locked and its
+snapshot read before any port is taken (a snapshot it cannot use stops the start, untouched),
+restored after step 2 (before the gateway takes a request), and saved every few seconds from
+step 5 on and once more at the stop, before moto's server goes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from infra.bootstrap import LocalStack, bootstrap, default_clients
 from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions, local_functions
 from infra.local.http import LocalHttpServer, SiteReader, make_handler
+from infra.local.info import write_info
+from infra.local.persistence import DEFAULT_SAVE_INTERVAL, DataFolder, Persistence
 from infra.local.sources import OneTimeScheduler, ScheduleTimer, SqsPoller, SqsSource, rate_seconds
 from infra.template import default_template_path, load_template, resources_of_type
 
@@ -59,6 +66,9 @@ class LocalOptions:
     verbose: bool = False
     info_path: Path = field(default_factory=lambda: Path(".press-intake") / "local.json")
     region: str = "us-east-1"
+    data: Path | None = field(default_factory=lambda: Path(".press-intake") / "data")  # None: memory only
+    fresh: bool = False
+    save_interval: float = DEFAULT_SAVE_INTERVAL
 
 
 @dataclass
@@ -71,9 +81,13 @@ class LocalInfo:
     demo_org_id: str
     resources: dict[str, str]
     template: str
+    pid: int = field(default_factory=os.getpid)
+    data: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "pid": self.pid,
+            "data": self.data,
             "api_url": self.api_url,
             "site_url": self.site_url,
             "aws_endpoint_url": self.aws_endpoint_url,
@@ -100,10 +114,39 @@ def _probe_port(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
+def _keep_demo_key(repo: Any, token: str, *, now: datetime) -> bool:
+    """The same demo key across restarts: its record is created again only if it is missing
+    (``--fresh``, or data lost); a revoked or unreadable one is replaced by a new key."""
+    from functions.domain import keys
+
+    issued = keys.parse_token(token)
+    if issued is None:
+        log.warning("the saved demo key is not a press-intake key; issuing a new one")
+        return False
+    record = repo.get(issued.key_id)
+    if record is None:
+        repo.create(
+            keys.KeyRecord(
+                key_id=issued.key_id,
+                org_id=DEMO_ORG_ID,
+                org_name=DEMO_ORG_NAME,
+                role="submitter",
+                status=keys.ACTIVE,
+                secret_hash=keys.hash_secret(issued.secret),
+                created_at=now,
+            )
+        )
+        return True
+    if record.status != keys.ACTIVE or not keys.verify(issued, record):
+        log.warning("the saved demo key was revoked; issuing a new one")
+        return False
+    return True
+
+
 class _AwsServer:
     """moto's server, bound in the caller's thread (so a taken port is an immediate error)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, wrap: Any = None) -> None:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -117,6 +160,8 @@ class _AwsServer:
         make_conditional_writes_atomic()
         _probe_port(host, port)  # werkzeug would print and sys.exit() on a taken port
         app = DomainDispatcherApplication(create_backend_app)
+        if wrap is not None:
+            app = wrap(app)
         try:
             self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         except SystemExit:
@@ -148,6 +193,8 @@ class LocalStackRunner:
         self._http: LocalHttpServer | None = None
         self.started_at = time.monotonic()
         self.ready_seconds: float | None = None
+        self.persistence: Persistence | None = None
+        self.restored: Any = None
 
     @property
     def endpoint_url(self) -> str:
@@ -161,10 +208,15 @@ class LocalStackRunner:
     def start(self) -> LocalInfo:
         options = self.options
         template = load_template(self.template_path)  # a broken template fails before any port is taken
-        self._aws = _bind(
-            "AWS", options.host, options.aws_port, lambda: _AwsServer(options.host, options.aws_port)
-        )
         try:
+            self._open_data()
+            wrap = self.persistence.quiesce.wrap if self.persistence else None
+            self._aws = _bind(
+                "AWS",
+                options.host,
+                options.aws_port,
+                lambda: _AwsServer(options.host, options.aws_port, wrap),
+            )
             return self._start(template)
         except BaseException:
             self.stop()
@@ -184,6 +236,7 @@ class LocalStackRunner:
             stack_name=STACK_NAME,
             region=options.region,
         )
+        scheduler_state = self._restore_data()
         # Published pages link to where this stack serves the site, not to a CloudFront domain.
         self.functions = local_functions(self.stack, overrides={"SITE_URL": f"{self.api_url}/site/"})
         os.environ.update(self.functions.environment)
@@ -202,7 +255,7 @@ class LocalStackRunner:
             "HTTP", options.host, options.port, lambda: LocalHttpServer(options.host, options.port, handler)
         )
         self._http.start(threading.Thread)
-        self._start_event_sources()
+        self._start_event_sources(scheduler_state)
         demo_key = self._seed_demo_key()
         self.info = LocalInfo(
             api_url=self.api_url,
@@ -213,8 +266,11 @@ class LocalStackRunner:
             demo_org_id=DEMO_ORG_ID,
             resources=self.stack.outputs(),
             template=str(self.template_path),
+            data=str(self.persistence.folder.path.resolve()) if self.persistence else None,
         )
         self._write_info(self.info)
+        if self.persistence is not None:
+            self.persistence.start()
         self.ready_seconds = time.monotonic() - self.started_at
         return self.info
 
@@ -241,7 +297,37 @@ class LocalStackRunner:
         buckets = resources_of_type(self.stack.template, "AWS::S3::Bucket")
         return self.stack.ref("SiteBucket") if "SiteBucket" in buckets else None
 
-    def _start_event_sources(self) -> None:
+    # -- persistence hooks ------------------------------------------------------------------------
+
+    def _open_data(self) -> None:
+        """Lock the data folder and check its snapshot (``SnapshotError``) before any port is taken."""
+        if self.options.data is None:
+            return
+        folder = DataFolder(self.options.data)
+        folder.lock()
+        if self.options.fresh and (kept := folder.set_aside()):
+            log.info("--fresh: starting empty; the previous data is kept as %s", kept)
+        self.persistence = Persistence(
+            folder,
+            region=self.options.region,
+            interval=self.options.save_interval,
+            extra=self._scheduler_state,
+        )
+        self.persistence.check()
+
+    def _restore_data(self) -> dict[str, Any]:
+        if self.persistence is None:
+            return {}
+        self.restored, extra = self.persistence.load(default_clients)
+        if self.restored is not None:
+            log.info("restored %s from %s", self.restored, self.persistence.folder.snapshot)
+        return extra
+
+    def _scheduler_state(self) -> dict[str, Any]:
+        fired = next((w.fired for w in self.workers if isinstance(w, OneTimeScheduler)), set())
+        return {"fired_schedules": sorted([group, name] for group, name in set(fired))}
+
+    def _start_event_sources(self, saved: dict[str, Any] | None = None) -> None:
         import boto3
 
         if self.stack is None or self.functions is None:
@@ -288,11 +374,11 @@ class LocalStackRunner:
                     )
                 elif kind != "Api":
                     log.warning("%s.%s: event type %s does not run locally", name, event_name, kind)
-        self.workers.append(
-            OneTimeScheduler(
-                boto3.client("scheduler"), boto3.client("sqs"), interval=self.options.scheduler_interval
-            )
+        scheduler = OneTimeScheduler(
+            boto3.client("scheduler"), boto3.client("sqs"), interval=self.options.scheduler_interval
         )
+        scheduler.fired.update((str(g), str(n)) for g, n in (saved or {}).get("fired_schedules", []))
+        self.workers.append(scheduler)
         for worker in self.workers:
             worker.start()
 
@@ -305,25 +391,33 @@ class LocalStackRunner:
         if self.stack is None:
             raise RuntimeError("seeding needs the stack")
         repo = DynamoKeyRepository(boto3.client("dynamodb"), self.stack.ref("KeysTable"))
+        folder = self.persistence.folder if self.persistence else None
+        kept = folder.read_demo_key() if folder else None
+        if kept is not None and _keep_demo_key(repo, kept, now=datetime.now(UTC)):
+            return kept
         issued = keys.create_key(repo, org_id=DEMO_ORG_ID, org_name=DEMO_ORG_NAME, now=datetime.now(UTC))
+        if folder is not None:
+            folder.write_demo_key(issued.token)
         return issued.token
 
     def _write_info(self, info: LocalInfo) -> None:
-        path = self.options.info_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(info.as_json(), indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)  # readers never see a half-written file
+        write_info(self.options.info_path, info.as_json())  # 0600: it holds the demo key
 
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        deadline = time.monotonic() + 3  # SIGTERM to exit: within 5 s in all
         for worker in self.workers:
-            worker.join(5)
+            worker.join(max(0.0, deadline - time.monotonic()))
         self.workers.clear()
         if self._http is not None:
             self._http.stop()
             self._http = None
+        if self.persistence is not None:
+            try:
+                self.persistence.close()  # the final snapshot, while moto's server still runs
+            except Exception:
+                log.exception("saving the local stack's data at the stop failed")
         if self._aws is not None:
             self._aws.stop()
             self._aws = None
@@ -335,3 +429,5 @@ class LocalStackRunner:
             if current and current.get("api_url") == self.info.api_url:
                 self.options.info_path.unlink(missing_ok=True)
             self.info = None
+        if self.persistence is not None:
+            self.persistence.folder.unlock()

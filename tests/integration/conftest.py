@@ -117,12 +117,18 @@ class RunningStack:
         )
 
 
-def start_stack(cwd: Path, *extra: str) -> RunningStack:
-    api_port, aws_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+def stack_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRESS_INTAKE_"))}
     env["PYTHONPATH"] = str(REPO)  # test-only templates name handlers under tests/
+    return env
+
+
+def start_stack(cwd: Path, *extra: str, ports: tuple[int, int] | None = None) -> RunningStack:
+    """``press-intake local`` in ``cwd``; ready once it has written its own info file."""
+    api_port, aws_port = ports or (free_port(), free_port())
+    env = stack_env()
     log = cwd / "local.log"
-    with log.open("w") as output:
+    with log.open("a") as output:
         process = subprocess.Popen(  # noqa: S603 - our own CLI
             [
                 *cli_command(),
@@ -145,19 +151,27 @@ def start_stack(cwd: Path, *extra: str) -> RunningStack:
         )
     info_file = cwd / ".press-intake" / "local.json"
     deadline = time.monotonic() + 60
-    while not info_file.exists():
+    while (info := _own_info(info_file, process.pid)) is None:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"press-intake local did not start:\n{log.read_text()}")
         time.sleep(0.1)
-    info = json.loads(info_file.read_text())
     return RunningStack(process=process, cwd=cwd, info=info, log=log, ports=(api_port, aws_port))
 
 
-def stop_stack(stack: RunningStack) -> int:
+def _own_info(path: Path, pid: int) -> dict[str, Any] | None:
+    """The info file once the process ``pid`` wrote it (a killed stack's file may be there before)."""
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and info.get("pid") == pid else None
+
+
+def stop_stack(stack: RunningStack, timeout: float = 20) -> int:
     stack.process.send_signal(signal.SIGTERM)
     try:
-        return stack.process.wait(timeout=20)
+        return stack.process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         stack.process.kill()
         raise

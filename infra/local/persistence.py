@@ -1,0 +1,732 @@
+"""The local stack's data on disk: what ``press-intake local`` keeps across a restart.
+
+One snapshot file (``snapshot.json`` in the data folder, ``.press-intake/data/`` by default)
+holds the data of the emulated services, read from and written back into moto's backends:
+
+- S3: every bucket's objects, every version and delete marker, with content type, metadata,
+  ETag, modification time and tags;
+- DynamoDB: every table's items;
+- SQS: every queue's messages with their attributes, receive counts, send times and
+  visibility (a message a consumer held when the stack stopped comes back after its
+  visibility timeout, as in SQS);
+- EventBridge Scheduler: every schedule (a one-time schedule that came due while the stack
+  was down fires as soon as it is back), and which ``ActionAfterCompletion: NONE`` schedules
+  have already fired.
+
+The resources themselves come from ``template.yaml`` at every start; the snapshot fills them.
+A resource the snapshot has and the template no longer declares (a queue made by hand, say)
+is created again with its name and main settings. The format is our own, versioned JSON, not a
+pickle of moto's objects: it survives a moto upgrade, can be read by a person, and loading it
+runs no code.
+
+Consistency: while a snapshot is read, moto's request handling is paused (``Quiesce`` wraps
+moto's WSGI application); an SQS long poll waiting for messages does not hold that pause up.
+Writes are atomic (temporary file, fsync, rename, fsync of the folder): a crash leaves the
+previous snapshot or the new one, never half of one. A snapshot of another format version, or
+one that cannot be read, is refused (``SnapshotError``) and never written over.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import fcntl
+import functools
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("press_intake.local")
+
+FORMAT = "press-intake-local-snapshot"
+FORMAT_VERSION = 1
+SNAPSHOT_NAME = "snapshot.json"
+DEMO_KEY_NAME = "demo-key"
+LOCK_NAME = "lock"
+DEFAULT_SAVE_INTERVAL = 5.0
+ACCOUNT = "123456789012"
+
+
+class SnapshotError(Exception):
+    """The saved data cannot be used; the message says why and what to do. Nothing was changed."""
+
+
+# -- pausing moto while a snapshot is read -------------------------------------------------------
+
+
+class Quiesce:
+    """Requests run side by side; ``paused()`` waits for those running and holds new ones back."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._paused = False
+        self._local = threading.local()
+
+    def wrap(self, app: Callable[..., Any]) -> Callable[..., Any]:
+        """A WSGI application that runs ``app`` outside any pause."""
+
+        def quiesced(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            with self.request():
+                return app(environ, start_response)
+
+        _patch_sqs_long_poll()
+        _QUIESCES.add(self)
+        return quiesced
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        self._enter()
+        self._local.holding = True
+        try:
+            yield
+        finally:
+            self._local.holding = False
+            self._leave()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        with self._cond:
+            while self._paused:
+                self._cond.wait()
+            self._paused = True
+            while self._active:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._paused = False
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Inside a request: step aside while blocked (a long poll), so a pause need not wait."""
+        if not getattr(self._local, "holding", False):
+            yield
+            return
+        self._leave()
+        try:
+            yield
+        finally:
+            self._enter()
+
+    def _enter(self) -> None:
+        with self._cond:
+            while self._paused:
+                self._cond.wait()
+            self._active += 1
+
+    def _leave(self) -> None:
+        with self._cond:
+            self._active -= 1
+            self._cond.notify_all()
+
+
+_QUIESCES: set[Quiesce] = set()
+
+
+@functools.cache
+def _patch_sqs_long_poll() -> None:
+    """moto's ReceiveMessage waits inside the request (``Queue.wait_for_messages``) between two
+    scans of the queue; nothing is half-changed there, so a snapshot may be read meanwhile."""
+    from moto.sqs.models import Queue
+
+    original = Queue.wait_for_messages
+
+    def wait_for_messages(self: Any, timeout: int) -> None:
+        with contextlib.ExitStack() as stack:
+            for quiesce in list(_QUIESCES):
+                stack.enter_context(quiesce.waiting())
+            original(self, timeout)
+
+    Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
+
+
+# -- reading moto's state -------------------------------------------------------------------------
+
+
+def _backend(service: str, region: str) -> Any:
+    from moto.backends import get_backend
+
+    backends = get_backend(service)  # type: ignore[call-overload]
+    return backends[ACCOUNT]["aws" if service == "s3" else region]
+
+
+def _iso(moment: datetime) -> str:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _naive_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC
+
+
+def capture(region: str) -> dict[str, Any]:
+    """The data of every emulated service, as plain JSON-ready values (call while paused)."""
+    return {
+        "s3": _capture_s3(region),
+        "dynamodb": _capture_dynamodb(region),
+        "sqs": _capture_sqs(region),
+        "scheduler": _capture_scheduler(region),
+    }
+
+
+def _capture_s3(region: str) -> list[dict[str, Any]]:
+    from moto.s3.models import FakeDeleteMarker
+
+    backend = _backend("s3", region)
+    buckets = []
+    for name, bucket in sorted(dict(backend.buckets).items()):
+        objects = []
+        for key_name, versions in sorted(bucket.keys.lists()):
+            saved = []
+            for version in versions:
+                if isinstance(version, FakeDeleteMarker):
+                    saved.append(
+                        {
+                            "delete_marker": True,
+                            "version_id": version.version_id,
+                            "last_modified": _iso(version.last_modified),
+                        }
+                    )
+                    continue
+                tags = backend.tagger.get_tag_dict_for_resource(version.arn)
+                saved.append(
+                    {
+                        "version_id": version._version_id,
+                        "last_modified": _iso(version.last_modified),
+                        "etag": version._etag,
+                        "metadata": dict(version._metadata),
+                        "storage_class": version._storage_class,
+                        "encryption": version.encryption,
+                        "kms_key_id": version.kms_key_id,
+                        "body": base64.b64encode(version.value).decode("ascii"),
+                        "tags": tags,
+                    }
+                )
+            objects.append({"key": key_name, "versions": saved})
+        buckets.append(
+            {
+                "name": name,
+                "region": bucket.region_name,
+                "versioning": bucket.versioning_status,
+                "objects": objects,
+            }
+        )
+    return buckets
+
+
+def _capture_dynamodb(region: str) -> list[dict[str, Any]]:
+    backend = _backend("dynamodb", region)
+    tables = []
+    for name, table in sorted(dict(backend.tables).items()):
+        description = table.describe()["TableDescription"]
+        tables.append(
+            {
+                "name": name,
+                "key_schema": description["KeySchema"],
+                "attribute_definitions": description["AttributeDefinitions"],
+                "global_secondary_indexes": [
+                    {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+                    for i in description.get("GlobalSecondaryIndexes") or []
+                ],
+                "items": [item.to_json()["Attributes"] for item in table.all_items()],
+            }
+        )
+    return tables
+
+
+_QUEUE_SETTINGS = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "Policy",
+)
+
+
+def _capture_sqs(region: str) -> list[dict[str, Any]]:
+    backend = _backend("sqs", region)
+    queues = []
+    for name, queue in sorted(dict(backend.queues).items()):
+        attributes = queue.attributes
+        settings = {k: str(attributes[k]) for k in _QUEUE_SETTINGS if attributes.get(k) not in (None, "")}
+        if settings.get("FifoQueue") == "false":
+            settings.pop("FifoQueue")
+            settings.pop("ContentBasedDeduplication", None)
+        pending = {id(m) for m in queue.pending_messages}
+        messages = [
+            {
+                "id": m.id,
+                "body": m.body,
+                "message_attributes": _plain(m.message_attributes),
+                "system_attributes": _plain(m.system_attributes),
+                "sender_id": m.sender_id,
+                "sent_timestamp": m.sent_timestamp,
+                "first_receive_timestamp": m.approximate_first_receive_timestamp,
+                "receive_count": m.approximate_receive_count,
+                "receipt_handle": m.receipt_handle,
+                "visible_at": m.visible_at,
+                "delayed_until": m.delayed_until,
+                "group_id": m.group_id,
+                "deduplication_id": m.deduplication_id,
+                "sequence_number": m.sequence_number,
+                "in_flight": id(m) in pending,
+            }
+            for m in list(queue._messages)
+        ]
+        queues.append({"name": name, "settings": settings, "messages": messages})
+    return queues
+
+
+def _plain(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Message attributes with binary values as base64 text."""
+    plain: dict[str, Any] = {}
+    for name, original in attributes.items():
+        value = dict(original)
+        binary = value.get("BinaryValue")
+        if isinstance(binary, bytes | bytearray):
+            value["BinaryValue"] = {"base64": base64.b64encode(binary).decode("ascii")}
+        plain[name] = value
+    return plain
+
+
+def _unplain(attributes: dict[str, Any]) -> dict[str, Any]:
+    restored: dict[str, Any] = {}
+    for name, original in attributes.items():
+        value = dict(original)
+        binary = value.get("BinaryValue")
+        if isinstance(binary, dict) and "base64" in binary:
+            value["BinaryValue"] = base64.b64decode(binary["base64"])
+        restored[name] = value
+    return restored
+
+
+def _capture_scheduler(region: str) -> list[dict[str, Any]]:
+    backend = _backend("scheduler", region)
+    groups = []
+    for name, group in sorted(dict(backend.schedule_groups).items()):
+        schedules = []
+        for schedule in dict(group.schedules).values():
+            saved = schedule.to_dict()
+            saved.pop("Arn", None)
+            schedules.append(saved)
+        groups.append({"name": name, "schedules": schedules})
+    return groups
+
+
+# -- writing it back --------------------------------------------------------------------------------
+
+
+@dataclass
+class Restored:
+    """What a restore put back, for the log line and for tests."""
+
+    objects: int = 0
+    items: int = 0
+    messages: int = 0
+    schedules: int = 0
+    created: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.objects} objects, {self.items} items, {self.messages} messages, "
+            f"{self.schedules} schedules"
+        )
+        return text + (f"; re-created {', '.join(self.created)}" if self.created else "")
+
+
+def restore(data: dict[str, Any], region: str, clients: Callable[[str], Any]) -> Restored:
+    """Put the data back into moto (after the template's resources exist, before any request).
+
+    ``clients`` makes boto3 clients for the resources the template no longer declares.
+    """
+    done = Restored()
+    _restore_s3(data["s3"], region, clients, done)
+    _restore_dynamodb(data["dynamodb"], region, clients, done)
+    _restore_sqs(data["sqs"], region, clients, done)
+    _restore_scheduler(data["scheduler"], region, clients, done)
+    return done
+
+
+def _restore_s3(
+    buckets: list[dict[str, Any]], region: str, clients: Callable[[str], Any], done: Restored
+) -> None:
+    from moto.s3.models import FakeDeleteMarker
+    from moto.utilities.utils import LowercaseDict
+
+    backend = _backend("s3", region)
+    for saved in buckets:
+        name = saved["name"]
+        if name not in backend.buckets:
+            s3 = clients("s3")
+            where = saved.get("region") or region
+            if where == "us-east-1":
+                s3.create_bucket(Bucket=name)
+            else:
+                s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": where})
+            if saved.get("versioning"):
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": saved["versioning"]})
+            done.created.append(f"bucket {name}")
+        bucket = backend.buckets[name]
+        for entry in saved["objects"]:
+            versions: list[Any] = []
+            for version in entry["versions"]:
+                if version.get("delete_marker"):
+                    if not versions:
+                        continue  # a marker for nothing: nothing to hide
+                    marker = FakeDeleteMarker(key=versions[-1])
+                    marker._version_id = version["version_id"]
+                    marker.last_modified = _naive_utc(version["last_modified"])
+                    versions.append(marker)
+                    continue
+                key = backend.put_object(
+                    name,
+                    entry["key"],
+                    base64.b64decode(version["body"]),
+                    storage=version.get("storage_class"),
+                    encryption=version.get("encryption"),
+                    kms_key_id=version.get("kms_key_id"),
+                    disable_notification=True,
+                )
+                key._version_id = version["version_id"]
+                key.last_modified = _naive_utc(version["last_modified"])
+                key._metadata = LowercaseDict(version["metadata"])
+                if version.get("etag"):
+                    key._etag = version["etag"]
+                if version.get("tags"):
+                    backend.put_object_tagging(key, version["tags"])
+                versions.append(key)
+                done.objects += 1
+            if versions:
+                bucket.keys.setlist(entry["key"], versions)
+
+
+def _restore_dynamodb(
+    tables: list[dict[str, Any]], region: str, clients: Callable[[str], Any], done: Restored
+) -> None:
+    backend = _backend("dynamodb", region)
+    for saved in tables:
+        name = saved["name"]
+        if name not in backend.tables:
+            request: dict[str, Any] = {
+                "TableName": name,
+                "KeySchema": saved["key_schema"],
+                "AttributeDefinitions": saved["attribute_definitions"],
+                "BillingMode": "PAY_PER_REQUEST",
+            }
+            if saved.get("global_secondary_indexes"):
+                request["GlobalSecondaryIndexes"] = saved["global_secondary_indexes"]
+            clients("dynamodb").create_table(**request)
+            done.created.append(f"table {name}")
+        for item in saved["items"]:
+            backend.put_item(name, item, overwrite=True)
+            done.items += 1
+
+
+def _restore_sqs(
+    queues: list[dict[str, Any]], region: str, clients: Callable[[str], Any], done: Restored
+) -> None:
+    from moto.sqs.models import Message
+
+    backend = _backend("sqs", region)
+    # Dead-letter queues first: a redrive policy names its target.
+    for saved in sorted(queues, key=lambda q: "RedrivePolicy" in q["settings"]):
+        name = saved["name"]
+        if name not in backend.queues:
+            clients("sqs").create_queue(QueueName=name, Attributes=saved["settings"])
+            done.created.append(f"queue {name}")
+        queue = backend.queues[name]
+        restored = []
+        for entry in saved["messages"]:
+            message = Message(entry["id"], entry["body"], _unplain(entry["system_attributes"]))
+            message.message_attributes = _unplain(entry["message_attributes"])
+            message.sender_id = entry["sender_id"]
+            message.sent_timestamp = entry["sent_timestamp"]
+            message.approximate_first_receive_timestamp = entry["first_receive_timestamp"]
+            message.approximate_receive_count = int(entry["receive_count"])
+            message.receipt_handle = entry["receipt_handle"]
+            message.visible_at = float(entry["visible_at"])
+            message.delayed_until = float(entry["delayed_until"])
+            message.group_id = entry["group_id"]
+            message.deduplication_id = entry["deduplication_id"]
+            message.sequence_number = entry["sequence_number"]
+            restored.append((message, bool(entry["in_flight"])))
+        with queue._messages_lock:
+            for message, in_flight in restored:
+                queue._messages.append(message)
+                if in_flight:
+                    queue.pending_messages.add(message)
+            queue._messages_lock.notify_all()
+        done.messages += len(restored)
+
+
+def _restore_scheduler(
+    groups: list[dict[str, Any]], region: str, clients: Callable[[str], Any], done: Restored
+) -> None:
+    backend = _backend("scheduler", region)
+    for saved in groups:
+        name = saved["name"]
+        if name not in backend.schedule_groups:
+            clients("scheduler").create_schedule_group(Name=name)
+            done.created.append(f"schedule group {name}")
+        for entry in saved["schedules"]:
+            schedule = backend.create_schedule(
+                description=entry.get("Description"),
+                end_date=entry.get("EndDate"),
+                flexible_time_window=entry["FlexibleTimeWindow"],
+                group_name=name,
+                kms_key_arn=entry.get("KmsKeyArn"),
+                name=entry["Name"],
+                schedule_expression=entry["ScheduleExpression"],
+                schedule_expression_timezone=entry.get("ScheduleExpressionTimezone"),
+                start_date=None,  # set below: moto refuses a past start date at creation
+                state=entry.get("State"),
+                target=entry["Target"],
+                action_after_completion=entry.get("ActionAfterCompletion"),
+            )
+            schedule.start_date = entry.get("StartDate")
+            schedule.creation_date = entry.get("CreationDate", schedule.creation_date)
+            schedule.last_modified_date = entry.get("LastModificationDate", schedule.last_modified_date)
+            done.schedules += 1
+
+
+# -- the data folder ---------------------------------------------------------------------------------
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temporary file (0600), fsync, rename over ``path``, fsync of the folder."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as output:
+            output.write(data)
+            output.flush()
+            os.fsync(output.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_atomically(path, text.encode("utf-8"))
+
+
+def read_snapshot(path: Path) -> dict[str, Any] | None:
+    """The snapshot document, ``None`` if there is none; ``SnapshotError`` if it cannot be used."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise SnapshotError(f"{path} cannot be read ({error.strerror}).") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SnapshotError(_refusal(path, f"it is not a readable snapshot ({error})")) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise SnapshotError(_refusal(path, "it is not a press-intake local snapshot"))
+    version = document.get("version")
+    if version != FORMAT_VERSION:
+        older = isinstance(version, int) and version < FORMAT_VERSION
+        raise SnapshotError(
+            _refusal(
+                path,
+                f"it was written by {'an older' if older else 'another'} version of press-intake "
+                f"(snapshot format {version!r}; this one reads format {FORMAT_VERSION})",
+            )
+        )
+    data = document.get("data")
+    if not isinstance(data, dict) or not {"s3", "dynamodb", "sqs", "scheduler"} <= set(data):
+        raise SnapshotError(_refusal(path, "it is incomplete"))
+    return document
+
+
+def _refusal(path: Path, why: str) -> str:
+    return (
+        f"the saved data in {path} cannot be loaded: {why}. It is left as it is. "
+        f"To start empty instead, run with --fresh (the file is kept as {path.name}.old), "
+        "or with --data OTHER_FOLDER, or --memory to keep nothing."
+    )
+
+
+class DataFolder:
+    """The data folder of one running stack: its lock, its snapshot, its demo key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.snapshot = path / SNAPSHOT_NAME
+        self.demo_key = path / DEMO_KEY_NAME
+        self._lock_file: Any = None
+
+    def lock(self) -> None:
+        """Only one stack uses a data folder at a time (the lock goes with the process)."""
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = (self.path / LOCK_NAME).open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            handle.seek(0)
+            owner = handle.read().strip()
+            handle.close()
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                raise SnapshotError(
+                    f"another press-intake local{f' (pid {owner})' if owner else ''} uses the data folder "
+                    f"{self.path}; stop it, or give this one another folder with --data"
+                ) from None
+            raise
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def unlock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def set_aside(self) -> Path | None:
+        """``--fresh``: keep the previous snapshot as ``snapshot.json.old``, start empty."""
+        if not self.snapshot.exists():
+            return None
+        kept = self.snapshot.with_name(self.snapshot.name + ".old")
+        os.replace(self.snapshot, kept)
+        return kept
+
+    def read_demo_key(self) -> str | None:
+        try:
+            return self.demo_key.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def write_demo_key(self, token: str) -> None:
+        write_private(self.demo_key, token + "\n")
+
+
+class Persistence:
+    """Restores a stack's data at start, saves it every few seconds and at a clean stop."""
+
+    def __init__(
+        self,
+        folder: DataFolder,
+        *,
+        region: str,
+        interval: float = DEFAULT_SAVE_INTERVAL,
+        extra: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.region = region
+        self.interval = interval
+        self.quiesce = Quiesce()
+        self._extra = extra or dict
+        self._enabled = False  # never write before a restore succeeded: a refused file stays as it is
+        self._last_digest: str | None = None
+        self._save_lock = threading.Lock()
+        self._document: dict[str, Any] | None = None
+        self._checked = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.saves = 0
+
+    def check(self) -> None:
+        """Read the snapshot now (``SnapshotError`` if it cannot be used), before anything starts."""
+        self._document = read_snapshot(self.folder.snapshot)
+        self._checked = True
+
+    def load(self, clients: Callable[[str], Any]) -> tuple[Restored | None, dict[str, Any]]:
+        """Restore the snapshot (if any); returns what was restored and the extra state saved with it."""
+        if not self._checked:
+            self.check()
+        document, self._document = self._document, None
+        restored = None
+        extra: dict[str, Any] = {}
+        if document is not None:
+            try:
+                restored = restore(document["data"], self.region, clients)
+            except Exception as error:  # any shape it should not have, or a value moto refuses
+                raise SnapshotError(
+                    _refusal(self.folder.snapshot, f"it does not have the expected content ({error!r})")
+                ) from None
+            extra = dict(document.get("local") or {})
+        self._enabled = True
+        return restored, extra
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="snapshot", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:  # one save at once (the state as started), then every interval
+            try:
+                self.save()
+            except Exception:
+                log.exception("saving the local stack's data failed; retrying in %.0f s", self.interval)
+            if self._stop.wait(self.interval):
+                return
+
+    def save(self) -> bool:
+        """Write a snapshot if anything changed since the last one; ``True`` if one was written."""
+        if not self._enabled:
+            return False
+        with self._save_lock:
+            started = time.perf_counter()
+            with self.quiesce.paused():
+                data = capture(self.region)
+            document = {
+                "format": FORMAT,
+                "version": FORMAT_VERSION,
+                "data": data,
+                "local": self._extra(),
+            }
+            payload = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
+            digest = hashlib.sha256(payload).hexdigest()
+            if digest == self._last_digest:
+                return False
+            header = {"saved_at": datetime.now(UTC).isoformat()}
+            _write_atomically(self.folder.snapshot, _with_header(payload, header))
+            self._last_digest = digest
+            self.saves += 1
+            log.debug(
+                "saved %s (%d KiB, %.0f ms)",
+                self.folder.snapshot,
+                len(payload) // 1024,
+                (time.perf_counter() - started) * 1000,
+            )
+            return True
+
+    def close(self) -> None:
+        """Stop saving periodically and write the final snapshot."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        try:
+            self.save()
+        finally:
+            self._enabled = False
+
+
+def _with_header(payload: bytes, header: dict[str, Any]) -> bytes:
+    """The document with ``saved_at`` first, without re-encoding the (large) body."""
+    return b"{" + json.dumps(header)[1:-1].encode() + b"," + payload[1:]
