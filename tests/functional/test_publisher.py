@@ -82,6 +82,59 @@ class World:
         assert body is not None
         return [str(a.get("href")) for a in lxml.html.fromstring(body).iter("a")]
 
+    def publisher_at(self, monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+        """The publisher's clock reads ``now`` (a fresh execution environment)."""
+        from functions import publisher
+
+        monkeypatch.setattr(publisher, "utc_now", lambda: now)
+        publisher.reset()
+
+    def queue_depth(self, logical_id: str) -> tuple[int, int]:
+        """(visible, delayed) messages of a queue."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.stack.ref(logical_id),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]), int(
+            attributes["ApproximateNumberOfMessagesDelayed"]
+        )
+
+    def site_keys(self) -> set[str]:
+        listed = self.s3.list_objects_v2(Bucket=self.stack.ref("SiteBucket")).get("Contents", [])
+        return {str(item["Key"]) for item in listed}
+
+
+class SentMessages:
+    """Records what the functions' SQS client sends to one queue (observes, changes nothing)."""
+
+    def __init__(self, queue_url: str) -> None:
+        from functions import runtime
+
+        self.calls: list[dict[str, Any]] = []
+        self._url = queue_url
+        self._client = runtime.aws_client("sqs")
+        self._client.meta.events.register("provide-client-params.sqs.SendMessage", self._record)
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        if params.get("QueueUrl") == self._url:
+            self.calls.append(dict(params))
+
+    def close(self) -> None:
+        self._client.meta.events.unregister("provide-client-params.sqs.SendMessage", self._record)
+
+
+@pytest.fixture
+def sent(world: World) -> Any:
+    recorder = SentMessages(world.stack.ref("PublishQueue"))
+    yield recorder
+    recorder.close()
+
+
+def boto3_scheduler() -> Any:
+    import boto3
+
+    return boto3.client("scheduler")
+
 
 def _page_url(release_id: str) -> str:
     return f"{SITE}releases/{release_id}.html"
@@ -243,6 +296,116 @@ def test_a_due_scheduled_release_is_published(world: World, monkeypatch: pytest.
     assert _page_url(release_id) in world.index_links()
 
 
+def _release_at(world: World, seconds: float, monkeypatch: pytest.MonkeyPatch) -> tuple[str, datetime]:
+    """An approved release due ``seconds`` after now, and that now (the publisher's clock)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    release_at = now + timedelta(seconds=seconds)
+    release_id = world.submit_and_approve(release_at=release_at.isoformat())
+    world.publisher_at(monkeypatch, now)
+    return release_id, release_at
+
+
+def test_a_release_due_now_is_published_at_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    release_id, release_at = _release_at(world, 0, monkeypatch)
+
+    assert world.drain() == {"batchItemFailures": []}
+
+    view = world.api.get(f"/releases/{release_id}").json()
+    assert view["status"] == "published"
+    assert datetime.fromisoformat(view["published_at"]) >= release_at
+    assert world.site(f"releases/{release_id}.html") is not None
+
+
+def test_a_release_due_in_ten_seconds_waits_on_the_publish_queue(
+    world: World, monkeypatch: pytest.MonkeyPatch, sent: SentMessages
+) -> None:
+    # Given an approved release due in 10 s (today published at once: "due within 30 s")
+    release_id, release_at = _release_at(world, 10, monkeypatch)
+
+    # When the publisher gets it now
+    assert world.drain() == {"batchItemFailures": []}
+
+    # Then nothing is public, it is scheduled, and its message is back on the publish queue,
+    # delayed by exactly the remainder
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "scheduled"
+    assert world.site_keys() == set()
+    assert world.queue_depth("PublishQueue") == (0, 1)
+    [call] = sent.calls
+    assert call["QueueUrl"] == world.stack.ref("PublishQueue")
+    assert call["DelaySeconds"] == 10
+    assert json.loads(call["MessageBody"]) == {"release_id": release_id, "version": 1, "action": "publish"}
+    assert boto3_scheduler().list_schedules(GroupName=world.stack.ref("ReleaseSchedules"))["Schedules"] == []
+
+    # And when that message arrives at release_at, the release is published
+    world.publisher_at(monkeypatch, release_at)
+    assert world.run_publisher([call["MessageBody"]]) == {"batchItemFailures": []}
+    view = world.api.get(f"/releases/{release_id}").json()
+    assert view["status"] == "published"
+    assert datetime.fromisoformat(view["published_at"]) == release_at
+
+
+def test_a_release_due_in_twenty_minutes_gets_a_schedule(
+    world: World, monkeypatch: pytest.MonkeyPatch, sent: SentMessages
+) -> None:
+    release_id, release_at = _release_at(world, 20 * 60, monkeypatch)
+
+    assert world.drain() == {"batchItemFailures": []}
+
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "scheduled"
+    schedule = boto3_scheduler().get_schedule(
+        GroupName=world.stack.ref("ReleaseSchedules"), Name=f"release-{release_id}-v1"
+    )
+    assert schedule["ScheduleExpression"] == f"at({release_at.strftime('%Y-%m-%dT%H:%M:%S')})"
+    assert sent.calls == []  # too far for a delayed message
+    assert world.site_keys() == set()
+
+
+def test_a_schedule_firing_forty_seconds_early_re_arms_for_the_remainder(
+    world: World, monkeypatch: pytest.MonkeyPatch, sent: SentMessages
+) -> None:
+    # Given a release scheduled 20 minutes ahead
+    release_id, release_at = _release_at(world, 20 * 60, monkeypatch)
+    world.drain()
+
+    # When EventBridge fires its schedule 40 s before the second it names
+    client = boto3_scheduler()
+    assert OneTimeScheduler(client, world.sqs, clock=lambda: release_at).fire_due() == 1
+    world.publisher_at(monkeypatch, release_at - timedelta(seconds=40))
+    assert world.drain() == {"batchItemFailures": []}
+
+    # Then nothing is public and the message waits 40 s more on the publish queue
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "scheduled"
+    assert world.site_keys() == set()
+    assert [call["DelaySeconds"] for call in sent.calls] == [40]
+    assert world.queue_depth("PublishQueue") == (0, 1)
+
+    # And 40 s later it is published
+    world.publisher_at(monkeypatch, release_at)
+    assert world.run_publisher([sent.calls[0]["MessageBody"]]) == {"batchItemFailures": []}
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "published"
+
+
+def test_a_duplicate_delivery_after_publication_changes_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch, sent: SentMessages
+) -> None:
+    release_id, release_at = _release_at(world, 5, monkeypatch)
+    world.drain()
+    body = sent.calls[0]["MessageBody"]
+    world.publisher_at(monkeypatch, release_at)
+    assert world.run_publisher([body]) == {"batchItemFailures": []}
+    before = {key: world.site_object(key)["ETag"] for key in world.site_keys()}
+    published_at = world.api.get(f"/releases/{release_id}").json()["published_at"]
+
+    # When the same message is delivered again, later
+    world.publisher_at(monkeypatch, release_at + timedelta(minutes=5))
+    assert world.run_publisher([body, body]) == {"batchItemFailures": []}
+
+    # Then no object of the site changed and nothing was re-sent
+    assert {key: world.site_object(key)["ETag"] for key in world.site_keys()} == before
+    assert len(sent.calls) == 1
+    assert world.api.get(f"/releases/{release_id}").json()["published_at"] == published_at
+
+
 def test_withdrawing_a_scheduled_release_deletes_its_schedule(world: World) -> None:
     import boto3
 
@@ -338,3 +501,74 @@ def test_nothing_of_the_publisher_loads_on_the_api_path() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)  # noqa: S603
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- one release never blocks the others -----------------------------------------------------------------
+
+
+def test_a_release_that_cannot_be_rendered_is_dead_lettered_with_its_reason_and_blocks_nobody(
+    world: World, local_info: Any
+) -> None:
+    # Given an organisation whose name (from its key record) holds a vertical tab, which no feed
+    # can carry, and a release of it approved in the same batch as another organisation's
+    odd = world.api.as_org("org-odd", "Odd\x0bOrganisation")
+    response = odd.post("/releases", personnel_release(headline="Odd organisation names a director"))
+    assert response.status == 202, response.body
+    bad = str(response.json()["id"])
+    world.moderation.decide(bad, 1, Decision(DecisionAction.APPROVE, moderator="test"))
+    good = world.submit_and_approve()
+
+    # When the publisher handles the batch
+    result = world.drain()
+
+    # Then the bad release is not retried: it went to the dead-letter queue at once, with why
+    assert result == {"batchItemFailures": []}
+    [dead] = receive_all(world.sqs, world.stack.ref("PublishDeadLetterQueue"))
+    assert dead["json"] == {"release_id": bad, "version": 1, "action": "publish"}
+    attributes = {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()}
+    assert attributes["failure"] == "render_failed"
+    assert "U+000B" in attributes["failure_detail"]
+    assert attributes["release_id"] == bad
+    world.sqs.change_message_visibility(
+        QueueUrl=world.stack.ref("PublishDeadLetterQueue"),
+        ReceiptHandle=dead["ReceiptHandle"],
+        VisibilityTimeout=0,
+    )
+    # And it is nowhere on the site, while the other release is everywhere
+    assert odd.get(f"/releases/{bad}").json()["status"] == "approved"
+    assert world.site(f"releases/{bad}.html") is None
+    for name in ("all", "personnel"):
+        for kind in ("xml", "atom"):
+            assert [e.link for e in world.feed(name, kind).entries] == [_page_url(good)]
+    # And later publications proceed
+    later = world.submit_and_approve(headline="Acme release published after the bad one")
+    assert world.drain() == {"batchItemFailures": []}
+    assert [e.link for e in world.feed("all").entries] == [_page_url(later), _page_url(good)]
+
+    # And the operator sees the reason
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    listed = CliRunner().invoke(app, ["dlq", "list", "--queue", "publish", "--json"])
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.stdout)
+    assert (row["reason"], json.loads(row["body"])["release_id"]) == ("render_failed", bad)
+    assert "U+000B" in row["detail"]
+
+
+def test_a_transient_failure_is_retried_not_dead_lettered(world: World, faults: Any) -> None:
+    from functions import runtime
+
+    unlucky = world.submit_and_approve(headline="Acme release whose document read fails once")
+    other = world.submit_and_approve()
+    faults.fail(runtime.aws_client("s3"), "GetObject", when=lambda params: unlucky in params["Key"])
+
+    result = world.drain()
+
+    # The failed record goes back to the queue for another try (SQS counts it towards the
+    # dead-letter queue's maxReceiveCount), the other is published
+    assert len(result["batchItemFailures"]) == 1
+    assert receive_all(world.sqs, world.stack.ref("PublishDeadLetterQueue")) == []
+    assert world.api.get(f"/releases/{unlucky}").json()["status"] == "approved"
+    assert world.api.get(f"/releases/{other}").json()["status"] == "published"
