@@ -26,8 +26,9 @@ def settings() -> PublisherSettings:
 
 @cache
 def service() -> PublicationService:
-    from functions.adapters.dynamodb_catalog import DynamoCatalogs
+    from functions.adapters.dynamodb_catalog import DynamoLegacyCatalogs
     from functions.adapters.dynamodb_state import DynamoStateRepository
+    from functions.adapters.s3_catalog import S3Catalogs
     from functions.adapters.s3_releases import S3ReleaseStore
     from functions.adapters.s3_site import S3Site
     from functions.adapters.scheduler import EventBridgeSchedules
@@ -38,7 +39,11 @@ def service() -> PublicationService:
         states=DynamoStateRepository(aws_client("dynamodb"), current.releases_table),
         store=S3ReleaseStore(aws_client("s3"), current.releases_bucket),
         site=S3Site(aws_client("s3"), current.site_bucket),
-        catalogs=DynamoCatalogs(aws_client("dynamodb"), current.releases_table),
+        catalogs=S3Catalogs(
+            aws_client("s3"),
+            current.releases_bucket,
+            legacy=DynamoLegacyCatalogs(aws_client("dynamodb"), current.releases_table),
+        ),
         schedules=EventBridgeSchedules(
             aws_client("scheduler"),
             group=current.schedule_group,

@@ -57,4 +57,5 @@ class PublisherSettings(_Settings):
     publish_dead_letter_queue_url: Annotated[
         str, Field(min_length=8, description="Where a release that cannot be rendered goes, with why.")
     ]
-    feed_size: Annotated[int, Field(ge=1, le=500)] = 50
+    # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
+    feed_size: Annotated[int, Field(ge=1, le=100)] = 50

@@ -572,3 +572,220 @@ def test_a_transient_failure_is_retried_not_dead_lettered(world: World, faults: 
     assert receive_all(world.sqs, world.stack.ref("PublishDeadLetterQueue")) == []
     assert world.api.get(f"/releases/{unlucky}").json()["status"] == "approved"
     assert world.api.get(f"/releases/{other}").json()["status"] == "published"
+
+
+def test_an_unrenderable_catalog_entry_is_skipped_and_the_site_still_updates(world: World) -> None:
+    # Given catalogs that hold an entry no feed can carry (written before intake refused it)
+    from functions.adapters.s3_catalog import S3Catalogs
+
+    stale = {
+        "release_id": "00000000-0000-4000-8000-00000000dead",
+        "headline": "A headline with a vertical\x0btab",
+        "dateline": None,
+        "opening": "Stale.",
+        "category": "personnel",
+        "language": "en",
+        "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        "url": _page_url("00000000-0000-4000-8000-00000000dead"),
+        "org_name": "Acme Corporation",
+    }
+    catalogs = S3Catalogs(world.s3, world.stack.ref("ReleasesBucket"))
+    for name in ("all", "personnel"):
+        catalogs.update(name, lambda entries: [*entries, stale])
+
+    # When a release is published
+    release_id = world.submit_and_approve()
+    assert world.drain() == {"batchItemFailures": []}
+
+    # Then the feeds and the index are rewritten with it, and without the stale entry
+    for name in ("all", "personnel"):
+        for kind in ("xml", "atom"):
+            feed = world.feed(name, kind)
+            assert not feed.bozo
+            assert [e.link for e in feed.entries] == [_page_url(release_id)]
+    assert _page_url(release_id) in world.index_links()
+    assert stale["url"] not in world.index_links()
+    assert [e["release_id"] for e in catalogs.get("all")[0]] == [release_id]
+
+
+EVIL = {
+    "headline": (
+        '<img src=x onerror=alert(1)> Acme <script>alert(2)</script> <a href="javascript:alert(3)">news</a>'
+    ),
+    "summary": (
+        '<img src=x onerror=alert(4)> A summary <a href="javascript:alert(5)">x</a> <script>alert(6)</script>'
+    ),
+    "dateline": "<img src=x onerror=alert(7)> LONDON",
+    "body_format": "html",
+    "body": (
+        "<p>Acme today <img src=x onerror=alert(8)> named a chief."
+        '<script>alert(9)</script> <a href="javascript:alert(10)">More</a> '
+        '<a href="https://acme.example/" onclick="alert(11)">Newsroom</a></p>'
+    ),
+}
+SUBMITTER_ORG = "<img src=x onerror=alert(12)> Acme <script>alert(13)</script>"
+
+
+def _typed_elements(html: str) -> list[str]:
+    """Elements and attributes in ``html`` that only a submitter's markup could have put there."""
+    found = []
+    for element in lxml.html.fragment_fromstring(html, create_parent="div").iter():
+        if element.tag in ("img", "script", "iframe", "svg", "object"):
+            found.append(element.tag)
+        for name, value in element.attrib.items():
+            if name.startswith("on") or "javascript:" in value.replace(" ", "").lower():
+                found.append(f"{element.tag}@{name}")
+    return found
+
+
+def test_feeds_carry_text_never_submitter_markup(world: World) -> None:
+    import html
+
+    import lxml.etree
+
+    # Given a release whose every text field, and its organisation's name, hold live markup
+    org = world.api.as_org("org-evil", SUBMITTER_ORG)
+    response = org.post("/releases", personnel_release(**EVIL))
+    assert response.status == 202, response.body
+    release_id = str(response.json()["id"])
+    world.moderation.decide(release_id, 1, Decision(DecisionAction.APPROVE, moderator="test"))
+
+    # When it is published
+    assert world.drain() == {"batchItemFailures": []}
+
+    for name in ("all", "personnel"):
+        for kind in ("xml", "atom"):
+            raw = world.site(f"feeds/{name}.{kind}")
+            assert raw is not None
+            # Then, read as a reader that trusts the feed reads it (no sanitising of its own)
+            parsed = feedparser.parse(raw, sanitize_html=False)
+            assert not parsed.bozo
+            [item] = parsed.entries
+            fields = {
+                "title": item.title_detail,
+                "summary": item.summary_detail,
+                "content": item.content[0],
+            }
+            for field, detail in fields.items():
+                # an HTML field (RSS description and content:encoded, Atom summary and content
+                # type="html") is rendered as HTML; a text field as text, as its format defines
+                # (Atom titles are type="text"; an RSS title is plain text in RSS 2.0)
+                as_html = detail.value if field != "title" else html.escape(detail.value)
+                assert _typed_elements(as_html) == [], (name, kind, field, detail.value)
+            # the summary is the submitter's text, shown as typed
+            shown = lxml.html.fragment_fromstring(item.summary, create_parent="div").text_content()
+            assert shown.startswith("<img src=x onerror=alert(4)> A summary")
+            assert _typed_elements(html.escape(item.author)) == []
+            assert item.author == SUBMITTER_ORG
+            # And in the XML itself, no field holds an element: every one is text
+            root = lxml.etree.fromstring(raw)
+            entry_tag = "item" if kind == "xml" else "{http://www.w3.org/2005/Atom}entry"
+            [element] = root.iter(entry_tag)
+            for child in element.iter():
+                assert child.tag.split("}")[-1] not in ("img", "script", "a"), child.tag
+            assert {child.tag.split("}")[-1] for child in element} >= {"title", "link"}
+    # And the index and the page show the same text as text
+    assert _typed_elements((world.site("index.html") or b"").decode()) == []
+    assert _typed_elements((world.site(f"releases/{release_id}.html") or b"").decode()) == []
+
+
+def test_a_full_catalog_of_the_longest_bodies_still_publishes(world: World) -> None:
+    # Given a site catalog of 49 entries with 50,000-character bodies of two-byte characters
+    # (about 5 MB of JSON: a DynamoDB item holds at most 400 KB)
+    from functions.adapters.s3_catalog import S3Catalogs
+
+    long_body = "<p>" + "é" * 49_993 + "</p>"
+    seeded = [
+        {
+            "release_id": f"00000000-0000-4000-8000-{n:012d}",
+            "headline": f"Seeded release number {n}",
+            "dateline": None,
+            "opening": "Seeded.",
+            "category": "personnel",
+            "language": "en",
+            "published_at": (datetime.now(UTC) - timedelta(hours=n)).isoformat(),
+            "url": _page_url(f"00000000-0000-4000-8000-{n:012d}"),
+            "org_name": "Acme Corporation",
+            "body": long_body,
+        }
+        for n in range(1, 50)
+    ]
+    catalogs = S3Catalogs(world.s3, world.stack.ref("ReleasesBucket"))
+    catalogs.update("all", lambda _: seeded)
+    assert len(json.dumps(seeded).encode()) > 400 * 1024
+
+    # When a release with a body of the same size is published
+    release_id = world.submit_and_approve(body="Acme " * 9_998)
+    assert world.drain() == {"batchItemFailures": []}
+
+    # Then the site feed has all 50, each with its full content
+    feed = feedparser.parse(world.site("feeds/all.xml"), sanitize_html=False)
+    assert len(feed.entries) == 50
+    assert feed.entries[0].link == _page_url(release_id)
+    assert feed.entries[0].content[0].value == "<p>" + ("Acme " * 9_998).strip() + "</p>"
+    assert feed.entries[1].content[0].value == long_body
+    entries, _ = catalogs.get("all")
+    assert len(entries) == 50
+
+
+def test_catalogs_are_private_gzip_json_changed_by_conditional_writes(world: World) -> None:
+    import gzip
+
+    release_id = world.submit_and_approve()
+    world.drain()
+
+    bucket = world.stack.ref("ReleasesBucket")
+    stored = world.s3.get_object(Bucket=bucket, Key="catalogs/all.json")
+    assert stored["ContentEncoding"] == "gzip"
+    document = json.loads(gzip.decompress(stored["Body"].read()))
+    assert document["seq"] == 1
+    assert [e["release_id"] for e in document["entries"]] == [release_id]
+    assert document["entries"][0]["body"].startswith("<p>Acme Corporation today announced")
+    # In the private releases bucket, not on the site
+    assert world.site("catalogs/all.json") is None
+    block = world.s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+    # A write against a stale ETag is refused, so a concurrent change is never lost
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        world.s3.put_object(Bucket=bucket, Key="catalogs/all.json", Body=b"x", IfMatch='"stale"')
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        world.s3.put_object(Bucket=bucket, Key="catalogs/all.json", Body=b"x", IfNoneMatch="*")
+
+
+def test_catalogs_kept_in_the_table_before_are_carried_over(world: World) -> None:
+    # Given a stack upgraded from catalogs kept as table items: seq 41, an index rendered from it
+    from functions.adapters.s3_site import SEQ_METADATA
+
+    old = {
+        "release_id": "00000000-0000-4000-8000-0000000000aa",
+        "headline": "A release published before the upgrade",
+        "dateline": None,
+        "opening": "Old.",
+        "category": "personnel",
+        "language": "en",
+        "published_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+        "url": _page_url("00000000-0000-4000-8000-0000000000aa"),
+        "org_name": "Acme Corporation",
+    }
+    for name in ("all", "personnel"):
+        world.ddb.put_item(
+            TableName=world.stack.ref("ReleasesTable"),
+            Item={"pk": {"S": f"catalog#{name}"}, "entries": {"S": json.dumps([old])}, "seq": {"N": "41"}},
+        )
+    for key in ("index.html", "feeds/all.xml", "feeds/all.atom"):
+        world.s3.put_object(
+            Bucket=world.stack.ref("SiteBucket"), Key=key, Body=b"old", Metadata={SEQ_METADATA: "41"}
+        )
+
+    # When a release is published
+    release_id = world.submit_and_approve()
+    assert world.drain() == {"batchItemFailures": []}
+
+    # Then the index and feeds are replaced, and keep the old entry after the new one
+    assert [e.link for e in world.feed("all").entries] == [_page_url(release_id), old["url"]]
+    assert [e.link for e in world.feed("all", "atom").entries] == [_page_url(release_id), old["url"]]
+    assert {_page_url(release_id), old["url"]} <= set(world.index_links())
+    assert world.site_object("index.html")["Metadata"][SEQ_METADATA] == "42"
