@@ -22,9 +22,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_NONCHARACTERS = "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
-FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
+# Two patterns: a character class with code points beyond U+FFFF makes every search about ten
+# times slower, and text without such code points (most of it) cannot hold the astral ones.
+_FORBIDDEN_BMP = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+_FORBIDDEN_ASTRAL = re.compile(
+    "[" + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)) + "]"
 )
 JOINERS = frozenset("\u200c\u200d")
 _ALWAYS_INVISIBLE = "\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff"
@@ -42,14 +46,30 @@ def code_point(char: str) -> str:
         return label
 
 
+_ANY_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _astral(text: str) -> bool:
+    """Whether ``text`` has a code point beyond U+FFFF (``isascii`` is O(1) in CPython)."""
+    return not text.isascii() and _ANY_ASTRAL.search(text) is not None
+
+
 def first_forbidden(text: str) -> str | None:
     """The first character of ``text`` that no text field may hold, if any."""
-    found = FORBIDDEN.search(text)
+    found = _FORBIDDEN_BMP.search(text)
+    astral = _FORBIDDEN_ASTRAL.search(text) if _astral(text) else None
+    if astral and (found is None or astral.start() < found.start()):
+        found = astral
     return found[0] if found else None
 
 
+def remove_forbidden(text: str) -> str:
+    text = _FORBIDDEN_BMP.sub("", text)
+    return _FORBIDDEN_ASTRAL.sub("", text) if _astral(text) else text
+
+
 def _visible(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and not (_NOT_VISIBLE.match(text[index]) or FORBIDDEN.match(text[index]))
+    return 0 <= index < len(text) and not (_NOT_VISIBLE.match(text[index]) or first_forbidden(text[index]))
 
 
 def _joins(text: str, index: int) -> bool:
@@ -78,4 +98,4 @@ def remove_invisible(text: str) -> str:
 
 def clean(text: str) -> str:
     """``text`` without forbidden and invisible characters (for text that came through markup)."""
-    return remove_invisible(FORBIDDEN.sub("", text))
+    return remove_invisible(remove_forbidden(text))

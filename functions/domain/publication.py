@@ -371,15 +371,13 @@ class PublicationService:
         category_entries, category_seq = self._catalogs.update(category, change)
         all_entries, all_seq = self._catalogs.update(ALL, change)
         now = self._clock()
-        self._feeds(category, category_entries, category_seq, now)
-        self._feeds(ALL, all_entries, all_seq, now)
-        self._index(all_entries, all_seq, now, fresh={category: (category_entries, category_seq)})
+        in_category, everything = _entries(category_entries), _entries(all_entries)
+        self._feeds(category, in_category, category_seq, now)
+        self._feeds(ALL, everything, all_seq, now)
+        self._index(everything, all_seq, now, fresh={category: (in_category, category_seq)})
 
-    def _feeds(self, name: str, entries: Entries, seq: int, now: datetime) -> None:
-        from functions.domain.publish.site import render_atom, render_rss
-
-        items = _entries(entries)
-        from functions.domain.publish.site import CATEGORY_LABELS
+    def _feeds(self, name: str, items: list[Any], seq: int, now: datetime) -> None:
+        from functions.domain.publish.site import CATEGORY_LABELS, render_atom, render_rss
 
         label = CATEGORY_LABELS.get(name, name)
         title = "Newsroom" if name == ALL else f"Newsroom: {label}"
@@ -399,19 +397,21 @@ class PublicationService:
             self._site.put_if_newer(path, body, content_type, seq=seq)
 
     def _index(
-        self, all_entries: Entries, seq: int, now: datetime, fresh: dict[str, tuple[Entries, int]]
+        self, everything: list[Any], seq: int, now: datetime, fresh: dict[str, tuple[list[Any], int]]
     ) -> None:
         from functions.domain.publish.site import render_index
 
         by_category = {}
         for category in CATEGORIES:
-            entries, category_seq = fresh.get(category) or self._catalogs.get(category)
-            by_category[category] = _entries(entries)[:INDEX_PER_CATEGORY]
+            if category in fresh:
+                entries, category_seq = fresh[category]
+            else:
+                stored, category_seq = self._catalogs.get(category)
+                entries = _entries(stored, limit=INDEX_PER_CATEGORY)
+            by_category[category] = entries[:INDEX_PER_CATEGORY]
             if category_seq == 0:  # never used: the index links to its feeds, so they exist (empty)
                 self._feeds(category, [], 0, now)
-        page = render_index(
-            _entries(all_entries)[:INDEX_LATEST], by_category, site_url=self._site_url, generated_at=now
-        )
+        page = render_index(everything[:INDEX_LATEST], by_category, site_url=self._site_url, generated_at=now)
         self._site.put_if_newer("index.html", page.encode(), HTML, seq=seq)
 
 
@@ -425,10 +425,10 @@ def _entry(data: dict[str, Any]) -> Any:
     return CatalogEntry.from_json(data)
 
 
-def _entries(data: Entries) -> list[Any]:
+def _entries(data: Entries, limit: int | None = None) -> list[Any]:
     from functions.domain.publish.model import parse_entries
 
-    return parse_entries(data)
+    return parse_entries(data, limit=limit)
 
 
 def _as_json(entries: list[Any]) -> Entries:

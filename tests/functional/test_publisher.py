@@ -789,3 +789,38 @@ def test_catalogs_kept_in_the_table_before_are_carried_over(world: World) -> Non
     assert [e.link for e in world.feed("all", "atom").entries] == [_page_url(release_id), old["url"]]
     assert {_page_url(release_id), old["url"]} <= set(world.index_links())
     assert world.site_object("index.html")["Metadata"][SEQ_METADATA] == "42"
+
+
+def test_the_publisher_may_write_only_what_it_writes(stack: LocalStack) -> None:
+    # Least privilege: every statement's actions and resources, as the template grants them
+    function = stack.template["Resources"]["PublisherFunction"]["Properties"]
+    statements = [s for policy in function["Policies"] for s in policy["Statement"]]
+    granted: dict[str, list[Any]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for action in statement["Action"]:
+            assert "*" not in action
+            granted.setdefault(action, []).extend(resources)
+    # It sends to its own queue (a delayed re-arm) and its dead-letter queue, nothing else
+    assert granted["sqs:SendMessage"] == [
+        {"Fn::GetAtt": ["PublishQueue", "Arn"]},
+        {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]},
+    ]
+    # In the releases bucket it writes the catalogs only; it reads versions and catalogs
+    releases = [r for r in granted["s3:PutObject"] if "ReleasesBucket" in json.dumps(r)]
+    assert releases == [{"Fn::Sub": "${ReleasesBucket.Arn}/catalogs/*"}]
+    # In the table it reads and updates items, never puts or deletes them, and only release
+    # state items and the catalogs of before
+    assert "dynamodb:PutItem" not in granted
+    assert "dynamodb:DeleteItem" not in granted
+    [table] = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
+    assert table["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["release#*", "catalog#*"]}
+    }
+    assert function["Environment"]["Variables"]["PUBLISH_QUEUE_URL"] == {"Ref": "PublishQueue"}
+    assert function["Environment"]["Variables"]["PUBLISH_DEAD_LETTER_QUEUE_URL"] == {
+        "Ref": "PublishDeadLetterQueue"
+    }

@@ -65,7 +65,7 @@ def test_a_release_due_in_seconds_is_public_within_seconds_of_its_time_and_not_b
 ) -> None:
     # Given a release due a few seconds from now, approved at once
     _approve_all(local_stack)
-    release_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)
+    release_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=12)
     release_id = local_stack.request(
         "POST", "/releases", json_body=personnel_release(release_at=release_at.isoformat())
     ).json()["id"]
@@ -73,7 +73,7 @@ def test_a_release_due_in_seconds_is_public_within_seconds_of_its_time_and_not_b
 
     # Then it waits, scheduled, with nothing on the site
     _wait_for(
-        lambda: local_stack.request("GET", f"/releases/{release_id}").json()["status"] == "scheduled", 8
+        lambda: local_stack.request("GET", f"/releases/{release_id}").json()["status"] == "scheduled", 10
     )
     site = local_stack.info["site_url"]
     page = f"{site}releases/{release_id}.html"

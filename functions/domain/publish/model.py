@@ -279,10 +279,13 @@ class CatalogEntry:
         )
 
 
-def parse_entries(data: Iterable[Any]) -> list[CatalogEntry]:
-    """The entries of a stored catalogue that can be read back; any other is logged and skipped."""
-    entries = []
+def parse_entries(data: Iterable[Any], *, limit: int | None = None) -> list[CatalogEntry]:
+    """The entries of a stored catalogue that can be read back (the first ``limit`` of them, if
+    given); any other is logged and skipped."""
+    entries: list[CatalogEntry] = []
     for item in data:
+        if limit is not None and len(entries) >= limit:
+            break
         try:
             entries.append(CatalogEntry.from_json(item))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
