@@ -9,14 +9,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cli.common import target_from
+from functions.adapters.sqs_publish import FAILURE, FAILURE_DETAIL
 
 app = typer.Typer(help="Inspect and redrive dead-letter queues.", no_args_is_help=True)
 console = Console()
 
 PEEK_SECONDS = 5
+NO_REASON = "failed every delivery (no reason recorded)"
 
 
 class QueueName(StrEnum):
@@ -34,6 +37,11 @@ def _queues(ctx: typer.Context, queue: QueueName) -> tuple[Any, str, str]:
     target = target_from(ctx.obj)
     source, dead = (target.output(name) for name in _OUTPUTS[queue])
     return target.client("sqs"), source, dead
+
+
+def _attribute(message: dict[str, Any], name: str) -> str | None:
+    value = (message.get("MessageAttributes") or {}).get(name) or {}
+    return str(value["StringValue"]) if value.get("StringValue") else None
 
 
 def peek(sqs: Any, url: str, limit: int) -> list[dict[str, Any]]:
@@ -79,6 +87,10 @@ def list_dead_letters(
             if "SentTimestamp" in m.get("Attributes", {})
             else None,
             "receive_count": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+            # Set when the publisher dead-lettered the message itself (a release it cannot
+            # render); absent when SQS moved it after maxReceiveCount failed deliveries.
+            "reason": _attribute(m, FAILURE),
+            "detail": _attribute(m, FAILURE_DETAIL),
         }
         for m in messages
     ]
@@ -91,9 +103,11 @@ def list_dead_letters(
     table = Table(title=f"{queue.value} dead letters")
     table.add_column("message id", no_wrap=True)
     table.add_column("sent", no_wrap=True)
+    table.add_column("reason", overflow="fold")
     table.add_column("body", overflow="fold")
     for row in rows:
-        table.add_row(row["message_id"], (row["sent_at"] or "")[:19], row["body"])
+        reason = f"{row['reason']}: {row['detail'] or ''}" if row["reason"] else NO_REASON
+        table.add_row(row["message_id"], (row["sent_at"] or "")[:19], escape(reason), escape(row["body"]))
     console.print(table)
 
 

@@ -51,4 +51,11 @@ class PublisherSettings(_Settings):
     schedule_group: Annotated[str, Field(min_length=1)]
     scheduler_role_arn: Annotated[str, Field(min_length=20)]
     publish_queue_arn: Annotated[str, Field(min_length=20)]
-    feed_size: Annotated[int, Field(ge=1, le=500)] = 50
+    publish_queue_url: Annotated[
+        str, Field(min_length=8, description="Where an early delivery re-arms itself, delayed.")
+    ]
+    publish_dead_letter_queue_url: Annotated[
+        str, Field(min_length=8, description="Where a release that cannot be rendered goes, with why.")
+    ]
+    # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
+    feed_size: Annotated[int, Field(ge=1, le=100)] = 50

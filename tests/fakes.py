@@ -159,20 +159,88 @@ class MemoryQueue:
 
 @dataclass
 class MemoryPublishQueue:
+    """Messages as sent; a delayed one carries ``delay_seconds``."""
+
     messages: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
 
-    def send(self, *, release_id: str, version: int, action: str, reason: str | None = None) -> None:
+    def send(
+        self,
+        *,
+        release_id: str,
+        version: int,
+        action: str,
+        reason: str | None = None,
+        delay_seconds: int = 0,
+    ) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("queue unavailable")
+        if not 0 <= delay_seconds <= 900:
+            raise ValueError("SQS delays a message by 0-900 seconds")
         message: dict[str, Any] = {"release_id": release_id, "version": version, "action": action}
         if reason:
             message["reason"] = reason
+        if delay_seconds:
+            message["delay_seconds"] = delay_seconds
         self.messages.append(message)
 
     def send_entry(self, entry: OutboxEntry) -> None:
         self.send(release_id=entry.release_id, version=entry.version, action="publish")
+
+
+@dataclass
+class MemorySite:
+    """The site bucket: objects with their content type and, for shared ones, their catalog seq."""
+
+    objects: dict[str, tuple[bytes, str, int | None]] = field(default_factory=dict)
+    writes: list[str] = field(default_factory=list)
+
+    def put(self, key: str, body: bytes, content_type: str, *, max_age: int = 300) -> None:
+        self.objects[key] = (body, content_type, None)
+        self.writes.append(key)
+
+    def put_if_newer(self, key: str, body: bytes, content_type: str, *, seq: int, max_age: int = 60) -> bool:
+        current = self.objects.get(key)
+        if current is not None and current[2] is not None and current[2] >= seq:
+            return False
+        self.objects[key] = (body, content_type, seq)
+        self.writes.append(key)
+        return True
+
+    def body(self, key: str) -> bytes | None:
+        found = self.objects.get(key)
+        return found[0] if found else None
+
+
+@dataclass
+class MemoryCatalogs:
+    catalogs: dict[str, tuple[list[dict[str, Any]], int]] = field(default_factory=dict)
+    updates: int = 0
+
+    def get(self, name: str) -> tuple[list[dict[str, Any]], int]:
+        entries, seq = self.catalogs.get(name, ([], 0))
+        return copy.deepcopy(entries), seq
+
+    def update(self, name: str, change: Any) -> tuple[list[dict[str, Any]], int]:
+        entries, seq = self.get(name)
+        changed = change(copy.deepcopy(entries))
+        if changed == entries:
+            return entries, seq
+        self.catalogs[name] = (copy.deepcopy(changed), seq + 1)
+        self.updates += 1
+        return changed, seq + 1
+
+
+@dataclass
+class MemorySchedules:
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def ensure(self, name: str, *, at: datetime, zone: str, payload: dict[str, Any]) -> None:
+        self.schedules.setdefault(name, {"at": at, "zone": zone, "payload": copy.deepcopy(payload)})
+
+    def delete(self, name: str) -> None:
+        self.schedules.pop(name, None)
 
 
 @dataclass

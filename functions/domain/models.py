@@ -15,12 +15,16 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     HttpUrl,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from functions.domain.characters import code_point, first_forbidden, first_invisible, remove_invisible
 
 CATEGORIES = ("business", "sports", "personnel", "community", "event")
 Category = Literal["business", "sports", "personnel", "community", "event"]
@@ -65,6 +69,48 @@ def _iana_zone(value: str) -> str:
     return value
 
 
+FORBIDDEN_CHARACTER = "forbidden_character"
+
+
+def _refuse_forbidden(value: Any) -> Any:
+    if isinstance(value, str) and (char := first_forbidden(value)):
+        raise PydanticCustomError(
+            FORBIDDEN_CHARACTER,
+            "must not contain {character}: control characters, non-characters and lone surrogates "
+            "are not allowed in text",
+            {"character": code_point(char)},
+        )
+    return value
+
+
+def _single_line(value: Any) -> Any:
+    value = _refuse_forbidden(value)
+    if isinstance(value, str) and (char := first_invisible(value)):
+        raise PydanticCustomError(
+            FORBIDDEN_CHARACTER,
+            "must not contain {character}: bidirectional controls and zero-width characters are "
+            "not allowed in a single-line field (a zero-width joiner or non-joiner only between "
+            "two visible characters)",
+            {"character": code_point(char)},
+        )
+    return value
+
+
+def _multi_line(value: Any) -> Any:
+    return _refuse_forbidden(remove_invisible(value)) if isinstance(value, str) else value
+
+
+# Every free-text field carries one of these after its Field(...) (README, "Limits"): a
+# single-line field refuses forbidden and invisible characters; a multi-line field has its
+# invisible characters removed and refuses forbidden ones. They run before pydantic's own
+# string checks (which would refuse a lone surrogate without naming it, and trim a trailing
+# control character as white space), so length limits count what is kept. Neither changes the
+# JSON schema.
+SINGLE_LINE = BeforeValidator(_single_line)
+MULTI_LINE = BeforeValidator(_multi_line)
+NO_FORBIDDEN = BeforeValidator(_refuse_forbidden)
+
+
 class Strict(BaseModel):
     """Base for input models: unknown fields are refused, surrounding whitespace trimmed."""
 
@@ -85,7 +131,7 @@ IanaTimeZone = Annotated[
     Field(max_length=64, description="IANA time zone, e.g. 'America/New_York'."),
     AfterValidator(_iana_zone),
 ]
-Tag = Annotated[str, _text(50, "A free-form tag, 1-50 characters.")]
+Tag = Annotated[str, _text(50, "A free-form tag, 1-50 characters."), SINGLE_LINE]
 Phone = Annotated[
     str,
     Field(
@@ -100,14 +146,14 @@ Phone = Annotated[
 class Contact(Strict):
     """Who journalists call about this release."""
 
-    name: Annotated[str, _text(200, "Contact person or desk.")]
-    email: Annotated[EmailStr, Field(max_length=254, description="Contact e-mail address.")]
+    name: Annotated[str, _text(200, "Contact person or desk."), SINGLE_LINE]
+    email: Annotated[EmailStr, Field(max_length=254, description="Contact e-mail address."), NO_FORBIDDEN]
     phone: Phone | None = None
 
 
 class Link(Strict):
-    url: Annotated[HttpUrl, Field(description="http or https URL, at most 2,048 characters.")]
-    title: Annotated[str | None, _text(200, "Link text.")] = None
+    url: Annotated[HttpUrl, Field(description="http or https URL, at most 2,048 characters."), NO_FORBIDDEN]
+    title: Annotated[str | None, _text(200, "Link text."), SINGLE_LINE] = None
 
     @model_validator(mode="after")
     def _url_length(self) -> Link:
@@ -131,31 +177,31 @@ class BusinessDetails(Strict):
 
 
 class SportsDetails(Strict):
-    sport: Annotated[str, _text(100, "The sport, e.g. 'football'.")]
+    sport: Annotated[str, _text(100, "The sport, e.g. 'football'."), SINGLE_LINE]
     teams: Annotated[
-        list[Annotated[str, _text(200, "Team or athlete.")]],
+        list[Annotated[str, _text(200, "Team or athlete."), SINGLE_LINE]],
         Field(min_length=1, max_length=20, description="Teams or athletes involved."),
     ]
-    result: Annotated[str | None, _text(200, "Result, e.g. '3-1'.")] = None
+    result: Annotated[str | None, _text(200, "Result, e.g. '3-1'."), SINGLE_LINE] = None
     event_date: Annotated[date | None, Field(description="Date of the match or event.")] = None
 
 
 class PersonnelDetails(Strict):
-    person: Annotated[str, _text(200, "The person appointed or leaving.")]
-    role: Annotated[str, _text(200, "The new role.")]
+    person: Annotated[str, _text(200, "The person appointed or leaving."), SINGLE_LINE]
+    role: Annotated[str, _text(200, "The new role."), SINGLE_LINE]
     effective_date: Annotated[date, Field(description="Date the change takes effect.")]
-    previous_role: Annotated[str | None, _text(200, "The previous role, if any.")] = None
+    previous_role: Annotated[str | None, _text(200, "The previous role, if any."), SINGLE_LINE] = None
 
 
 class CommunityDetails(Strict):
-    group: Annotated[str | None, _text(200, "Community group or club.")] = None
-    area: Annotated[str | None, _text(200, "Neighbourhood, town or region.")] = None
+    group: Annotated[str | None, _text(200, "Community group or club."), SINGLE_LINE] = None
+    area: Annotated[str | None, _text(200, "Neighbourhood, town or region."), SINGLE_LINE] = None
 
 
 class EventDetails(Strict):
     starts_at: Annotated[AwareDatetime, Field(description="Start, with time zone offset.")]
     ends_at: Annotated[AwareDatetime, Field(description="End, with time zone offset; after starts_at.")]
-    venue: Annotated[str, _text(300, "Where it happens.")]
+    venue: Annotated[str, _text(300, "Where it happens."), SINGLE_LINE]
     timezone: IanaTimeZone
 
     @model_validator(mode="after")
@@ -173,9 +219,10 @@ class _SubmissionBase(Strict):
             max_length=HEADLINE_MAX,
             description=f"Headline, {HEADLINE_MIN}-{HEADLINE_MAX} characters.",
         ),
+        SINGLE_LINE,
     ]
-    subheadline: Annotated[str | None, _text(300, "Optional second headline.")] = None
-    summary: Annotated[str | None, _text(1000, "Optional one-paragraph summary.")] = None
+    subheadline: Annotated[str | None, _text(300, "Optional second headline."), SINGLE_LINE] = None
+    summary: Annotated[str | None, _text(1000, "Optional one-paragraph summary."), MULTI_LINE] = None
     body: Annotated[
         str,
         Field(
@@ -186,11 +233,14 @@ class _SubmissionBase(Strict):
                 f"be at most {BODY_MAX_SANITISED:,} characters."
             ),
         ),
+        MULTI_LINE,
     ]
     body_format: Annotated[
         BodyFormat, Field(description="How `body` is written: plain text, Markdown or HTML.")
     ] = "text"
-    dateline: Annotated[str | None, _text(100, "Place line, e.g. 'ST PETERSBURG, Florida'.")] = None
+    dateline: Annotated[str | None, _text(100, "Place line, e.g. 'ST PETERSBURG, Florida'."), SINGLE_LINE] = (
+        None
+    )
     language: LanguageTag = "en"
     release_at: Annotated[
         AwareDatetime | None,
@@ -202,7 +252,7 @@ class _SubmissionBase(Strict):
         ),
     ] = None
     contact: Contact
-    boilerplate: Annotated[str | None, _text(2000, "'About the organisation' paragraph.")] = None
+    boilerplate: Annotated[str | None, _text(2000, "'About the organisation' paragraph."), MULTI_LINE] = None
     links: Annotated[list[Link], Field(max_length=MAX_LINKS, description="At most 10 related links.")] = []
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS, description="At most 20 tags.")] = []
 

@@ -3,13 +3,20 @@
 One message of the publish queue is ``{release_id, version, action}``; handling it is
 idempotent (SQS delivers at least once):
 
-- ``publish`` of a release whose ``release_at`` is still ahead creates a one-time schedule that
-  puts the same message back on the queue at that time (status ``scheduled``); nothing becomes
-  public before then.
-- ``publish`` when due writes the release's ninjs document and page, adds it to its category's
-  and the site's catalogs (bounded, conditional writes), re-renders the feeds and the index
-  from them, and only then marks the release ``published``. A crash anywhere in between is
-  repaired by the redelivery: every step can run twice.
+- ``publish`` of a release whose ``release_at`` is still ahead, even by a second, publishes
+  nothing: it re-arms itself for the remainder (status ``scheduled``). Within the last
+  ``MAX_DELAY`` (SQS's longest message delay, 15 minutes) the same message goes back on the
+  publish queue delayed by the remainder rounded up to the second; further ahead a one-time
+  schedule puts it back at ``release_at``. A schedule fires within its minute, possibly before
+  the second it names: that delivery re-arms itself the same way.
+- ``publish`` when due first renders everything the publication needs (ninjs document, page,
+  catalog entry, that entry as RSS and Atom items). A release that cannot be rendered fails
+  alone (``Unpublishable``: the caller dead-letters it with the reason) before anything shared
+  changes, so it never enters a catalog. Then it writes the ninjs document and the page, adds
+  the entry to its category's and the site's catalogs (bounded, conditional writes),
+  re-renders the feeds and the index from them, and only then marks the release ``published``.
+  A crash anywhere in between is repaired by the redelivery: every step can run twice, and a
+  delivery after publication changes nothing.
 - ``kill`` of a published release replaces its page with a notice, marks its ninjs
   ``canceled``, removes it from the catalogs (so from the index and feeds) and marks it
   ``killed``.
@@ -19,24 +26,27 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.domain.models import CATEGORIES
 from functions.domain.ports import ConditionFailed, ReleaseStore, Schedules, StateRepository
 from functions.domain.records import ReleaseRecord, schedule_name
-from functions.domain.states import Action, Status, transition_for
+from functions.domain.states import Action, Status, can, transition_for
 
 log = logging.getLogger(__name__)
 
 ALL = "all"
 INDEX_LATEST = 20
 INDEX_PER_CATEGORY = 10
-# A schedule fires on the minute; a delivery this close to release_at is treated as due.
-DUE_TOLERANCE = timedelta(seconds=30)
+# The longest delay SQS gives a message (DelaySeconds): closer than this to release_at, an early
+# delivery re-arms itself on the publish queue; further ahead, with a one-time schedule.
+MAX_DELAY = timedelta(seconds=900)
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
@@ -54,9 +64,74 @@ class SiteWriter(Protocol):
 
 
 class Catalogs(Protocol):
+    """The bounded lists of newest entries behind the index and the feeds: the site's (``all``)
+    and one per category. ``update`` applies ``change`` atomically (retrying on a concurrent
+    change) and returns the catalog after it with its sequence number, which grows by one per
+    change; an unknown catalog is empty at sequence 0."""
+
     def get(self, name: str) -> tuple[Entries, int]: ...
 
     def update(self, name: str, change: Callable[[Entries], Entries]) -> tuple[Entries, int]: ...
+
+
+class PublishQueue(Protocol):
+    def send(
+        self,
+        *,
+        release_id: str,
+        version: int,
+        action: str,
+        reason: str | None = None,
+        delay_seconds: int = 0,
+    ) -> None:
+        """Put a publish-queue message, invisible for ``delay_seconds`` (at most 900)."""
+        ...
+
+
+class Outcome(StrEnum):
+    PUBLISHED = "published"
+    ALREADY_PUBLISHED = "already_published"
+    DELAYED = "delayed"  # early: back on the publish queue, delayed by the remainder
+    SCHEDULED = "scheduled"  # early: a one-time schedule delivers it at release_at
+    STALE = "stale"  # a message for an older version
+    NOT_PUBLISHABLE = "not_publishable"  # its status does not allow it (withdrawn, rejected...)
+    CHANGED = "changed"  # the release changed while this message was handled
+    KILLED = "killed"
+    ALREADY_KILLED = "already_killed"
+    NOT_KILLABLE = "not_killable"
+
+
+@dataclass(frozen=True)
+class Handled:
+    outcome: Outcome
+    detail: str = ""
+
+
+class FailureReason(StrEnum):
+    """Why a message can never succeed: the publisher dead-letters it at once, with this."""
+
+    RENDER_FAILED = "render_failed"
+
+
+class Unpublishable(Exception):
+    """A release that cannot be published however often it is tried; nothing shared changed."""
+
+    def __init__(self, release_id: str, version: int, reason: FailureReason, detail: str) -> None:
+        super().__init__(f"release {release_id} v{version}: {reason.value}: {detail}")
+        self.release_id = release_id
+        self.version = version
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """Everything a publication writes, rendered before anything is written."""
+
+    ninjs: bytes
+    page: bytes
+    entry: dict[str, Any]
+    page_url: str
 
 
 @dataclass(frozen=True)
@@ -109,6 +184,7 @@ class PublicationService:
         site: SiteWriter,
         catalogs: Catalogs,
         schedules: Schedules,
+        queue: PublishQueue,
         clock: Callable[[], datetime],
         site_url: str,
         feed_size: int = 50,
@@ -118,13 +194,16 @@ class PublicationService:
         self._site = site
         self._catalogs = catalogs
         self._schedules = schedules
+        self._queue = queue
         self._clock = clock
         self._site_url = site_url
         self._feed_size = feed_size
 
     # -- entry point ------------------------------------------------------------------------------
 
-    def handle(self, message: PublishMessage) -> str:
+    def handle(self, message: PublishMessage) -> Handled:
+        """Handle one message. Raises ``Unpublishable`` for a release that can never be published,
+        ``UnknownRelease`` for an unknown one, and whatever AWS raises (retried by redelivery)."""
         record = self._states.get(message.release_id)
         if record is None:
             raise UnknownRelease(message.release_id)
@@ -134,70 +213,99 @@ class PublicationService:
 
     # -- publish ------------------------------------------------------------------------------------
 
-    def _publish(self, record: ReleaseRecord, version: int) -> str:
+    def _publish(self, record: ReleaseRecord, version: int) -> Handled:
         if version != record.version:
-            return f"stale: version {version}, current {record.version}"
+            return Handled(Outcome.STALE, f"version {version}, current {record.version}")
         if record.status == Status.PUBLISHED:
-            return "already published"
-        if record.status not in (Status.APPROVED, Status.SCHEDULED):
-            return f"not published: the release is {record.status}"
+            return Handled(Outcome.ALREADY_PUBLISHED)
+        if not can(Action.PUBLISH, record.status):
+            return Handled(Outcome.NOT_PUBLISHABLE, f"the release is {record.status}")
         now = self._clock()
-        if record.release_at is not None and record.release_at > now + DUE_TOLERANCE:
-            return self._schedule(record)
-        from functions.domain.publish.model import PublishedRelease, entry_for, insert
-        from functions.domain.publish.ninjs import to_ninjs
-        from functions.domain.publish.site import render_page
+        if record.release_at is not None and now < record.release_at:
+            return self._rearm(record, record.release_at, now)
+        from functions.domain.publish.model import insert, parse_entries
 
-        document = self._store.get_document(record.object_key)
-        release = PublishedRelease.from_document(
-            document, first_created=record.created_at, published_at=now, site_url=self._site_url
-        )
+        rendered = self._render(record, self._store.get_document(record.object_key), now)
         rid = record.release_id
-        self._site.put(f"releases/{rid}.json", _json_bytes(to_ninjs(release)), JSON)
-        self._site.put(f"releases/{rid}.html", render_page(release, site_url=self._site_url).encode(), HTML)
-        entry = entry_for(release).to_json()
-        limit = self._feed_size
+        self._site.put(f"releases/{rid}.json", rendered.ninjs, JSON)
+        self._site.put(f"releases/{rid}.html", rendered.page, HTML)
+        entry, limit = rendered.entry, self._feed_size
 
         def add(entries: Entries) -> Entries:
-            return _as_json(insert(_entries(entries), _entry(entry), limit))
+            return _as_json(insert(parse_entries(entries), _entry(entry), limit))
 
         self._refresh(record.category, add)
         try:
-            self._move(record, Action.PUBLISH, now, published_at=now, public_url=release.page_url)
+            self._move(record, Action.PUBLISH, now, published_at=now, public_url=rendered.page_url)
         except ConditionFailed:
             latest = self._states.get(rid)
             if latest is None or latest.status != Status.PUBLISHED:
                 # Withdrawn at the last moment: take it down again rather than leave it public.
                 log.warning("release %s changed while publishing; taking it down", rid)
                 self._take_down(record, now)
-                return f"not published: the release is {latest.status if latest else 'gone'}"
-        return "published"
+                return Handled(Outcome.CHANGED, f"the release is {latest.status if latest else 'gone'}")
+        return Handled(Outcome.PUBLISHED)
 
-    def _schedule(self, record: ReleaseRecord) -> str:
-        if record.release_at is None:
-            raise ValueError("only releases with a release time are scheduled")
-        document = self._store.get_document(record.object_key)
-        zone = schedule_zone(record.release_at, document.get("content") or {})
-        payload = {"release_id": record.release_id, "version": record.version, "action": "publish"}
-        self._schedules.ensure(
-            schedule_name(record.release_id, record.version), at=record.release_at, zone=zone, payload=payload
-        )
-        if record.status == Status.APPROVED:
+    def _render(self, record: ReleaseRecord, document: dict[str, Any], now: datetime) -> _Rendered:
+        """Every byte the publication writes, or ``Unpublishable``: rendering is pure, so what
+        fails here fails the same way every time and is not worth a retry."""
+        from functions.domain.publish.model import PublishedRelease, entry_for
+        from functions.domain.publish.ninjs import to_ninjs
+        from functions.domain.publish.site import check_feed_item, render_page
+
+        try:
+            release = PublishedRelease.from_document(
+                document, first_created=record.created_at, published_at=now, site_url=self._site_url
+            )
+            entry = entry_for(release)
+            check_feed_item(entry, site_url=self._site_url)
+            return _Rendered(
+                ninjs=_json_bytes(to_ninjs(release)),
+                page=render_page(release, site_url=self._site_url).encode(),
+                entry=entry.to_json(),
+                page_url=release.page_url,
+            )
+        except MemoryError:
+            raise
+        except Exception as error:  # anything a pure renderer raises is permanent
+            detail = f"{type(error).__name__}: {error}"
+            raise Unpublishable(
+                record.release_id, record.version, FailureReason.RENDER_FAILED, detail
+            ) from error
+
+    def _rearm(self, record: ReleaseRecord, release_at: datetime, now: datetime) -> Handled:
+        """Early: deliver the same message again at ``release_at``, publishing nothing now."""
+        remainder = release_at - now
+        if remainder <= MAX_DELAY:
+            delay = max(1, math.ceil(remainder.total_seconds()))
+            self._queue.send(
+                release_id=record.release_id, version=record.version, action="publish", delay_seconds=delay
+            )
+            handled = Handled(Outcome.DELAYED, f"due in {delay} s, at {release_at.isoformat()}")
+        else:
+            document = self._store.get_document(record.object_key)
+            zone = schedule_zone(release_at, document.get("content") or {})
+            payload = {"release_id": record.release_id, "version": record.version, "action": "publish"}
+            self._schedules.ensure(
+                schedule_name(record.release_id, record.version), at=release_at, zone=zone, payload=payload
+            )
+            handled = Handled(Outcome.SCHEDULED, f"for {release_at.isoformat()} ({zone})")
+        if can(Action.SCHEDULE, record.status):
             try:
-                self._move(record, Action.SCHEDULE, self._clock())
+                self._move(record, Action.SCHEDULE, now)
             except ConditionFailed:
-                return "not scheduled: the release changed meanwhile"
-        return f"scheduled for {record.release_at.isoformat()} ({zone})"
+                return Handled(Outcome.CHANGED, "not scheduled: the release changed meanwhile")
+        return handled
 
     # -- kill ---------------------------------------------------------------------------------------
 
-    def _kill(self, record: ReleaseRecord, reason: str | None) -> str:
+    def _kill(self, record: ReleaseRecord, reason: str | None) -> Handled:
         if record.status not in (Status.PUBLISHED, Status.KILLED):
-            return f"not killed: the release is {record.status}"
+            return Handled(Outcome.NOT_KILLABLE, f"the release is {record.status}")
         now = self._clock()
         self._take_down(record, now)
         if record.status == Status.KILLED:
-            return "already killed"
+            return Handled(Outcome.ALREADY_KILLED)
         try:
             self._move(
                 record,
@@ -211,8 +319,8 @@ class PublicationService:
                 },
             )
         except ConditionFailed:
-            return "already killed"
-        return "killed"
+            return Handled(Outcome.ALREADY_KILLED)
+        return Handled(Outcome.KILLED)
 
     def _move(self, record: ReleaseRecord, action: Action, now: datetime, **changes: Any) -> None:
         """One conditional transition of ``record`` (raises ``ConditionFailed`` if it moved on)."""
@@ -230,7 +338,7 @@ class PublicationService:
         )
 
     def _take_down(self, record: ReleaseRecord, now: datetime) -> None:
-        from functions.domain.publish.model import PublishedRelease, remove
+        from functions.domain.publish.model import PublishedRelease, parse_entries, remove
         from functions.domain.publish.ninjs import to_ninjs
         from functions.domain.publish.site import render_killed_page
 
@@ -248,7 +356,7 @@ class PublicationService:
         self._site.put(f"releases/{rid}.html", notice.encode(), HTML)
 
         def drop(entries: Entries) -> Entries:
-            return _as_json(remove(_entries(entries), rid))
+            return _as_json(remove(parse_entries(entries), rid))
 
         self._refresh(record.category, drop)
 
@@ -263,15 +371,13 @@ class PublicationService:
         category_entries, category_seq = self._catalogs.update(category, change)
         all_entries, all_seq = self._catalogs.update(ALL, change)
         now = self._clock()
-        self._feeds(category, category_entries, category_seq, now)
-        self._feeds(ALL, all_entries, all_seq, now)
-        self._index(all_entries, all_seq, now, fresh={category: (category_entries, category_seq)})
+        in_category, everything = _entries(category_entries), _entries(all_entries)
+        self._feeds(category, in_category, category_seq, now)
+        self._feeds(ALL, everything, all_seq, now)
+        self._index(everything, all_seq, now, fresh={category: (in_category, category_seq)})
 
-    def _feeds(self, name: str, entries: Entries, seq: int, now: datetime) -> None:
-        from functions.domain.publish.site import render_atom, render_rss
-
-        items = _entries(entries)
-        from functions.domain.publish.site import CATEGORY_LABELS
+    def _feeds(self, name: str, items: list[Any], seq: int, now: datetime) -> None:
+        from functions.domain.publish.site import CATEGORY_LABELS, render_atom, render_rss
 
         label = CATEGORY_LABELS.get(name, name)
         title = "Newsroom" if name == ALL else f"Newsroom: {label}"
@@ -291,19 +397,21 @@ class PublicationService:
             self._site.put_if_newer(path, body, content_type, seq=seq)
 
     def _index(
-        self, all_entries: Entries, seq: int, now: datetime, fresh: dict[str, tuple[Entries, int]]
+        self, everything: list[Any], seq: int, now: datetime, fresh: dict[str, tuple[list[Any], int]]
     ) -> None:
         from functions.domain.publish.site import render_index
 
         by_category = {}
         for category in CATEGORIES:
-            entries, category_seq = fresh.get(category) or self._catalogs.get(category)
-            by_category[category] = _entries(entries[:INDEX_PER_CATEGORY])
+            if category in fresh:
+                entries, category_seq = fresh[category]
+            else:
+                stored, category_seq = self._catalogs.get(category)
+                entries = _entries(stored, limit=INDEX_PER_CATEGORY)
+            by_category[category] = entries[:INDEX_PER_CATEGORY]
             if category_seq == 0:  # never used: the index links to its feeds, so they exist (empty)
                 self._feeds(category, [], 0, now)
-        page = render_index(
-            _entries(all_entries)[:INDEX_LATEST], by_category, site_url=self._site_url, generated_at=now
-        )
+        page = render_index(everything[:INDEX_LATEST], by_category, site_url=self._site_url, generated_at=now)
         self._site.put_if_newer("index.html", page.encode(), HTML, seq=seq)
 
 
@@ -317,8 +425,10 @@ def _entry(data: dict[str, Any]) -> Any:
     return CatalogEntry.from_json(data)
 
 
-def _entries(data: Entries) -> list[Any]:
-    return [_entry(item) for item in data]
+def _entries(data: Entries, limit: int | None = None) -> list[Any]:
+    from functions.domain.publish.model import parse_entries
+
+    return parse_entries(data, limit=limit)
 
 
 def _as_json(entries: list[Any]) -> Entries:

@@ -7,6 +7,10 @@ elements, no event-handler or style attributes, and links only to absolute ``htt
 ``mailto`` URLs, each given ``rel="nofollow noopener"``. So HTML typed into Markdown is sanitised
 exactly as an ``html`` body is (GitHub's approach): the allow-list, not the renderer, is what
 makes the output safe.
+
+Character references can name characters that intake refuses when typed (``&#11;``,
+``&#x202E;``): the output is cleaned of them (``functions.domain.characters.clean``), so the
+sanitised body never holds a character that XML forbids or an invisible one that does not join.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from functions.domain.characters import clean
 
 if TYPE_CHECKING:
     from functions.domain.models import BodyFormat
@@ -129,7 +135,7 @@ def _markdown() -> Callable[[str], str]:
                     root, options, lib.cmark_parser_get_syntax_extensions(parser)
                 )
                 try:
-                    return str(ffi.string(rendered).decode("utf-8"))
+                    return _decode_cmark(ffi.string(rendered))
                 finally:
                     mem_free(address(rendered))
             finally:
@@ -138,6 +144,15 @@ def _markdown() -> Callable[[str], str]:
             lib.cmark_parser_free(parser)
 
     return render
+
+
+def _decode_cmark(output: bytes) -> str:
+    """cmark's HTML as text. cmark writes U+FFFE and U+FFFF (from ``&#xFFFE;``) as the single
+    bytes 0xFE and 0xFF, which never occur in UTF-8: they are read back as those characters
+    (and then cleaned away) rather than failing the whole decode."""
+    if b"\xfe" in output or b"\xff" in output:
+        output = output.replace(b"\xfe", "\ufffe".encode()).replace(b"\xff", "\uffff".encode())
+    return output.decode("utf-8")
 
 
 def text_to_html(text: str) -> str:
@@ -155,7 +170,7 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
     else:
         rendered = body
     rendered = _RENAME.sub(_renamed, rendered)
-    return str(_cleaner().clean(rendered)).strip()
+    return clean(str(_cleaner().clean(rendered))).strip()
 
 
 def html_to_text(fragment: str) -> str:

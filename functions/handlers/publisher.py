@@ -11,13 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.observability import logger, metrics, traced_handler
 from functions.publisher import handle_record
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @traced_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # One processor per invocation: it keeps the batch's records and results on itself, so a
+    # shared one would mix up two invocations running at once in one process (the local stack
+    # and the tests run them in threads; Lambda never does).
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

@@ -45,7 +45,8 @@ each window is reported too (a robust view: minima drift less than medians).
 
 Counts and sizes. AWS calls are counted with a ``before-call`` handler on the publisher's own
 clients (``functions.runtime.aws_client("s3" | "dynamodb" | "scheduler")``), per operation, for
-every timed publication. ``index.html`` and ``feeds/all.xml`` are measured (HeadObject) after
+every timed publication. ``index.html``, ``feeds/all.xml`` and the site catalog (``catalogs/all.json``
+in the releases bucket, gzip-compressed; its entries carry the sanitised bodies) are measured after
 publications #10, #100, the middle point and N.
 
 Where growth comes from. moto keeps the whole "cloud" in this process, and some of its operations
@@ -382,6 +383,7 @@ class World:
     site: Any
     site_bucket: str
     catalogs: Any
+    catalog_bucket: str
     states: Any
     samples: dict[int, Sample] = field(default_factory=dict)
     sizes: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -434,6 +436,9 @@ class World:
         entries, _ = self.catalogs.get("all")
         self.sizes[n]["catalog all (entries)"] = len(entries)
         self.sizes[n]["catalog all (bytes)"] = len(json.dumps(entries, separators=(",", ":")))
+        self.sizes[n]["catalog all (gzip bytes)"] = int(
+            self.site.head_object(Bucket=self.catalog_bucket, Key="catalogs/all.json")["ContentLength"]
+        )
 
 
 def _windows(scale: int) -> tuple[Window, Window, Window]:
@@ -638,8 +643,8 @@ def publication(run: Run) -> list[Row]:
     checkpoints = {10, 100, windows[1].at, scale}
     began = time.perf_counter()
     with _environment(_AWS_ENV, _AWS_UNSET), mock_aws():
-        from functions.adapters.dynamodb_catalog import DynamoCatalogs
         from functions.adapters.dynamodb_state import DynamoStateRepository
+        from functions.adapters.s3_catalog import S3Catalogs
         from functions.adapters.s3_releases import S3ReleaseStore
         from infra.bootstrap import bootstrap
         from infra.lambdas import local_functions
@@ -664,7 +669,8 @@ def publication(run: Run) -> list[Row]:
                     counter=counter,
                     site=s3,
                     site_bucket=stack.ref("SiteBucket"),
-                    catalogs=DynamoCatalogs(ddb, stack.ref("ReleasesTable")),
+                    catalog_bucket=stack.ref("ReleasesBucket"),
+                    catalogs=S3Catalogs(s3, stack.ref("ReleasesBucket")),
                     states=DynamoStateRepository(ddb, stack.ref("ReleasesTable")),
                 )
                 with _quiet():
@@ -797,8 +803,9 @@ def _diagnostics(
         "workload and reading aids",
         [
             f"{world.published:,} publications through PublisherFunction, each of a release seeded just "
-            f"before it; the releases table holds ~{table_items:,} items at the end (state, fingerprint "
-            f"and catalog items). Whole benchmark {elapsed:.1f} s, of which seeding "
+            f"before it; the releases table holds ~{table_items:,} items at the end (state and fingerprint "
+            "items; the catalogs are gzip-compressed objects in the releases bucket). Whole benchmark "
+            f"{elapsed:.1f} s, of which seeding "
             f"{world.seeder.seconds:.1f} s.",
             f"Timed one record per event: {', '.join(f'#{w.numbers[0]}-{w.numbers[-1]}' for w in windows)}"
             f"; the rest in events of {BATCH}, untimed.",

@@ -60,25 +60,46 @@ def test_an_approved_release_appears_on_the_site(local_stack: RunningStack) -> N
         assert page_url in [e.link for e in feedparser.parse(feed.body).entries]
 
 
-def test_a_scheduled_release_is_published_by_the_local_scheduler(local_stack: RunningStack) -> None:
+def test_a_release_due_in_seconds_is_public_within_seconds_of_its_time_and_not_before(
+    local_stack: RunningStack,
+) -> None:
+    # Given a release due a few seconds from now, approved at once
     _approve_all(local_stack)
-    release_at = datetime.now(UTC) + timedelta(seconds=40)
+    release_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=12)
     release_id = local_stack.request(
         "POST", "/releases", json_body=personnel_release(release_at=release_at.isoformat())
     ).json()["id"]
     _approve_all(local_stack)
 
+    # Then it waits, scheduled, with nothing on the site
     _wait_for(
-        lambda: local_stack.request("GET", f"/releases/{release_id}").json()["status"] == "scheduled", 15
+        lambda: local_stack.request("GET", f"/releases/{release_id}").json()["status"] == "scheduled", 10
     )
     site = local_stack.info["site_url"]
-    assert local_stack.request("GET", f"{site}releases/{release_id}.html", key=None).status == 404
+    page = f"{site}releases/{release_id}.html"
+    assert local_stack.request("GET", page, key=None).status == 404
 
+    # And its page appears within a few seconds after release_at, and never before it
+    misses_before_release = 0
+    while True:
+        status = local_stack.request("GET", page, key=None).status
+        answered = datetime.now(UTC)
+        if status == 200:
+            break
+        assert status == 404
+        misses_before_release += answered < release_at
+        assert answered < release_at + timedelta(seconds=6), "not public 6 s after its release time"
+        time.sleep(0.2)
+    assert answered >= release_at
+    assert misses_before_release > 0  # the page was looked for, and missing, before its time
+    # (the status is the last thing a publication changes)
     view = _wait_for(
         lambda: (
             (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
         ),
-        90,
+        5,
     )
+    assert datetime.fromisoformat(view["published_at"]) >= release_at
     assert datetime.fromisoformat(view["published_at"]) >= release_at - timedelta(seconds=30)
-    assert local_stack.request("GET", f"{site}releases/{release_id}.html", key=None).status == 200
+    index = local_stack.request("GET", site, key=None)
+    assert page in [a.get("href") for a in lxml.html.fromstring(index.body).iter("a")]

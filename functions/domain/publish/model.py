@@ -3,17 +3,24 @@ and the feeds.
 
 The catalogue (the newest entries overall and per category) is a bounded list kept newest first;
 ``insert`` and ``remove`` are pure, so one publication costs the same however many came before.
+An entry holds only text a feed can carry (``CatalogEntry`` refuses anything else), and a stored
+entry that cannot be read back is skipped and logged (``parse_entries``), never fatal: one bad
+entry must not stop the index and the feeds of everyone else.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.domain.characters import code_point, first_forbidden
 from functions.domain.sanitise import html_to_text
+
+log = logging.getLogger(__name__)
 
 OPENING_MAX = 300
 ELLIPSIS = "…"
@@ -215,9 +222,14 @@ def opening_sentence(summary: str | None, body_html: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+class UnfitEntry(ValueError):
+    """A catalogue entry that no feed could carry."""
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One line of the newsroom index and one item of the feeds."""
+    """One line of the newsroom index and one item of the feeds (``body_html``, the sanitised
+    body, is the feed item's full content; entries stored before it existed have none)."""
 
     release_id: str
     headline: str
@@ -228,9 +240,14 @@ class CatalogEntry:
     published_at: datetime
     url: str
     org_name: str
+    body_html: str = ""
 
     def __post_init__(self) -> None:
         _aware("published_at", self.published_at)
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, str) and (char := first_forbidden(value)):
+                raise UnfitEntry(f"{item.name} holds {code_point(char)}, which XML cannot carry")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -243,6 +260,7 @@ class CatalogEntry:
             "published_at": self.published_at.astimezone(UTC).isoformat(),
             "url": self.url,
             "org_name": self.org_name,
+            "body": self.body_html,
         }
 
     @classmethod
@@ -257,7 +275,23 @@ class CatalogEntry:
             published_at=datetime.fromisoformat(data["published_at"]),
             url=str(data["url"]),
             org_name=str(data.get("org_name") or ""),
+            body_html=str(data.get("body") or ""),
         )
+
+
+def parse_entries(data: Iterable[Any], *, limit: int | None = None) -> list[CatalogEntry]:
+    """The entries of a stored catalogue that can be read back (the first ``limit`` of them, if
+    given); any other is logged and skipped."""
+    entries: list[CatalogEntry] = []
+    for item in data:
+        if limit is not None and len(entries) >= limit:
+            break
+        try:
+            entries.append(CatalogEntry.from_json(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            release_id = item.get("release_id") if isinstance(item, dict) else None
+            log.error("catalogue entry of release %s skipped: %r", release_id, error)
+    return entries
 
 
 def entry_for(release: PublishedRelease) -> CatalogEntry:
@@ -271,6 +305,7 @@ def entry_for(release: PublishedRelease) -> CatalogEntry:
         published_at=release.published_at,
         url=release.page_url,
         org_name=release.org_name,
+        body_html=release.body_html,
     )
 
 

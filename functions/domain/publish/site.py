@@ -14,11 +14,14 @@
 
 from __future__ import annotations
 
+import html
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +31,8 @@ from functions.domain.publish.model import CatalogEntry, PublishedRelease, page_
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 CATEGORY_LABELS = {
@@ -271,6 +276,26 @@ def render_index(
 # ---------------------------------------------------------------------------------------------
 
 
+class UnrenderableEntry(ValueError):
+    """A feed item that could not be written (raised instead of skipping it, when ``strict``)."""
+
+
+_CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+
+
+def feed_text(text: str) -> str:
+    """Plain text for a feed field that readers render as HTML (RSS ``description``, Atom
+    ``summary type="html"``): escaped once for HTML here, once more for XML by the writer, so
+    a reader shows ``<img src=x>`` typed by a submitter as those characters, never an image."""
+    return html.escape(text, quote=False)
+
+
+def _channel_language(entries: Sequence[CatalogEntry], default: str) -> str:
+    languages = {entry.language for entry in entries}
+    return languages.pop() if len(languages) == 1 else default
+
+
 def _feed(
     entries: Sequence[CatalogEntry],
     *,
@@ -280,15 +305,51 @@ def _feed(
     feed_path: str,
     description: str,
     updated: datetime,
+    language: str,
+    strict: bool,
 ) -> bytes:
     import feedgenerator
+    from feedgenerator.django.utils.xmlutils import SimplerXMLGenerator
 
     newest = max((entry.published_at for entry in entries), default=updated)
     base = feedgenerator.Rss201rev2Feed if kind == "rss" else feedgenerator.Atom1Feed
+    item_tag = "item" if kind == "rss" else "entry"
 
     class Feed(base):  # type: ignore[misc, valid-type]
         def latest_post_date(self) -> datetime:
             return _utc(newest)  # deterministic, also for an empty feed (the library would use now())
+
+        def rss_attributes(self) -> dict[str, str]:
+            return {**super().rss_attributes(), "xmlns:content": _CONTENT_NS, "xmlns:dc": _DC_NS}
+
+        def item_attributes(self, item: dict[str, Any]) -> dict[str, str]:
+            return {"xml:lang": item["language"]} if kind == "atom" else {}
+
+        def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+            super().add_item_elements(handler, item)
+            if kind == "rss":
+                handler.addQuickElement("dc:language", item["language"])
+                if item["content"]:
+                    handler.addQuickElement("content:encoded", item["content"])
+
+        def write_items(self, handler: Any) -> None:
+            # Each item is written on its own first: one that cannot be (a character XML cannot
+            # carry, a lone surrogate) is skipped and logged instead of failing the whole feed.
+            for item in self.items:
+                buffer = StringIO()
+                writer = SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True)
+                try:
+                    writer.startElement(item_tag, self.item_attributes(item))
+                    self.add_item_elements(writer, item)
+                    writer.endElement(item_tag)
+                    fragment = buffer.getvalue()
+                    fragment.encode("utf-8")
+                except Exception as error:
+                    if strict:
+                        raise UnrenderableEntry(f"{item['link']}: {error!r}") from error
+                    log.error("feed %s: item %s skipped: %r", feed_url, item["link"], error)
+                    continue
+                handler.ignorableWhitespace(fragment)  # written as is: already serialised XML
 
     feed_url = site_url + feed_path
     feed = Feed(
@@ -299,20 +360,40 @@ def _feed(
         feed_url=feed_url,
         feed_guid=feed_url,
         author_name=title,
+        language=_channel_language(entries, language),
     )
     for entry in entries:
         feed.add_item(
             title=entry.headline,
             link=entry.url,
-            description=entry.opening or "",
+            description=feed_text(entry.opening),
+            content=entry.body_html or None,
             unique_id=entry.url,
             unique_id_is_permalink=True,
             pubdate=_utc(entry.published_at),
             updateddate=_utc(entry.published_at),
             categories=[entry.category],
             author_name=entry.org_name or None,
+            language=entry.language,
         )
     return bytes(feed.writeString("utf-8").encode("utf-8"))
+
+
+def check_feed_item(entry: CatalogEntry, *, site_url: str) -> None:
+    """Raise ``UnrenderableEntry`` unless ``entry`` can be an item of the RSS and Atom feeds."""
+    kinds: tuple[FeedKind, ...] = ("rss", "atom")
+    for kind in kinds:
+        _feed(
+            [entry],
+            kind=kind,
+            site_url=site_url,
+            title="check",
+            feed_path=feed_path(entry.category, kind),
+            description="check",
+            updated=entry.published_at,
+            language=entry.language,
+            strict=True,
+        )
 
 
 def render_rss(
@@ -323,9 +404,12 @@ def render_rss(
     feed_path: str,
     description: str,
     updated: datetime,
+    language: str = "en",
 ) -> bytes:
     """RSS 2.0 of ``entries`` in the given order. ``updated`` is the feed's date when there are no
-    entries; otherwise the newest entry's ``published_at`` is."""
+    entries; otherwise the newest entry's ``published_at`` is. The channel's ``language`` is the
+    one its entries share, else ``language`` (the site's); each item carries its own as
+    ``dc:language``. An entry that cannot be written is skipped and logged."""
     return _feed(
         entries,
         kind="rss",
@@ -334,6 +418,8 @@ def render_rss(
         feed_path=feed_path,
         description=description,
         updated=updated,
+        language=language,
+        strict=False,
     )
 
 
@@ -345,8 +431,10 @@ def render_atom(
     feed_path: str,
     description: str,
     updated: datetime,
+    language: str = "en",
 ) -> bytes:
-    """Atom 1.0 of ``entries`` in the given order (see ``render_rss`` for ``updated``)."""
+    """Atom 1.0 of ``entries`` in the given order (see ``render_rss``); every entry carries its
+    own ``xml:lang``."""
     return _feed(
         entries,
         kind="atom",
@@ -355,4 +443,6 @@ def render_atom(
         feed_path=feed_path,
         description=description,
         updated=updated,
+        language=language,
+        strict=False,
     )

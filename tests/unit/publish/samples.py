@@ -158,6 +158,9 @@ def entry(
     published_at: datetime | None = None,
     headline: str | None = None,
     dateline: str | None = "LONDON",
+    opening: str | None = None,
+    language: str = "en",
+    body_html: str = "",
 ) -> CatalogEntry:
     """Catalogue entry number ``number``: later numbers are published later (one hour apart)."""
     release_id = f"00000000-0000-4000-8000-{number:012d}"
@@ -165,10 +168,11 @@ def entry(
         release_id=release_id,
         headline=headline or f"Release number {number} makes the news",
         dateline=dateline,
-        opening=f"Opening sentence of release {number}.",
+        opening=f"Opening sentence of release {number}." if opening is None else opening,
         category=category,
-        language="en",
+        language=language,
         published_at=published_at or PUBLISHED + timedelta(hours=number),
         url=f"{SITE}releases/{release_id}.html",
         org_name=ORG_NAME,
+        body_html=body_html,
     )

@@ -145,3 +145,113 @@ def test_titles_with_markup_are_text() -> None:
     for renderer, _, path in (p.values for p in FORMATS):
         parsed = read(renderer, [evil], path)
         assert parsed.entries[0].title == "<b>Bold</b> & <script>x</script>"
+
+
+# -- text, never markup; full content; language ---------------------------------------------------
+
+EVIL = '<img src=x onerror=alert(1)> & <script>alert(2)</script> <a href="javascript:alert(3)">x</a>'
+CONTENT_NS = "{http://purl.org/rss/1.0/modules/content/}"
+DC_NS = "{http://purl.org/dc/elements/1.1/}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def unsanitised(renderer: Render, entries: list[CatalogEntry], path: str) -> Any:
+    """The feed as a reader that trusts it sees it: feedparser without its own HTML sanitiser."""
+    parsed = feedparser.parse(render(renderer, entries, path), sanitize_html=False)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed
+
+
+def as_html(value: str) -> Any:
+    import lxml.html
+
+    return lxml.html.fragment_fromstring(value, create_parent="div")
+
+
+@pytest.mark.parametrize(("renderer", "version", "path"), FORMATS)
+def test_the_opening_is_text_that_a_reader_rendering_html_shows_as_typed(
+    renderer: Render, version: str, path: str
+) -> None:
+    # Given an opening whose text looks like markup (a summary typed by a submitter)
+    parsed = unsanitised(renderer, [entry(1, opening=EVIL)], path)
+
+    # Then the summary is HTML (RSS description, Atom summary type="html") that renders as
+    # exactly the text typed, with no element in it
+    summary = parsed.entries[0].summary_detail
+    assert summary.type == "text/html"
+    rendered = as_html(summary.value)
+    assert [element.tag for element in rendered.iter()] == ["div"]
+    assert rendered.text_content() == EVIL
+
+
+@pytest.mark.parametrize(("renderer", "version", "path"), FORMATS)
+def test_the_sanitised_body_is_the_full_content(renderer: Render, version: str, path: str) -> None:
+    body = (
+        "<p>Acme <strong>today</strong> named a "
+        '<a href="https://acme.example/" rel="nofollow noopener">chief</a>.</p>'
+    )
+    parsed = unsanitised(renderer, [entry(1, body_html=body), entry(2)], path)
+
+    [content] = parsed.entries[0].content
+    assert (content.type, content.value) == ("text/html", body)
+    assert "content" not in parsed.entries[1]  # an entry stored without a body has no content
+
+
+def test_rss_full_content_is_content_encoded() -> None:
+    import lxml.etree
+
+    root = lxml.etree.fromstring(render(render_rss, [entry(1, body_html="<p>Body</p>")], "feeds/all.xml"))
+    assert root.findtext(f"channel/item/{CONTENT_NS}encoded") == "<p>Body</p>"
+
+
+def test_atom_full_content_is_html_content() -> None:
+    import lxml.etree
+
+    root = lxml.etree.fromstring(render(render_atom, [entry(1, body_html="<p>Body</p>")], "feeds/all.atom"))
+    [content] = root.iter("{http://www.w3.org/2005/Atom}content")
+    assert (content.get("type"), content.text) == ("html", "<p>Body</p>")
+
+
+def test_the_feeds_carry_the_release_language() -> None:
+    import lxml.etree
+
+    german, english = entry(1, language="de"), entry(2, language="en")
+    # RSS: the channel's language is the one its items share, else the site's; each item its own
+    only_german = lxml.etree.fromstring(render(render_rss, [german], "feeds/all.xml"))
+    assert only_german.findtext("channel/language") == "de"
+    mixed = lxml.etree.fromstring(render(render_rss, [german, english], "feeds/all.xml", language="fr"))
+    assert mixed.findtext("channel/language") == "fr"
+    assert [item.findtext(f"{DC_NS}language") for item in mixed.iter("item")] == ["de", "en"]
+    # Atom: every entry has its own xml:lang
+    atom = lxml.etree.fromstring(render(render_atom, [german, english], "feeds/all.atom"))
+    assert atom.get(XML_LANG) == "en"
+    assert [e.get(XML_LANG) for e in atom.iter("{http://www.w3.org/2005/Atom}entry")] == ["de", "en"]
+    assert [
+        e.title_detail.language for e in read(render_atom, [german, english], "feeds/all.atom").entries
+    ] == [
+        "de",
+        "en",
+    ]
+
+
+@pytest.mark.parametrize(("renderer", "version", "path"), FORMATS)
+def test_an_item_that_cannot_be_written_is_skipped_and_logged(
+    renderer: Render, version: str, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an entry that somehow holds a character XML cannot carry (entries refuse them, so it
+    # is forced in here) between two good ones
+    broken = entry(2)
+    object.__setattr__(broken, "headline", "Vertical\x0btab")
+
+    with caplog.at_level("ERROR"):
+        parsed = read(renderer, [entry(3), broken, entry(1)], path)
+
+    assert [e.link for e in parsed.entries] == [entry(3).url, entry(1).url]
+    assert broken.url in caplog.text
+
+
+def test_an_entry_refuses_what_xml_cannot_carry() -> None:
+    from functions.domain.publish.model import UnfitEntry
+
+    with pytest.raises(UnfitEntry, match="U\\+000B"):
+        entry(1, headline="Vertical\x0btab")
