@@ -1,51 +1,23 @@
-"""Read ``template.yaml`` (CloudFormation/SAM short-form tags included) and resolve intrinsics.
+"""Read ``template.yaml`` with cfn-lint's decoder and resolve intrinsics.
 
-The local stack and the functional tests create their AWS resources from the template itself,
-so the two cannot drift. This module knows the template; ``infra.bootstrap`` creates resources.
+cfn-lint's decoder is the one ``make lint`` validates the template with: short-form tags
+(``!Ref``, ``!GetAtt``, ``!Sub``...) become their long forms, duplicate keys are errors, and
+JSON templates work too. The local stack and the functional tests create their AWS resources
+from the template itself, so the two cannot drift. This module knows the template;
+``infra.bootstrap`` creates resources.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-_SHORT_FORMS = (
-    "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Not",
-    "Select", "Split", "Sub", "And", "Or", "Transform", "ToJsonString", "Length",
-)  # fmt: skip
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """SafeLoader that understands !Ref, !GetAtt, !Sub and the other short forms."""
-
-
-def _construct(tag_name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        if tag_name == "Ref":
-            return {"Ref": value}
-        if tag_name == "Condition":
-            return {"Condition": value}
-        if tag_name == "GetAtt" and isinstance(value, str):
-            resource, _, attribute = value.partition(".")
-            return {"Fn::GetAtt": [resource, attribute]}
-        return {f"Fn::{tag_name}": value}
-
-    return construct
-
-
-for _name in (*_SHORT_FORMS, "Ref", "Condition", "GetAtt"):
-    _TemplateLoader.add_constructor(f"!{_name}", _construct(_name))
+class TemplateError(ValueError):
+    """The template cannot be read; the message says where."""
 
 
 def repo_template_path() -> Path | None:
@@ -66,11 +38,28 @@ def default_template_path() -> Path:
 
 
 def load_template(path: Path | str | None = None) -> dict[str, Any]:
-    text = Path(path or default_template_path()).read_text(encoding="utf-8")
-    document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+    """The template as plain dicts, lists and scalars (intrinsics in their long form)."""
+    from cfnlint.decode import decode_str
+
+    source = Path(path or default_template_path())
+    document, problems = decode_str(source.read_text(encoding="utf-8"))
+    if problems:
+        raise TemplateError(f"{source}: " + "; ".join(str(p.message) for p in problems))
     if not isinstance(document, dict) or "Resources" not in document:
-        raise ValueError(f"{path} is not a CloudFormation template")
-    return document
+        raise TemplateError(f"{source} is not a CloudFormation template (no Resources)")
+    plain: dict[str, Any] = _plain(document)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    """cfn-lint's nodes (str/dict/list subclasses carrying line marks) as built-in types."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 class NoValue:

@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from infra.apigateway.gateway import ApiGateway
+from infra.apigateway.server import LocalHttpServer, SiteReader, make_handler
 from infra.bootstrap import LocalStack, bootstrap, default_clients
-from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions, local_functions
-from infra.local.http import LocalHttpServer, SiteReader, make_handler
 from infra.local.sources import OneTimeScheduler, ScheduleTimer, SqsPoller, SqsSource, rate_seconds
 from infra.template import default_template_path, load_template, resources_of_type
 

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.apigw import api_routes
+from infra.apigateway.gateway import ApiGateway
+from infra.apigateway.routes import api_routes
 from infra.bootstrap import LocalStack, bootstrap
-from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions, local_functions
 from infra.moto_atomic import make_conditional_writes_atomic
 from infra.template import load_template

@@ -315,7 +315,7 @@ def test_openapi_document_is_served_without_auth(api: ApiClient) -> None:
 
 def test_encoded_base64_helper_roundtrip() -> None:
     # The proxy event builder encodes binary bodies the way API Gateway does.
-    from infra.apigw import proxy_event
+    from infra.apigateway.events import proxy_event
 
     event = proxy_event(method="POST", path="/releases", resource="/releases", body=b"\x00\x01", binary=True)
     assert event["isBase64Encoded"] is True

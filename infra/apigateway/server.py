@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from infra.gateway import MAX_PAYLOAD_BYTES, ApiGateway, HttpResponse
+from infra.apigateway.gateway import MAX_PAYLOAD_BYTES, ApiGateway, HttpResponse
 
 log = logging.getLogger("press_intake.local")
 

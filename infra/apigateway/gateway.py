@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.apigw import ApiRoute, api_routes, match_route, proxy_event
+from infra.apigateway.events import proxy_event
+from infra.apigateway.routes import ApiRoute, api_routes, match_route
 from infra.bootstrap import LocalStack
 
 log = logging.getLogger("press_intake.gateway")

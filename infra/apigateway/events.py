@@ -1,73 +1,18 @@
-"""API Gateway REST proxy events, built the way API Gateway builds them.
+"""Lambda proxy integration events (REST API, payload v1), built the way API Gateway builds them.
 
-Used by the local stack's HTTP gateway and by the tests, so that handlers always see the
-same shape: resource and path parameters matched against the template's API routes,
-single- and multi-value headers and query strings, and a ``requestContext`` with request
-id, source IP, stage and the authorizer's context.
+Used by the gateway and by the tests, so that handlers always see the same shape: resource and
+path parameters, single- and multi-value headers and query strings, and a ``requestContext``
+with request id, source IP, stage and the authorizer's context.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from infra.template import resources_of_type
-
-
-@dataclass(frozen=True)
-class ApiRoute:
-    """One ``Type: Api`` event of a function: path template, method, and who handles it."""
-
-    path: str
-    method: str
-    function: str
-    authorized: bool
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.path))
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
-        return re.compile(f"^{regex}/?$")
-
-
-def api_routes(template: Mapping[str, Any]) -> list[ApiRoute]:
-    """Every API event declared in the template, static paths before parameterised ones."""
-    routes = []
-    for name, spec in resources_of_type(template, "AWS::Serverless::Function").items():
-        for event in ((spec.get("Properties") or {}).get("Events") or {}).values():
-            if event.get("Type") != "Api":
-                continue
-            props = event.get("Properties") or {}
-            auth = props.get("Auth") or {}
-            routes.append(
-                ApiRoute(
-                    path=props["Path"],
-                    method=str(props["Method"]).upper(),
-                    function=name,
-                    authorized=auth.get("Authorizer") != "NONE",
-                )
-            )
-    return sorted(routes, key=lambda r: (r.path.count("{"), -len(r.path)))
-
-
-def match_route(routes: Sequence[ApiRoute], method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
-    """The route serving ``method path`` and its path parameters (ANY matches every method)."""
-    candidates = []
-    for route in routes:
-        found = route.pattern.match(path)
-        if found and route.method in (method.upper(), "ANY"):
-            candidates.append((route, found.groupdict()))
-    if not candidates:
-        return None
-    # An exact method beats ANY.
-    candidates.sort(key=lambda c: c[0].method == "ANY")
-    return candidates[0]
 
 
 def proxy_event(
