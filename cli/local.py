@@ -45,6 +45,10 @@ def local(
     scheduler_interval: Annotated[
         float, typer.Option(help="How often due one-time schedules are fired, in seconds.", min=0.1)
     ] = 1.0,
+    read_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds a client has to send its whole request (then 408).", min=0.1, max=300),
+    ] = 5.0,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Function logs and debug lines too.")
     ] = False,
@@ -64,6 +68,7 @@ def local(
         template=template,
         sweep_interval=sweep_interval,
         scheduler_interval=scheduler_interval,
+        read_timeout=read_timeout,
         verbose=verbose,
     )
     runner = LocalStackRunner(options)

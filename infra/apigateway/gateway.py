@@ -26,6 +26,7 @@ from infra.bootstrap import LocalStack
 
 log = logging.getLogger("press_intake.gateway")
 
+PROBLEM_JSON = "application/problem+json"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's hard limit for a request payload
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -261,6 +262,18 @@ class ApiGateway:
     def clear_authorizer_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, headers: Sequence[tuple[str, str]] = ()
+) -> HttpResponse:
+    """An ``application/problem+json`` answer of the emulation itself (not one of the template's)."""
+    document = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    return HttpResponse(
+        status=status,
+        headers=[("Content-Type", PROBLEM_JSON), *headers],
+        body=json.dumps(document).encode(),
+    )
 
 
 def _is_text(headers: Sequence[tuple[str, str]], body: bytes) -> bool:

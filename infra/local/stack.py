@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.apigateway.gateway import ApiGateway
-from infra.apigateway.server import LocalHttpServer, SiteReader, make_handler
+from infra.apigateway.server import DEFAULT_READ_TIMEOUT, LocalHttpServer
+from infra.apigateway.site import SiteReader, response_headers_policy
 from infra.bootstrap import LocalStack, bootstrap, default_clients
 from infra.lambdas import LocalFunctions, local_functions
 from infra.local.sources import OneTimeScheduler, ScheduleTimer, SqsPoller, SqsSource, rate_seconds
@@ -57,6 +58,7 @@ class LocalOptions:
     sweep_interval: float | None = None
     scheduler_interval: float = 1.0
     verbose: bool = False
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     info_path: Path = field(default_factory=lambda: Path(".press-intake") / "local.json")
     region: str = "us-east-1"
 
@@ -196,10 +198,19 @@ class LocalStackRunner:
         )
         for function in self.functions.functions.values():
             _ = function.handler  # import now, like Lambda's init phase, not on the first request
-        site_bucket = self._site_bucket()
-        handler = make_handler(self.gateway, SiteReader(boto3.client("s3"), site_bucket))
+        site = SiteReader(
+            boto3.client("s3"),
+            self._site_bucket(),
+            response_headers_policy(self.stack.template, self.stack.resolver.resolve),
+        )
+        gateway = self.gateway
         self._http = _bind(
-            "HTTP", options.host, options.port, lambda: LocalHttpServer(options.host, options.port, handler)
+            "HTTP",
+            options.host,
+            options.port,
+            lambda: LocalHttpServer(
+                options.host, options.port, gateway, site, read_timeout=options.read_timeout
+            ),
         )
         self._http.start(threading.Thread)
         self._start_event_sources()

@@ -122,6 +122,24 @@ def gateway(stack: LocalStack, functions_env: LocalFunctions, clock: FakeClock) 
     return ApiGateway(stack, functions_env.invoke, clock=clock)
 
 
+@pytest.fixture
+def unthrottled(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ApiGateway, str]]:
+    """The template's gateway with limits far above what a test sends (nothing is throttled),
+    and a key for it."""
+    stack = bootstrap(
+        boto3.client,
+        stack_name="unthrottled",
+        parameters={"ThrottlingRateLimit": "100000", "ThrottlingBurstLimit": "100000"},
+    )
+    functions = local_functions(stack)
+    for name, value in functions.environment.items():
+        monkeypatch.setenv(name, value)
+    reset_function_caches()
+    _, token = issue_key(stack, "org-acme", "Acme")
+    yield ApiGateway(stack, functions.invoke), token
+    reset_function_caches()
+
+
 def issue_key(stack: LocalStack, org_id: str, org_name: str) -> tuple[str, str]:
     """Create an active key the way `press-intake keys create` does; returns (key id, token)."""
     from datetime import UTC, datetime

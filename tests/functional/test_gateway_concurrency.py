@@ -5,29 +5,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-import pytest
-
 from infra.apigateway.gateway import ApiGateway
-from infra.bootstrap import bootstrap
-from infra.lambdas import LocalFunctions, local_functions
-from tests.functional.conftest import issue_key, reset_function_caches
 from tests.helpers import GatewayClient
-
-
-@pytest.fixture
-def unthrottled(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[ApiGateway, str]:
-    """The template's gateway with limits far above what the test sends (nothing is throttled)."""
-    stack = bootstrap(
-        boto3.client,
-        parameters={"ThrottlingRateLimit": "100000", "ThrottlingBurstLimit": "100000"},
-    )
-    functions: LocalFunctions = local_functions(stack)
-    for name, value in functions.environment.items():
-        monkeypatch.setenv(name, value)
-    reset_function_caches()
-    _, token = issue_key(stack, "org-acme", "Acme")
-    return ApiGateway(stack, functions.invoke), token
 
 
 def test_200_concurrent_requests_get_no_5xx(unthrottled: tuple[ApiGateway, str]) -> None:

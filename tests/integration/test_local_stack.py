@@ -106,7 +106,38 @@ def test_over_api_gateways_limit_is_413_problem_json(local_stack: RunningStack) 
 
 
 def test_site_is_read_only(local_stack: RunningStack) -> None:
-    assert local_stack.request("POST", "/site/index.html", data=b"x", key=None).status == 405
+    response = local_stack.request("POST", "/site/index.html", data=b"x", key=None)
+    assert response.status == 405
+    assert response.content_type == PROBLEM
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def _raw(local_stack: RunningStack, data: bytes) -> bytes:
+    import socket
+
+    host, port = local_stack.api.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=3) as connection:
+        connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_the_http_edge_answers_every_method_and_bad_framing_with_problems(local_stack: RunningStack) -> None:
+    trace = _raw(local_stack, b"TRACE /releases HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert trace.startswith(b"HTTP/1.1 405")
+    assert b"application/problem+json" in trace
+    unknown = _raw(local_stack, b"BREW /releases HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert unknown.startswith(b"HTTP/1.1 501")
+    assert b"application/problem+json" in unknown
+    # A negative Content-Length is refused at once: the body the server would wait for never comes
+    negative = _raw(local_stack, b"POST /releases HTTP/1.1\r\nHost: local\r\nContent-Length: -5\r\n\r\n")
+    assert negative.startswith(b"HTTP/1.1 400")
+    assert b"application/problem+json" in negative
+    head = _raw(local_stack, b"HEAD /openapi.json HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert head.endswith(b"\r\n\r\n")  # headers, no body
 
 
 def test_cli_commands_find_the_local_stack_by_themselves(local_stack: RunningStack) -> None:
