@@ -1,7 +1,7 @@
 """Create the resources ``template.yaml`` declares, against moto (in-process or its server).
 
 Only what the pipeline needs locally is created for real (buckets, tables, queues, topics,
-schedule groups, their policies); functions, APIs, roles and alarms are given names and ARNs
+schedule groups, their policies, API usage plans); functions, APIs, roles and alarms are given names and ARNs
 so that intrinsics referring to them resolve. Properties are translated from CloudFormation's
 shape to the service API's shape, never re-declared here.
 """
@@ -61,7 +61,7 @@ def _references(value: Any) -> set[str]:
     if isinstance(value, dict):
         for key, arg in value.items():
             if key == "Ref" and isinstance(arg, str):
-                found.add(arg)
+                found.add(arg.split(".", 1)[0])  # SAM's !Ref MyApi.Stage depends on MyApi
             elif key == "Fn::GetAtt":
                 found.add(arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0])
             elif key == "Fn::Sub":
@@ -97,6 +97,7 @@ class Bootstrapper:
             "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::SNS::Topic": self._topic,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
+            "AWS::ApiGateway::UsagePlan": self._usage_plan,
         }
 
     def _clients(self, service: str) -> Any:
@@ -239,6 +240,27 @@ class Bootstrapper:
         arn = self._clients("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
         return Physical(ref=name, attributes={"Arn": arn})
 
+    def _usage_plan(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        request: dict[str, Any] = {"name": props.get("UsagePlanName") or self._name(logical_id)}
+        if description := props.get("Description"):
+            request["description"] = description
+        request["apiStages"] = [
+            {"apiId": s["ApiId"], "stage": s["Stage"]} for s in props.get("ApiStages") or []
+        ]
+        if throttle := props.get("Throttle"):
+            request["throttle"] = {
+                **({"rateLimit": float(throttle["RateLimit"])} if "RateLimit" in throttle else {}),
+                **({"burstLimit": int(throttle["BurstLimit"])} if "BurstLimit" in throttle else {}),
+            }
+        if quota := props.get("Quota"):
+            request["quota"] = {
+                "limit": int(quota["Limit"]),
+                "period": quota["Period"],
+                **({"offset": int(quota["Offset"])} if "Offset" in quota else {}),
+            }
+        plan_id = self._clients("apigateway").create_usage_plan(**request)["id"]
+        return Physical(ref=plan_id, attributes={"Id": plan_id})
+
     # -- resources that only need a name locally ---------------------------------------------------
 
     def _named_only(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: PLR0911 - one per type
@@ -264,7 +286,12 @@ class Bootstrapper:
         if kind == "AWS::CloudFront::OriginAccessControl":
             return Physical(ref="OACLOCAL", attributes={"Id": "OACLOCAL"})
         if kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
-            return Physical(ref="local", attributes={"RootResourceId": "root"})
+            # Not emulated in moto: the local gateway (infra.apigateway) serves it. SAM's
+            # generated stage is what !Ref MyApi.Stage names (usage plans refer to it).
+            stage = str(props.get("StageName", "Prod"))
+            return Physical(
+                ref="local", attributes={"RootResourceId": "root", "Stage": stage, "Deployment": "local"}
+            )
         return Physical(ref=name, attributes={"Arn": prefix.format("local") + name})
 
 

@@ -114,6 +114,9 @@ class Resolver:
             return self.parameters[name]
         if name in self.physical:
             return self.physical[name].ref
+        resource, _, generated = name.partition(".")  # SAM's generated resources: !Ref MyApi.Stage
+        if generated and generated in (self.physical.get(resource) or Physical("")).attributes:
+            return self.physical[resource].attributes[generated]
         raise KeyError(f"!Ref {name}: not a parameter or a created resource")
 
     def get_att(self, resource: str, attribute: str) -> str:

@@ -1,10 +1,13 @@
 """API Gateway (REST, Lambda proxy) as the template configures it, minus the network.
 
 ``ApiGateway.handle`` takes a raw HTTP request and does what API Gateway does before and after
-the function: the 10 MB limit, route matching against the template's ``Api`` events, stage
-throttling, the REQUEST authorizer with its result cache (``ReauthorizeEvery``, keyed on the
-identity headers), the proxy event, and the template's gateway responses for every error it
-answers itself. The local stack's HTTP server and the tests call it alike.
+the function: the 10 MB limit, route matching against the template's ``Api`` events, the
+REQUEST authorizer with its result cache (``ReauthorizeEvery``, keyed on the identity headers),
+the API key of methods that require one (``ApiKeySourceType: AUTHORIZER``: the authorizer's
+``usageIdentifierKey``) throttled by its usage plan, the stage throttle, the proxy event, and
+the template's gateway responses for every error it answers itself. Per-key limits come first,
+so that one organisation's rejected flood never uses up the stage's tokens. The local stack's
+HTTP server and the tests call it alike.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from infra.apigateway.events import proxy_event
 from infra.apigateway.routes import ApiRoute, api_routes, match_route
+from infra.apigateway.throttling import Admission, KeyThrottle, TokenBucket, UsagePlans
 from infra.bootstrap import LocalStack
 
 log = logging.getLogger("press_intake.gateway")
@@ -33,7 +37,10 @@ Invoke = Callable[[str, dict[str, Any]], Any]
 _DEFAULT_STATUS = {
     "UNAUTHORIZED": 401,
     "ACCESS_DENIED": 403,
+    "INVALID_API_KEY": 403,
     "THROTTLED": 429,
+    "QUOTA_EXCEEDED": 429,
+    "API_CONFIGURATION_ERROR": 500,
     "MISSING_AUTHENTICATION_TOKEN": 403,
     "RESOURCE_NOT_FOUND": 404,
     "REQUEST_TOO_LARGE": 413,
@@ -42,7 +49,13 @@ _DEFAULT_STATUS = {
     "INTEGRATION_FAILURE": 504,
     "INTEGRATION_TIMEOUT": 504,
 }
-_FALLBACK = {"UNAUTHORIZED": "DEFAULT_4XX", "ACCESS_DENIED": "DEFAULT_4XX", "THROTTLED": "DEFAULT_4XX"}
+_FALLBACK = {
+    "UNAUTHORIZED": "DEFAULT_4XX",
+    "ACCESS_DENIED": "DEFAULT_4XX",
+    "INVALID_API_KEY": "DEFAULT_4XX",
+    "THROTTLED": "DEFAULT_4XX",
+    "QUOTA_EXCEEDED": "DEFAULT_4XX",
+}
 
 
 @dataclass
@@ -62,26 +75,18 @@ class AuthorizerConfig:
     ttl_seconds: int
 
 
-@dataclass
-class _TokenBucket:
-    rate: float
-    burst: float
-    tokens: float = 0.0
-    updated: float = field(default_factory=time.monotonic)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+@dataclass(frozen=True)
+class Authorized:
+    """What the authorizer's answer gives the request: its context and the usage key."""
 
-    def __post_init__(self) -> None:
-        self.tokens = self.burst
+    context: dict[str, Any]
+    usage_identifier_key: str | None
 
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
+
+def _apigateway_client() -> Any:
+    import boto3
+
+    return boto3.client("apigateway")
 
 
 class ApiGateway:
@@ -95,6 +100,7 @@ class ApiGateway:
         scheme: str = "http",
         clock: Callable[[], float] = time.monotonic,
         base_path: str | None = None,
+        apigateway: Callable[[], Any] = _apigateway_client,
     ) -> None:
         self._invoke = invoke
         self._clock = clock
@@ -111,7 +117,9 @@ class ApiGateway:
         self.authorizer = self._authorizer_config(api.get("Properties") or {})
         settings = (props.get("MethodSettings") or [{}])[0]
         rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
-        self._bucket = _TokenBucket(float(rate), float(burst)) if rate and burst else None
+        self._bucket = TokenBucket(float(rate), float(burst), clock()) if rate and burst else None
+        self.api_key_source = str(props.get("ApiKeySourceType", "HEADER"))
+        self._keys = KeyThrottle(UsagePlans(apigateway, self.api_id, self.stage, clock), clock)
         self._cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
         self._cache_lock = threading.Lock()
 
@@ -150,8 +158,6 @@ class ApiGateway:
         if matched is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
         route, path_parameters = matched
-        if self._bucket is not None and not self._bucket.take():
-            return self.gateway_response("THROTTLED", request_id)
         forwarded = [("X-Forwarded-For", source_ip), ("X-Forwarded-Proto", self._scheme)]
         event = proxy_event(
             method=method,
@@ -168,14 +174,40 @@ class ApiGateway:
             domain_name=self._domain,
             request_id=request_id,
         )
+        usage_key = None
         if route.authorized and self.authorizer is not None:
             outcome = self._authorize(event, route)
             if isinstance(outcome, HttpResponse):
                 return outcome
-            event["requestContext"]["authorizer"] = outcome
+            event["requestContext"]["authorizer"] = outcome.context
+            usage_key = outcome.usage_identifier_key
+        refused = self._throttle(route, event, usage_key)
+        if refused is not None:
+            return refused
         return self._integrate(route, event)
 
-    def _authorize(self, event: dict[str, Any], route: ApiRoute) -> dict[str, Any] | HttpResponse:
+    def _throttle(self, route: ApiRoute, event: dict[str, Any], usage_key: str | None) -> HttpResponse | None:
+        """The usage plan of the request's API key (when the method needs one), then the stage."""
+        request_id = event["requestContext"]["requestId"]
+        if route.api_key_required:
+            if self.api_key_source != "AUTHORIZER":
+                usage_key = next(
+                    (v for k, v in (event.get("headers") or {}).items() if k.lower() == "x-api-key"), None
+                )
+            try:
+                admission = self._keys.admit(usage_key)
+            except Exception:
+                log.exception("usage plans could not be read")
+                return self.gateway_response("API_CONFIGURATION_ERROR", request_id)
+            if admission is Admission.INVALID_API_KEY:
+                return self.gateway_response("INVALID_API_KEY", request_id)
+            if admission is Admission.THROTTLED:
+                return self.gateway_response("THROTTLED", request_id)
+        if self._bucket is not None and not self._bucket.take(self._clock()):
+            return self.gateway_response("THROTTLED", request_id)
+        return None
+
+    def _authorize(self, event: dict[str, Any], route: ApiRoute) -> Authorized | HttpResponse:
         config = self.authorizer
         if config is None:  # handle() only calls this with an authorizer configured
             raise RuntimeError("no authorizer configured")
@@ -214,7 +246,11 @@ class ApiGateway:
         if not _allows(result["policyDocument"], method_arn):
             return self.gateway_response("ACCESS_DENIED", request_id)
         context = {k: str(v) for k, v in (result.get("context") or {}).items()}
-        return {**context, "principalId": str(result.get("principalId", "")), "integrationLatency": 0}
+        usage_key = result.get("usageIdentifierKey")
+        return Authorized(
+            context={**context, "principalId": str(result.get("principalId", "")), "integrationLatency": 0},
+            usage_identifier_key=str(usage_key) if usage_key else None,
+        )
 
     def _integrate(self, route: ApiRoute, event: dict[str, Any]) -> HttpResponse:
         request_id = event["requestContext"]["requestId"]

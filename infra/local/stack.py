@@ -310,13 +310,17 @@ class LocalStackRunner:
     def _seed_demo_key(self) -> str:
         import boto3
 
+        from functions.adapters.apigateway_usage_plans import ApiGatewayUsagePlans
         from functions.adapters.dynamodb_keys import DynamoKeyRepository
         from functions.domain import keys
 
         if self.stack is None:
             raise RuntimeError("seeding needs the stack")
         repo = DynamoKeyRepository(boto3.client("dynamodb"), self.stack.ref("KeysTable"))
-        issued = keys.create_key(repo, org_id=DEMO_ORG_ID, org_name=DEMO_ORG_NAME, now=datetime.now(UTC))
+        plans = ApiGatewayUsagePlans(boto3.client("apigateway"), self.stack.ref("OrganisationsUsagePlan"))
+        issued = keys.create_key(
+            repo, plans, org_id=DEMO_ORG_ID, org_name=DEMO_ORG_NAME, now=datetime.now(UTC)
+        )
         return issued.token
 
     def _write_info(self, info: LocalInfo) -> None:

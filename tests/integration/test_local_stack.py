@@ -149,6 +149,37 @@ def test_cli_commands_find_the_local_stack_by_themselves(local_stack: RunningSta
     assert [row["org_name"] for row in listed] == ["Rovers FC"]
 
 
+def test_a_flood_from_one_organisation_is_throttled_while_another_keeps_getting_2xx(
+    local_stack: RunningStack,
+) -> None:
+    # Given one organisation allowed 1 request/s with bursts of 5, and another on the defaults
+    created = local_stack.cli(
+        "keys", "create", "--org", "flood", "--name", "Flood Inc", "--rate", "1", "--burst", "5", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    flood_key = json.loads(created.stdout)["key"]
+    calm_key = json.loads(
+        local_stack.cli("keys", "create", "--org", "calm", "--name", "Calm", "--json").stdout
+    )["key"]
+    # When the first floods while the second sends now and then
+    started = time.monotonic()
+    flood, calm = [], []
+    for index in range(20):
+        flood.append(local_stack.request("GET", "/releases", key=flood_key))
+        if index % 4 == 0:
+            calm.append(local_stack.request("GET", "/releases", key=calm_key).status)
+    elapsed = time.monotonic() - started
+    # Then the flood gets its burst, then 429 problems with Retry-After; the other only 200s
+    statuses = [r.status for r in flood]
+    assert statuses[:5] == [200] * 5
+    assert statuses.count(200) <= 5 + int(elapsed) + 1
+    refused = next(r for r in flood if r.status == 429)
+    assert refused.content_type == PROBLEM
+    assert refused.json()["type"] == "/problems/throttled"
+    assert refused.headers["retry-after"] == "1"
+    assert calm == [200] * 5
+
+
 def test_a_due_one_time_schedule_fires_into_its_queue(local_stack: RunningStack) -> None:
     sqs, scheduler = local_stack.aws("sqs"), local_stack.aws("scheduler")
     url = sqs.create_queue(QueueName="schedule-target")["QueueUrl"]
