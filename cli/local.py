@@ -55,6 +55,7 @@ def local(
 ) -> None:
     """Run the whole pipeline here: emulated AWS, the API on HTTP, consumers and schedules."""
     from infra.local.stack import LocalOptions, LocalStackRunner, PortInUse
+    from infra.template import TemplateError
 
     if port == aws_port:
         fail("--port and --aws-port must differ")
@@ -84,6 +85,8 @@ def local(
         except PortInUse as error:
             option = "--aws-port" if error.what == "AWS" else "--port"
             fail(f"{error}; stop what uses it or choose another with {option}", code=EXIT_USAGE)
+        except TemplateError as error:
+            fail(f"the template cannot be read: {error}", code=EXIT_USAGE)
         _banner(info.as_json(), runner.ready_seconds or 0.0, options.info_path)
         stop.wait()
         console.print("\nStopping...")

@@ -9,9 +9,14 @@ from the template itself, so the two cannot drift. This module knows the templat
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +43,51 @@ def default_template_path() -> Path:
 
 
 def load_template(path: Path | str | None = None) -> dict[str, Any]:
-    """The template as plain dicts, lists and scalars (intrinsics in their long form)."""
+    """The template as plain dicts, lists and scalars (intrinsics in their long form).
+
+    Importing cfn-lint takes about half a second, so a decoded template is kept (as JSON, keyed by
+    the template's bytes and cfn-lint's version) in the user's cache folder and read from there
+    the next time the same template is loaded.
+    """
+    source = Path(path or default_template_path())
+    text = source.read_text(encoding="utf-8")
+    cached = _cache_file(text)
+    if cached is not None:
+        with contextlib.suppress(OSError, ValueError):
+            document: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+            return document
+    document = _decode(source, text)
+    if cached is not None:
+        with contextlib.suppress(OSError, TypeError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(document), encoding="utf-8")
+            partial.replace(cached)  # readers never see a half-written file
+    return document
+
+
+def _decode(source: Path, text: str) -> dict[str, Any]:
     from cfnlint.decode import decode_str
 
-    source = Path(path or default_template_path())
-    document, problems = decode_str(source.read_text(encoding="utf-8"))
+    document, problems = decode_str(text)
     if problems:
         raise TemplateError(f"{source}: " + "; ".join(str(p.message) for p in problems))
     if not isinstance(document, dict) or "Resources" not in document:
         raise TemplateError(f"{source} is not a CloudFormation template (no Resources)")
     plain: dict[str, Any] = _plain(document)
     return plain
+
+
+def _cache_file(text: str) -> Path | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        decoder = version("cfn-lint")
+    except PackageNotFoundError:
+        return None
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "press-intake" / "templates"
+    digest = hashlib.sha256(f"cfn-lint {decoder}\n{text}".encode()).hexdigest()
+    return folder / f"{digest}.json"
 
 
 def _plain(value: Any) -> Any:
@@ -59,6 +98,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, date):  # an unquoted 2010-09-09: CloudFormation reads it as a string
+        return value.isoformat()
     return value
 
 
@@ -173,8 +214,6 @@ class Resolver:
             if key == "Fn::Or":
                 return any(self.resolve(a) for a in arg)
             if key == "Fn::ToJsonString":
-                import json
-
                 return json.dumps(self.resolve(arg))
         return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
 

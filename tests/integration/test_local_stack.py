@@ -348,6 +348,24 @@ def test_a_port_in_use_is_a_clear_error_and_exit_2(local_stack: RunningStack, tm
     assert "--aws-port" in result.stderr + result.stdout
 
 
+def test_a_broken_template_is_a_clear_error_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "template.yaml"
+    broken.write_text(
+        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Queue:\n    Type: AWS::SNS::Topic\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [*cli_command(), "local", "--template", str(broken)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Duplicate found 'Queue'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_sigterm_stops_everything_and_frees_the_ports(tmp_path: Path) -> None:
     stack = start_stack(tmp_path)
     assert stack.request("GET", "/openapi.json", key=None).status == 200

@@ -28,6 +28,13 @@ Resources:
 """
 
 
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
 def _write(tmp_path: Path, text: str, name: str = "template.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -69,3 +76,30 @@ def test_a_file_without_resources_is_not_a_template(tmp_path: Path) -> None:
 def test_the_projects_template_loads() -> None:
     template = load_template()
     assert template["Resources"]["ApiFunction"]["Type"] == "AWS::Serverless::Function"
+
+
+def test_an_unquoted_date_reads_as_the_string_cloudformation_sees(tmp_path: Path) -> None:
+    template = load_template(
+        _write(tmp_path, "AWSTemplateFormatVersion: 2010-09-09\n" + SHORT_FORMS.split("\n", 2)[2])
+    )
+    assert template["AWSTemplateFormatVersion"] == "2010-09-09"
+
+
+def test_a_decoded_template_is_cached_by_its_content(tmp_path: Path, cache_home: Path) -> None:
+    path = _write(tmp_path, SHORT_FORMS)
+    first = load_template(path)
+    (cached,) = (cache_home / "press-intake" / "templates").iterdir()
+    assert json.loads(cached.read_text()) == first
+    # The next load of the same bytes reads the cache (here doctored, to show it is the source)
+    cached.write_text(json.dumps({"Resources": {"FromTheCache": {"Type": "AWS::SQS::Queue"}}}))
+    assert list(load_template(path)["Resources"]) == ["FromTheCache"]
+    # Any change to the template is a different entry: decoded afresh
+    path.write_text(SHORT_FORMS + "  Extra:\n    Type: AWS::SQS::Queue\n")
+    assert list(load_template(path)["Resources"]) == ["Queue", "Topic", "Extra"]
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert "Queue" in load_template(_write(tmp_path, SHORT_FORMS))["Resources"]
