@@ -158,35 +158,23 @@ def limits(
     console.print(f"{org}: {_limits_line(plan)}.")
 
 
-@app.command("list")
-def list_keys(
-    ctx: typer.Context,
-    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's keys.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
-) -> None:
-    """List keys (never their secrets)."""
-    if org is not None and not key_rules.ORG_ID.match(org):
-        fail("--org must be 2-63 characters: lowercase letters, digits and '-'")
-    records = _repo(ctx.obj).list(org)
-    rows = [
-        {
-            "key_id": r.key_id,
-            "org_id": r.org_id,
-            "org_name": r.org_name,
-            "role": r.role,
-            "status": r.status,
-            "created_at": r.created_at.isoformat(),
-            "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
-            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
-        }
-        for r in records
-    ]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        console.print("No keys." if org is None else f"No keys for {org}.")
-        return
+def _row(record: key_rules.KeyRecord) -> dict[str, str | None]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "key_id": record.key_id,
+        "org_id": record.org_id,
+        "org_name": record.org_name,
+        "role": record.role,
+        "status": record.status,
+        "created_at": record.created_at.isoformat(),
+        "last_used_at": when(record.last_used_at),
+        "revoked_at": when(record.revoked_at),
+    }
+
+
+def _table(rows: list[dict[str, str | None]]) -> Table:
     table = Table()
     table.add_column("key id", no_wrap=True, min_width=16)
     table.add_column("organisation", overflow="fold")
@@ -202,7 +190,26 @@ def list_keys(
             (row["last_used_at"] or "never")[:16].replace("T", " "),
             style="dim" if row["status"] != key_rules.ACTIVE else "",
         )
-    console.print(table)
+    return table
+
+
+@app.command("list")
+def list_keys(
+    ctx: typer.Context,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List keys (never their secrets)."""
+    if org is not None and not key_rules.ORG_ID.match(org):
+        fail("--org must be 2-63 characters: lowercase letters, digits and '-'")
+    rows = [_row(record) for record in _repo(ctx.obj).list(org)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("No keys." if org is None else f"No keys for {org}.")
+        return
+    console.print(_table(rows))
 
 
 @app.command()

@@ -56,20 +56,29 @@ class LocalStack:
         return {name: physical.ref for name, physical in self.resolver.physical.items()}
 
 
+def _sub_references(arg: Any) -> set[str]:
+    """What ``Fn::Sub`` names: the ``${...}`` of its text, and references in its variables."""
+    text, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, None)
+    named = {m.split(".", 1)[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text))}
+    return named | _references(variables)
+
+
+def _reference(key: str, arg: Any) -> set[str]:
+    if key == "Ref" and isinstance(arg, str):
+        return {arg.split(".", 1)[0]}  # SAM's !Ref MyApi.Stage depends on MyApi
+    if key == "Fn::GetAtt":
+        return {arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0]}
+    if key == "Fn::Sub":
+        return _sub_references(arg)
+    return _references(arg)
+
+
 def _references(value: Any) -> set[str]:
+    """The logical ids (and parameters) a template value refers to."""
     found: set[str] = set()
     if isinstance(value, dict):
         for key, arg in value.items():
-            if key == "Ref" and isinstance(arg, str):
-                found.add(arg.split(".", 1)[0])  # SAM's !Ref MyApi.Stage depends on MyApi
-            elif key == "Fn::GetAtt":
-                found.add(arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0])
-            elif key == "Fn::Sub":
-                text = arg[0] if isinstance(arg, list) else arg
-                found.update(m.split(".", 1)[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text)))
-                found |= _references(arg[1] if isinstance(arg, list) else None)
-            else:
-                found |= _references(arg)
+            found |= _reference(key, arg)
     elif isinstance(value, list):
         for item in value:
             found |= _references(item)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -176,46 +176,17 @@ class Resolver:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def resolve(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per intrinsic
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every intrinsic function evaluated (``AWS::NoValue`` entries dropped)."""
         if isinstance(value, list):
-            return [v for v in (self.resolve(item) for item in value) if v is not NO_VALUE]
+            return [v for v in map(self.resolve, value) if v is not NO_VALUE]
         if not isinstance(value, dict):
             return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Condition":
-                return self.condition(arg)
-            if key == "Fn::GetAtt":
-                resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
-                return self.get_att(resource, attribute)
-            if key == "Fn::Sub":
-                return self._sub(arg)
-            if key == "Fn::Join":
-                delimiter, items = arg
-                return str(delimiter).join(str(i) for i in self.resolve(items))
-            if key == "Fn::Select":
-                index, items = arg
-                return self.resolve(items)[int(self.resolve(index))]
-            if key == "Fn::Split":
-                delimiter, text = arg
-                return str(self.resolve(text)).split(delimiter)
-            if key == "Fn::If":
-                name, when_true, when_false = arg
-                return self.resolve(when_true if self.condition(name) else when_false)
-            if key == "Fn::Equals":
-                left, right = (self.resolve(a) for a in arg)
-                return str(left) == str(right)
-            if key == "Fn::Not":
-                return not self.resolve(arg[0])
-            if key == "Fn::And":
-                return all(self.resolve(a) for a in arg)
-            if key == "Fn::Or":
-                return any(self.resolve(a) for a in arg)
-            if key == "Fn::ToJsonString":
-                return json.dumps(self.resolve(arg))
-        return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
+        intrinsic = _INTRINSICS.get(next(iter(value))) if len(value) == 1 else None
+        if intrinsic is not None:
+            return intrinsic(self, next(iter(value.values())))
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _sub(self, arg: Any) -> str:
         if isinstance(arg, list):
@@ -256,6 +227,54 @@ class Resolver:
             except KeyError:
                 continue  # refers to something that has no local equivalent
         return result
+
+
+def _get_att(resolver: Resolver, arg: Any) -> str:
+    resource, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
+    return resolver.get_att(resource, attribute)
+
+
+def _join(resolver: Resolver, arg: Any) -> str:
+    delimiter, items = arg
+    return str(delimiter).join(str(i) for i in resolver.resolve(items))
+
+
+def _select(resolver: Resolver, arg: Any) -> Any:
+    index, items = arg
+    return resolver.resolve(items)[int(resolver.resolve(index))]
+
+
+def _split(resolver: Resolver, arg: Any) -> list[str]:
+    delimiter, text = arg
+    return str(resolver.resolve(text)).split(delimiter)
+
+
+def _if(resolver: Resolver, arg: Any) -> Any:
+    name, when_true, when_false = arg
+    return resolver.resolve(when_true if resolver.condition(name) else when_false)
+
+
+def _equals(resolver: Resolver, arg: Any) -> bool:
+    left, right = (resolver.resolve(a) for a in arg)
+    return str(left) == str(right)
+
+
+# One evaluator per intrinsic function, in its long form (the decoder expands the short forms).
+_INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
+    "Ref": lambda resolver, arg: resolver.ref(arg),
+    "Condition": lambda resolver, arg: resolver.condition(arg),
+    "Fn::GetAtt": _get_att,
+    "Fn::Sub": lambda resolver, arg: resolver._sub(arg),
+    "Fn::Join": _join,
+    "Fn::Select": _select,
+    "Fn::Split": _split,
+    "Fn::If": _if,
+    "Fn::Equals": _equals,
+    "Fn::Not": lambda resolver, arg: not resolver.resolve(arg[0]),
+    "Fn::And": lambda resolver, arg: all(resolver.resolve(a) for a in arg),
+    "Fn::Or": lambda resolver, arg: any(resolver.resolve(a) for a in arg),
+    "Fn::ToJsonString": lambda resolver, arg: json.dumps(resolver.resolve(arg)),
+}
 
 
 def resources_of_type(template: Mapping[str, Any], *types: str) -> dict[str, dict[str, Any]]:

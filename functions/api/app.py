@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
@@ -473,62 +474,80 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def precheck(event: dict[str, Any]) -> dict[str, Any] | None:  # noqa: PLR0911 - one exit per check
+def precheck(event: dict[str, Any]) -> dict[str, Any] | None:
     """Checks that must happen before the resolver parses the body. A problem response, or None."""
     if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
         return None
     body = event.get("body")
     if body is None or body == "":
         return None  # validation reports the missing body as 422
-    raw: bytes
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return _precheck_problem(event, "malformed-request", "The body is not valid base64.")
-    else:
-        raw = str(body).encode()
+    raw = _raw_body(body, bool(event.get("isBase64Encoded")))
+    refused = _refused_body(event, raw)
+    if refused is not None:
+        return _precheck_problem(event, *refused)
+    if event.get("isBase64Encoded") and raw is not None:
+        # Hand the resolver plain JSON text so that it never decodes twice.
+        event["body"] = raw.decode("utf-8")
+        event["isBase64Encoded"] = False
+    return None
+
+
+def _refused_body(event: dict[str, Any], raw: bytes | None) -> tuple[str, str] | None:  # noqa: PLR0911
+    """(problem kind, detail) for a body the resolver must not see, in the order clients fix them."""
+    if raw is None:
+        return "malformed-request", "The body is not valid base64."
     if len(raw) > MAX_REQUEST_BYTES:
-        return _precheck_problem(
-            event,
-            "payload-too-large",
-            f"The request body is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,} bytes (256 KiB).",
+        detail = (
+            f"The request body is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,} bytes (256 KiB)."
         )
-    content_type = _header(event, "content-type") or ""
-    media_type = content_type.split(";", 1)[0].strip()
+        return "payload-too-large", detail
+    media_type = (_header(event, "content-type") or "").split(";", 1)[0].strip()
     if not _JSON_MEDIA.match(media_type):
-        shown = media_type or "none"
-        return _precheck_problem(
-            event,
-            "unsupported-media-type",
-            f"Send the release as JSON with Content-Type: application/json (got {shown}).",
-        )
+        detail = f"Send the release as JSON with Content-Type: application/json (got {media_type or 'none'})."
+        return "unsupported-media-type", detail
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return _precheck_problem(event, "malformed-request", "The body is not valid UTF-8 JSON.")
+        return "malformed-request", "The body is not valid UTF-8 JSON."
     if nests_deeper_than(text, MAX_JSON_DEPTH):
-        return _precheck_problem(
-            event,
-            "malformed-request",
-            f"The body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.",
-        )
+        return "malformed-request", f"The body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
     try:
         document = json.loads(text)
     except ValueError:
-        return _precheck_problem(event, "malformed-request", "The body is not valid UTF-8 JSON.")
+        return "malformed-request", "The body is not valid UTF-8 JSON."
     if not isinstance(document, dict):
-        return _precheck_problem(event, "malformed-request", "The body must be a JSON object.")
-    if event.get("isBase64Encoded"):
-        # Hand the resolver plain JSON text so that it never decodes twice.
-        event["body"] = text
-        event["isBase64Encoded"] = False
+        return "malformed-request", "The body must be a JSON object."
     return None
+
+
+def _raw_body(body: Any, base64_encoded: bool) -> bytes | None:
+    """The body's bytes; None when it claims base64 and is not."""
+    if not base64_encoded:
+        return str(body).encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _precheck_problem(event: dict[str, Any], kind: str, detail: str) -> dict[str, Any]:
     document = problems.problem_document(kind, detail, request_id=_request_id(event))
     return problems.proxy_response(document)
+
+
+def _depth_changes(text: str) -> Iterator[int]:
+    """+1 for each ``[``/``{`` and -1 for each ``]``/``}`` of JSON ``text``, outside its strings."""
+    in_string = False
+    escaped = -1  # index of the character a backslash escapes
+    for match in _JSON_STRUCTURE.finditer(text):
+        char, index = match.group(), match.start()
+        if in_string:
+            if index != escaped:
+                escaped, in_string = (index + 1, True) if char == "\\" else (escaped, char != '"')
+        elif char == '"':
+            in_string = True
+        elif char != "\\":
+            yield 1 if char in "[{" else -1
 
 
 def nests_deeper_than(text: str, limit: int) -> bool:
@@ -540,25 +559,10 @@ def nests_deeper_than(text: str, limit: int) -> bool:
     if text.count("[") + text.count("{") <= limit:
         return False
     depth = 0
-    in_string = False
-    escaped = -1  # index of the character a backslash escapes
-    for match in _JSON_STRUCTURE.finditer(text):
-        char, index = match.group(), match.start()
-        if in_string:
-            if index == escaped:
-                continue
-            if char == "\\":
-                escaped = index + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
+    for change in _depth_changes(text):
+        depth += change
+        if depth > limit:
+            return True
     return False
 
 

@@ -191,58 +191,38 @@ class ApiGateway:
         request_id = event["requestContext"]["requestId"]
         if route.api_key_required:
             if self.api_key_source != "AUTHORIZER":
-                usage_key = next(
-                    (v for k, v in (event.get("headers") or {}).items() if k.lower() == "x-api-key"), None
-                )
-            try:
-                admission = self._keys.admit(usage_key)
-            except Exception:
-                log.exception("usage plans could not be read")
-                return self.gateway_response("API_CONFIGURATION_ERROR", request_id)
-            if admission is Admission.INVALID_API_KEY:
-                return self.gateway_response("INVALID_API_KEY", request_id)
-            if admission is Admission.THROTTLED:
-                return self.gateway_response("THROTTLED", request_id)
+                usage_key = _header(event, "x-api-key")
+            refused = self._admit_key(usage_key)
+            if refused is not None:
+                return self.gateway_response(refused, request_id)
         if self._bucket is not None and not self._bucket.take(self._clock()):
             return self.gateway_response("THROTTLED", request_id)
         return None
+
+    def _admit_key(self, usage_key: str | None) -> str | None:
+        """None when the key's usage plan admits the request, else the gateway response type."""
+        try:
+            admission = self._keys.admit(usage_key)
+        except Exception:
+            log.exception("usage plans could not be read")
+            return "API_CONFIGURATION_ERROR"
+        return {Admission.INVALID_API_KEY: "INVALID_API_KEY", Admission.THROTTLED: "THROTTLED"}.get(admission)
 
     def _authorize(self, event: dict[str, Any], route: ApiRoute) -> Authorized | HttpResponse:
         config = self.authorizer
         if config is None:  # handle() only calls this with an authorizer configured
             raise RuntimeError("no authorizer configured")
         request_id = event["requestContext"]["requestId"]
-        lowered = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        identity = tuple(lowered.get(h.lower(), "") for h in config.identity_headers)
+        identity = tuple(_header(event, name) or "" for name in config.identity_headers)
         if not all(identity):
             return self.gateway_response("UNAUTHORIZED", request_id)  # never reaches the authorizer
         method_arn = (
             f"arn:aws:execute-api:us-east-1:123456789012:{self.api_id}/{self.stage}/"
             f"{event['httpMethod']}{event['path']}"
         )
-        now = self._clock()
-        with self._cache_lock:
-            cached = self._cache.get(identity)
-        if cached and cached[0] > now:
-            result = cached[1]
-        else:
-            authorizer_event = {
-                **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
-                "type": "REQUEST",
-                "methodArn": method_arn,
-            }
-            try:
-                result = self._invoke(config.function, authorizer_event)
-            except Exception as error:
-                if str(error) == "Unauthorized":
-                    return self.gateway_response("UNAUTHORIZED", request_id)
-                log.exception("authorizer failed")
-                return self.gateway_response("AUTHORIZER_FAILURE", request_id)
-            if not isinstance(result, dict) or "policyDocument" not in result:
-                return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request_id)
-            if config.ttl_seconds > 0:
-                with self._cache_lock:
-                    self._cache[identity] = (now + config.ttl_seconds, result)
+        result = self._authorizer_answer(config, identity, event, method_arn)
+        if isinstance(result, str):
+            return self.gateway_response(result, request_id)
         if not _allows(result["policyDocument"], method_arn):
             return self.gateway_response("ACCESS_DENIED", request_id)
         context = {k: str(v) for k, v in (result.get("context") or {}).items()}
@@ -251,6 +231,35 @@ class ApiGateway:
             context={**context, "principalId": str(result.get("principalId", "")), "integrationLatency": 0},
             usage_identifier_key=str(usage_key) if usage_key else None,
         )
+
+    def _authorizer_answer(
+        self, config: AuthorizerConfig, identity: tuple[str, ...], event: dict[str, Any], method_arn: str
+    ) -> dict[str, Any] | str:
+        """The authorizer's answer for this identity (cached ``ReauthorizeEvery`` seconds), or the
+        gateway response type when it refused or failed."""
+        now = self._clock()
+        with self._cache_lock:
+            cached = self._cache.get(identity)
+        if cached and cached[0] > now:
+            return cached[1]
+        authorizer_event = {
+            **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
+            "type": "REQUEST",
+            "methodArn": method_arn,
+        }
+        try:
+            result = self._invoke(config.function, authorizer_event)
+        except Exception as error:
+            if str(error) == "Unauthorized":
+                return "UNAUTHORIZED"
+            log.exception("authorizer failed")
+            return "AUTHORIZER_FAILURE"
+        if not isinstance(result, dict) or "policyDocument" not in result:
+            return "AUTHORIZER_CONFIGURATION_ERROR"
+        if config.ttl_seconds > 0:
+            with self._cache_lock:
+                self._cache[identity] = (now + config.ttl_seconds, result)
+        return result
 
     def _integrate(self, route: ApiRoute, event: dict[str, Any]) -> HttpResponse:
         request_id = event["requestContext"]["requestId"]
@@ -262,16 +271,9 @@ class ApiGateway:
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
             log.error("function %s returned a malformed proxy response", route.function)
             return self.gateway_response("INTEGRATION_FAILURE", request_id)
-        headers: list[tuple[str, str]] = []
-        multi = result.get("multiValueHeaders") or {}
-        for name, value in (result.get("headers") or {}).items():
-            if name not in multi:
-                headers.append((name, str(value)))
-        for name, values in multi.items():
-            headers.extend((name, str(v)) for v in values)
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-        return HttpResponse(status=result["statusCode"], headers=headers, body=body)
+        return HttpResponse(status=result["statusCode"], headers=_response_headers(result), body=body)
 
     # -- gateway responses ----------------------------------------------------------------------
 
@@ -310,6 +312,22 @@ def problem(
         headers=[("Content-Type", PROBLEM_JSON), *headers],
         body=json.dumps(document).encode(),
     )
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header of a proxy event, by case-insensitive name."""
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == name.lower()), None)
+
+
+def _response_headers(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A proxy response's headers: multi-value ones win over single-value ones of the same name."""
+    multi = result.get("multiValueHeaders") or {}
+    headers = [
+        (name, str(value)) for name, value in (result.get("headers") or {}).items() if name not in multi
+    ]
+    for name, values in multi.items():
+        headers.extend((name, str(v)) for v in values)
+    return headers
 
 
 def _is_text(headers: Sequence[tuple[str, str]], body: bytes) -> bool:

@@ -163,24 +163,31 @@ class _Application:
 
     @staticmethod
     def _send(response: HttpResponse, method: str, start_response: StartResponse) -> Iterable[bytes]:
-        headers = [
-            (name, value)
-            for name, value in response.headers
-            if name.lower() not in _HOP_BY_HOP and not any(c in name + value for c in "\r\n")
-        ]
-        if response.body and not any(name.lower() == "content-type" for name, _ in headers):
-            headers.append(("Content-Type", "application/octet-stream"))
+        headers = _response_headers(response)
         if method == "HEAD":
             # The length a GET would get, when known (the site's objects); never a body.
             known = response.header("Content-Length")
-            if known is not None:
-                headers.append(("Content-Length", known))
+            start_response(
+                _status_line(response.status), headers + ([("Content-Length", known)] if known else [])
+            )
+            return [b""]
+        if response.status in (204, 304):  # no body, and no Content-Length either
             start_response(_status_line(response.status), headers)
             return [b""]
-        if response.status not in (204, 304):
-            headers.append(("Content-Length", str(len(response.body))))
-        start_response(_status_line(response.status), headers)
-        return [b"" if response.status in (204, 304) else response.body]
+        start_response(_status_line(response.status), [*headers, ("Content-Length", str(len(response.body)))])
+        return [response.body]
+
+
+def _response_headers(response: HttpResponse) -> list[tuple[str, str]]:
+    """The answer's headers minus hop-by-hop ones (the server sets those) and any with a line break."""
+    headers = [
+        (name, value)
+        for name, value in response.headers
+        if name.lower() not in _HOP_BY_HOP and not any(c in name + value for c in "\r\n")
+    ]
+    if response.body and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/octet-stream"))
+    return headers
 
 
 def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
@@ -249,21 +256,13 @@ class _RequestHandler(WSGIRequestHandler):
 
     def _framing_refusal(self) -> HttpResponse | None:
         lengths = [value.strip() for value in self.headers.get_all("Content-Length") or []]
-        codings = [
-            coding.strip().lower()
-            for value in self.headers.get_all("Transfer-Encoding") or []
-            for coding in value.split(",")
-            if coding.strip()
-        ]
+        codings = _codings(self.headers.get_all("Transfer-Encoding") or [])
         if codings:
             return _coding_refusal(codings, lengths)
-        if len(set(lengths)) > 1:
-            return _malformed("The request has several different Content-Length values.")
-        if lengths and not _DIGITS.match(lengths[0]):
-            return _malformed(f"Content-Length {lengths[0][:40]!r} is not a non-negative number of bytes.")
-        if lengths and int(lengths[0]) > MAX_PAYLOAD_BYTES:
+        refusal = _length_refusal(lengths)
+        if refusal is None and lengths and int(lengths[0]) > MAX_PAYLOAD_BYTES:
             return self.server.app.gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
-        return None
+        return refusal
 
     def _refuse(self, response: HttpResponse) -> None:
         """Answer and close without reading the body; let the client see the answer before the close."""
@@ -324,6 +323,19 @@ def _method_refusal(method: str) -> HttpResponse | None:
         )
     if method not in SERVED_METHODS:
         return problem(501, "not-implemented", "Not implemented", f"The method {method!r} is not supported.")
+    return None
+
+
+def _codings(values: list[str]) -> list[str]:
+    """The transfer codings of ``Transfer-Encoding`` headers, in order."""
+    return [coding.strip().lower() for value in values for coding in value.split(",") if coding.strip()]
+
+
+def _length_refusal(lengths: list[str]) -> HttpResponse | None:
+    if len(set(lengths)) > 1:
+        return _malformed("The request has several different Content-Length values.")
+    if lengths and not _DIGITS.match(lengths[0]):
+        return _malformed(f"Content-Length {lengths[0][:40]!r} is not a non-negative number of bytes.")
     return None
 
 

@@ -68,39 +68,40 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
+def _hsts(config: Mapping[str, Any]) -> str:
+    value = f"max-age={int(config['AccessControlMaxAgeSec'])}"
+    if _flag(config.get("IncludeSubdomains")):
+        value += "; includeSubDomains"
+    if _flag(config.get("Preload")):
+        value += "; preload"
+    return value
+
+
+def _xss(config: Mapping[str, Any]) -> str:
+    if not _flag(config.get("Protection")):
+        return "0"
+    if _flag(config.get("ModeBlock")):
+        return "1; mode=block"
+    return f"1; report={config['ReportUri']}" if config.get("ReportUri") else "1"
+
+
+# SecurityHeadersConfig's entries: (its key, the header, the header's value from the entry)
+_SECURITY_HEADERS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], str]], ...] = (
+    ("ContentSecurityPolicy", "Content-Security-Policy", lambda c: str(c["ContentSecurityPolicy"])),
+    ("ContentTypeOptions", "X-Content-Type-Options", lambda c: "nosniff"),
+    ("FrameOptions", "X-Frame-Options", lambda c: str(c["FrameOption"])),
+    ("ReferrerPolicy", "Referrer-Policy", lambda c: str(c["ReferrerPolicy"])),
+    ("StrictTransportSecurity", "Strict-Transport-Security", _hsts),
+    ("XSSProtection", "X-XSS-Protection", _xss),
+)
+
+
 def _security_headers(security: Mapping[str, Any]) -> list[PolicyHeader]:
-    headers: list[PolicyHeader] = []
-    if csp := security.get("ContentSecurityPolicy"):
-        headers.append(
-            PolicyHeader(
-                "Content-Security-Policy", str(csp["ContentSecurityPolicy"]), _flag(csp.get("Override"))
-            )
-        )
-    if (options := security.get("ContentTypeOptions")) is not None:
-        headers.append(PolicyHeader("X-Content-Type-Options", "nosniff", _flag(options.get("Override"))))
-    if frame := security.get("FrameOptions"):
-        headers.append(
-            PolicyHeader("X-Frame-Options", str(frame["FrameOption"]), _flag(frame.get("Override")))
-        )
-    if referrer := security.get("ReferrerPolicy"):
-        headers.append(
-            PolicyHeader("Referrer-Policy", str(referrer["ReferrerPolicy"]), _flag(referrer.get("Override")))
-        )
-    if hsts := security.get("StrictTransportSecurity"):
-        value = f"max-age={int(hsts['AccessControlMaxAgeSec'])}"
-        if _flag(hsts.get("IncludeSubdomains")):
-            value += "; includeSubDomains"
-        if _flag(hsts.get("Preload")):
-            value += "; preload"
-        headers.append(PolicyHeader("Strict-Transport-Security", value, _flag(hsts.get("Override"))))
-    if xss := security.get("XSSProtection"):
-        value = "1" if _flag(xss.get("Protection")) else "0"
-        if _flag(xss.get("Protection")) and _flag(xss.get("ModeBlock")):
-            value += "; mode=block"
-        elif _flag(xss.get("Protection")) and xss.get("ReportUri"):
-            value += f"; report={xss['ReportUri']}"
-        headers.append(PolicyHeader("X-XSS-Protection", value, _flag(xss.get("Override"))))
-    return headers
+    return [
+        PolicyHeader(header, value(security[key]), _flag(security[key].get("Override")))
+        for key, header, value in _SECURITY_HEADERS
+        if isinstance(security.get(key), Mapping)
+    ]
 
 
 def _custom_headers(config: Mapping[str, Any]) -> list[PolicyHeader]:
@@ -120,6 +121,14 @@ def with_policy_headers(
         result = [(n, v) for n, v in result if n.lower() != header.name.lower()]
         result.append((header.name, header.value))
     return result
+
+
+def _object_key(path: str) -> str | None:
+    """The bucket key of a ``/site/`` path (a folder is its ``index.html``); None for ``..`` tricks."""
+    key = unquote(path[len(SITE_PREFIX) :])
+    if key == "" or key.endswith("/"):
+        key += "index.html"
+    return None if any(part in ("", ".", "..") for part in key.split("/")) else key
 
 
 class SiteReader:
@@ -152,30 +161,31 @@ class SiteReader:
         return self.get(path, head=method == "HEAD")
 
     def get(self, path: str, head: bool = False) -> HttpResponse:
-        key = unquote(path[len(SITE_PREFIX) :])
-        if key == "" or key.endswith("/"):
-            key += "index.html"
+        key = _object_key(path)
         if self._bucket is None:
             return problem(404, "not-found", "Not found", "This template declares no site bucket.")
-        if any(part in ("", ".", "..") for part in key.split("/")):
-            return problem(404, "not-found", "Not found", f"Nothing is published at {path}.")
-        from botocore.exceptions import ClientError
-
-        try:
-            if head:
-                found = self._s3.head_object(Bucket=self._bucket, Key=key)
-                body = b""
-            else:
-                found = self._s3.get_object(Bucket=self._bucket, Key=key)
-                body = found["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return problem(404, "not-found", "Not found", f"Nothing is published at {path} (yet).")
-            raise
+        found = self._fetch(self._bucket, key, head) if key is not None else None
+        if key is None or found is None:
+            return problem(404, "not-found", "Not found", f"Nothing is published at {path} (yet).")
         content_type = found.get("ContentType")
         if not content_type or content_type == "binary/octet-stream":
             content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         headers = [("Content-Type", content_type), ("Cache-Control", "no-cache")]
         if head:
             headers.append(("Content-Length", str(found.get("ContentLength", 0))))
-        return HttpResponse(status=200, headers=headers, body=body)
+        return HttpResponse(status=200, headers=headers, body=b"" if head else found["Body"].read())
+
+    def _fetch(self, bucket: str, key: str, head: bool) -> dict[str, Any] | None:
+        """The object (``head``: its metadata only), or None when there is none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            if head:
+                found: dict[str, Any] = self._s3.head_object(Bucket=bucket, Key=key)
+            else:
+                found = self._s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return found
