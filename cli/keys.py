@@ -65,13 +65,17 @@ def _apply_limits(plans: ApiGatewayUsagePlans, org: str, rate: int | None, burst
     return plans.set_limits(org, limits)
 
 
+def _number(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
+
+
 def _describe(plan: OrgPlan | None) -> dict[str, object]:
     if plan is None:
         return {"plan": None, "rate": None, "burst": None}
     return {
         "plan": "own" if plan.dedicated else "default",
         "usage_plan_id": plan.plan_id,
-        "rate": plan.limits.rate if plan.limits else None,
+        "rate": _number(plan.limits.rate) if plan.limits else None,
         "burst": plan.limits.burst if plan.limits else None,
     }
 

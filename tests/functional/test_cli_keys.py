@@ -201,7 +201,9 @@ def test_limits_shows_sets_and_resets_an_organisations_limits(local_info: Path, 
     assert shown.exit_code == 0, shown.output
     assert "10 requests/s, bursts of 20 (the default plan)" in shown.stdout
     # A limit not given keeps its current value
-    raised = json.loads(_run("keys", "limits", "--org", "org-acme", "--rate", "30", "--json").stdout)
+    raised_output = _run("keys", "limits", "--org", "org-acme", "--rate", "30", "--json").stdout
+    assert '"rate": 30,' in raised_output  # a whole number, as given
+    raised = json.loads(raised_output)
     assert (raised["plan"], raised["rate"], raised["burst"]) == ("own", 30, 20)
     lowered = json.loads(_run("keys", "limits", "--org", "org-acme", "--burst", "5", "--json").stdout)
     assert (lowered["rate"], lowered["burst"], lowered["usage_plan_id"]) == (30, 5, raised["usage_plan_id"])
