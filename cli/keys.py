@@ -1,4 +1,4 @@
-"""``press-intake keys create|list|revoke``: API keys per organisation."""
+"""``press-intake keys create|list|revoke|limits``: API keys and rate limits per organisation."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import Options, fail, target_from
+from cli.common import EXIT_FAILED, Options, fail, target_from
+from functions.adapters.apigateway_usage_plans import ApiGatewayUsagePlans, OrgPlan
 from functions.adapters.dynamodb_keys import DynamoKeyRepository
 from functions.domain import keys as key_rules
 
-app = typer.Typer(help="Create, list and revoke organisations' API keys.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, list and revoke organisations' API keys; set their rate limits.", no_args_is_help=True
+)
 console = Console()
 
 REVOCATION_DELAY_SECONDS = 60  # the authorizer cache TTL (ReauthorizeEvery in template.yaml)
@@ -25,67 +28,157 @@ def _repo(options: Options) -> DynamoKeyRepository:
     return DynamoKeyRepository(target.client("dynamodb"), target.output("KeysTableName"))
 
 
+def _plans(options: Options) -> ApiGatewayUsagePlans:
+    target = target_from(options)
+    return ApiGatewayUsagePlans(target.client("apigateway"), target.output("OrganisationsUsagePlanId"))
+
+
+def _check_org(org: str) -> None:
+    if not key_rules.ORG_ID.match(org):
+        fail(
+            "--org must be 2-63 characters: lowercase letters, digits and '-', "
+            "starting with a letter or digit"
+        )
+
+
+RateOption = Annotated[
+    int | None,
+    typer.Option("--rate", min=1, help="Requests per second this organisation may send (steady state)."),
+]
+BurstOption = Annotated[
+    int | None, typer.Option("--burst", min=1, help="Requests this organisation may send in a burst.")
+]
+
+
+def _apply_limits(plans: ApiGatewayUsagePlans, org: str, rate: int | None, burst: int | None) -> OrgPlan:
+    """Give the organisation its own plan; a limit not given keeps its current value."""
+    current = plans.plan_of(org)
+    known = current.limits if current is not None else None
+    if known is None and (rate is None or burst is None):
+        fail("this organisation's plan has no limits to keep: give both --rate and --burst")
+    new_rate = float(rate) if rate is not None else known.rate if known else 0.0
+    new_burst = burst if burst is not None else known.burst if known else 0
+    try:
+        limits = key_rules.org_limits(new_rate, new_burst)
+    except ValueError as error:
+        fail(str(error))
+    return plans.set_limits(org, limits)
+
+
+def _number(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
+
+
+def _describe(plan: OrgPlan | None) -> dict[str, object]:
+    if plan is None:
+        return {"plan": None, "rate": None, "burst": None}
+    return {
+        "plan": "own" if plan.dedicated else "default",
+        "usage_plan_id": plan.plan_id,
+        "rate": _number(plan.limits.rate) if plan.limits else None,
+        "burst": plan.limits.burst if plan.limits else None,
+    }
+
+
+def _limits_line(plan: OrgPlan | None) -> str:
+    if plan is None or plan.limits is None:
+        return "no per-organisation limits (only the stage's)"
+    which = "its own plan" if plan.dedicated else "the default plan"
+    return f"{plan.limits.rate:g} requests/s, bursts of {plan.limits.burst} ({which})"
+
+
 @app.command()
 def create(
     ctx: typer.Context,
     org: Annotated[str, typer.Option("--org", help="Organisation id: lowercase letters, digits, '-'.")],
     name: Annotated[str, typer.Option("--name", help="Organisation name, as moderators will see it.")],
     role: Annotated[str, typer.Option(help="Role of the key.")] = "submitter",
+    rate: RateOption = None,
+    burst: BurstOption = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print {key_id, key, org_id, org_name} as JSON.")
+        bool, typer.Option("--json", help="Print {key_id, key, org_id, org_name, limits} as JSON.")
     ] = False,
 ) -> None:
-    """Issue a key for an organisation. The secret is printed once and never stored."""
-    if not key_rules.ORG_ID.match(org):
-        fail(
-            "--org must be 2-63 characters: lowercase letters, digits and '-', "
-            "starting with a letter or digit"
-        )
+    """Issue a key for an organisation. The secret is printed once and never stored.
+
+    The organisation's first key also gives it its usage key in the default usage plan
+    (OrgRateLimit/OrgBurstLimit); --rate/--burst give it limits of its own instead.
+    """
+    _check_org(org)
     name = name.strip()
     if not 1 <= len(name) <= 200:
         fail("--name must be 1-200 characters")
     if role not in key_rules.ROLES:
         fail(f"--role must be one of: {', '.join(key_rules.ROLES)}")
-    issued = key_rules.create_key(_repo(ctx.obj), org_id=org, org_name=name, role=role, now=datetime.now(UTC))
+    plans = _plans(ctx.obj)
+    issued = key_rules.create_key(
+        _repo(ctx.obj), plans, org_id=org, org_name=name, role=role, now=datetime.now(UTC)
+    )
+    plan = (
+        _apply_limits(plans, org, rate, burst)
+        if rate is not None or burst is not None
+        else plans.plan_of(org)
+    )
     if as_json:
-        typer.echo(
-            json.dumps({"key_id": issued.key_id, "key": issued.token, "org_id": org, "org_name": name})
-        )
+        document = {"key_id": issued.key_id, "key": issued.token, "org_id": org, "org_name": name}
+        typer.echo(json.dumps({**document, "limits": _describe(plan)}))
         return
     console.print(f"Key [bold]{issued.key_id}[/] for [bold]{name}[/] ({org}):")
     typer.echo(issued.token)
     console.print("[yellow]Store it now: the secret is not stored and cannot be shown again.[/]")
+    console.print(f"Limits: {_limits_line(plan)}.")
 
 
-@app.command("list")
-def list_keys(
+@app.command()
+def limits(
     ctx: typer.Context,
-    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's keys.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    org: Annotated[str, typer.Option("--org", help="The organisation whose limits to show or set.")],
+    rate: RateOption = None,
+    burst: BurstOption = None,
+    default: Annotated[
+        bool,
+        typer.Option("--default", help="Back to the default plan's limits (OrgRateLimit/OrgBurstLimit)."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {org_id, plan, rate, burst} as JSON.")
+    ] = False,
 ) -> None:
-    """List keys (never their secrets)."""
-    if org is not None and not key_rules.ORG_ID.match(org):
-        fail("--org must be 2-63 characters: lowercase letters, digits and '-'")
-    records = _repo(ctx.obj).list(org)
-    rows = [
-        {
-            "key_id": r.key_id,
-            "org_id": r.org_id,
-            "org_name": r.org_name,
-            "role": r.role,
-            "status": r.status,
-            "created_at": r.created_at.isoformat(),
-            "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
-            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
-        }
-        for r in records
-    ]
+    """Show an organisation's rate limits, or set them (--rate/--burst: a usage plan of its own)."""
+    _check_org(org)
+    if default and (rate is not None or burst is not None):
+        fail("--default cannot be combined with --rate or --burst")
+    if not _repo(ctx.obj).list(org):
+        fail(f"no keys for organisation {org}; create one with `press-intake keys create`", code=EXIT_FAILED)
+    plans = _plans(ctx.obj)
+    if default:
+        plan: OrgPlan | None = plans.reset_limits(org)
+    elif rate is not None or burst is not None:
+        plan = _apply_limits(plans, org, rate, burst)
+    else:
+        plan = plans.plan_of(org)
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps({"org_id": org, **_describe(plan)}))
         return
-    if not rows:
-        console.print("No keys." if org is None else f"No keys for {org}.")
-        return
+    console.print(f"{org}: {_limits_line(plan)}.")
+
+
+def _row(record: key_rules.KeyRecord) -> dict[str, str | None]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "key_id": record.key_id,
+        "org_id": record.org_id,
+        "org_name": record.org_name,
+        "role": record.role,
+        "status": record.status,
+        "created_at": record.created_at.isoformat(),
+        "last_used_at": when(record.last_used_at),
+        "revoked_at": when(record.revoked_at),
+    }
+
+
+def _table(rows: list[dict[str, str | None]]) -> Table:
     table = Table()
     table.add_column("key id", no_wrap=True, min_width=16)
     table.add_column("organisation", overflow="fold")
@@ -101,7 +194,26 @@ def list_keys(
             (row["last_used_at"] or "never")[:16].replace("T", " "),
             style="dim" if row["status"] != key_rules.ACTIVE else "",
         )
-    console.print(table)
+    return table
+
+
+@app.command("list")
+def list_keys(
+    ctx: typer.Context,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List keys (never their secrets)."""
+    if org is not None and not key_rules.ORG_ID.match(org):
+        fail("--org must be 2-63 characters: lowercase letters, digits and '-'")
+    rows = [_row(record) for record in _repo(ctx.obj).list(org)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("No keys." if org is None else f"No keys for {org}.")
+        return
+    console.print(_table(rows))
 
 
 @app.command()

@@ -49,6 +49,10 @@ def local(
     scheduler_interval: Annotated[
         float, typer.Option(help="How often due one-time schedules are fired, in seconds.", min=0.1)
     ] = 1.0,
+    read_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds a client has to send its whole request (then 408).", min=0.1, max=300),
+    ] = 5.0,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -76,6 +80,7 @@ def local(
     """Run the whole pipeline here: emulated AWS, the API on HTTP, consumers and schedules."""
     from infra.local.persistence import SnapshotError
     from infra.local.stack import LocalOptions, LocalStackRunner, PortInUse
+    from infra.template import TemplateError
 
     if port == aws_port:
         fail("--port and --aws-port must differ")
@@ -91,6 +96,7 @@ def local(
         template=template,
         sweep_interval=sweep_interval,
         scheduler_interval=scheduler_interval,
+        read_timeout=read_timeout,
         verbose=verbose,
         data=None if memory else data,
         fresh=fresh,
@@ -110,6 +116,8 @@ def local(
             fail(port_in_use_message(error, options.info_path), code=EXIT_USAGE)
         except SnapshotError as error:
             fail(str(error), code=EXIT_FAILED)
+        except TemplateError as error:
+            fail(f"the template cannot be read: {error}", code=EXIT_USAGE)
         _banner(info.as_json(), runner.ready_seconds or 0.0, options.info_path, runner.restored)
         # A signal may land on any thread; an untimed wait would then sleep through it.
         while not stop.wait(0.2):

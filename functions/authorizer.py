@@ -2,7 +2,9 @@
 
 API Gateway caches each answer, keyed on the ``Authorization`` header, for the API's
 ``ReauthorizeEvery`` seconds; the policy therefore allows every route of the stage, and the
-API function scopes each route to the organisation passed in the context.
+API function scopes each route to the organisation passed in the context. The answer's
+``usageIdentifierKey`` is the organisation's usage key (from the same key record): API Gateway
+throttles each organisation by that key's usage plan.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def authorize(event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
         except Exception:  # last-used is a hint: never refuse a valid key over it
             logger.warning("could not record key use", exc_info=True)
     logger.append_keys(org_id=record.org_id, key_id=record.key_id)
+    if record.usage_key is None:  # API Gateway will answer 403: the key has no usage plan
+        logger.warning("key has no usage key; issue a new one with press-intake keys create")
     response = APIGatewayAuthorizerResponse.from_route_arn(
         event.method_arn,
         principal_id=record.org_id,
@@ -70,6 +74,7 @@ def authorize(event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
             "key_id": record.key_id,
             "role": record.role,
         },
+        usage_identifier_key=record.usage_key.value if record.usage_key else None,
     )
     response.allow_all_routes()
     return response.asdict()

@@ -1,2 +1,3 @@
 """What runs outside Lambda to stand the system up: the template reader, resource bootstrap,
-and (later) the embedded local stack. Never imported by Lambda code."""
+the API Gateway emulation (``infra.apigateway``) and the embedded local stack (``infra.local``).
+Never imported by Lambda code."""

@@ -1,7 +1,7 @@
 """Create the resources ``template.yaml`` declares, against moto (in-process or its server).
 
 Only what the pipeline needs locally is created for real (buckets, tables, queues, topics,
-schedule groups, their policies); functions, APIs, roles and alarms are given names and ARNs
+schedule groups, their policies, API usage plans); functions, APIs, roles and alarms are given names and ARNs
 so that intrinsics referring to them resolve. Properties are translated from CloudFormation's
 shape to the service API's shape, never re-declared here.
 """
@@ -56,20 +56,29 @@ class LocalStack:
         return {name: physical.ref for name, physical in self.resolver.physical.items()}
 
 
+def _sub_references(arg: Any) -> set[str]:
+    """What ``Fn::Sub`` names: the ``${...}`` of its text, and references in its variables."""
+    text, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, None)
+    named = {m.split(".", 1)[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text))}
+    return named | _references(variables)
+
+
+def _reference(key: str, arg: Any) -> set[str]:
+    if key == "Ref" and isinstance(arg, str):
+        return {arg.split(".", 1)[0]}  # SAM's !Ref MyApi.Stage depends on MyApi
+    if key == "Fn::GetAtt":
+        return {arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0]}
+    if key == "Fn::Sub":
+        return _sub_references(arg)
+    return _references(arg)
+
+
 def _references(value: Any) -> set[str]:
+    """The logical ids (and parameters) a template value refers to."""
     found: set[str] = set()
     if isinstance(value, dict):
         for key, arg in value.items():
-            if key == "Ref" and isinstance(arg, str):
-                found.add(arg)
-            elif key == "Fn::GetAtt":
-                found.add(arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0])
-            elif key == "Fn::Sub":
-                text = arg[0] if isinstance(arg, list) else arg
-                found.update(m.split(".", 1)[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text)))
-                found |= _references(arg[1] if isinstance(arg, list) else None)
-            else:
-                found |= _references(arg)
+            found |= _reference(key, arg)
     elif isinstance(value, list):
         for item in value:
             found |= _references(item)
@@ -98,6 +107,7 @@ class Bootstrapper:
             "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::SNS::Topic": self._topic,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
+            "AWS::ApiGateway::UsagePlan": self._usage_plan,
         }
 
     def _clients(self, service: str) -> Any:
@@ -253,6 +263,27 @@ class Bootstrapper:
         arn = self._clients("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
         return Physical(ref=name, attributes={"Arn": arn})
 
+    def _usage_plan(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        request: dict[str, Any] = {"name": props.get("UsagePlanName") or self._name(logical_id)}
+        if description := props.get("Description"):
+            request["description"] = description
+        request["apiStages"] = [
+            {"apiId": s["ApiId"], "stage": s["Stage"]} for s in props.get("ApiStages") or []
+        ]
+        if throttle := props.get("Throttle"):
+            request["throttle"] = {
+                **({"rateLimit": float(throttle["RateLimit"])} if "RateLimit" in throttle else {}),
+                **({"burstLimit": int(throttle["BurstLimit"])} if "BurstLimit" in throttle else {}),
+            }
+        if quota := props.get("Quota"):
+            request["quota"] = {
+                "limit": int(quota["Limit"]),
+                "period": quota["Period"],
+                **({"offset": int(quota["Offset"])} if "Offset" in quota else {}),
+            }
+        plan_id = self._clients("apigateway").create_usage_plan(**request)["id"]
+        return Physical(ref=plan_id, attributes={"Id": plan_id})
+
     # -- resources that only need a name locally ---------------------------------------------------
 
     def _named_only(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: PLR0911 - one per type
@@ -278,7 +309,12 @@ class Bootstrapper:
         if kind == "AWS::CloudFront::OriginAccessControl":
             return Physical(ref="OACLOCAL", attributes={"Id": "OACLOCAL"})
         if kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
-            return Physical(ref="local", attributes={"RootResourceId": "root"})
+            # Not emulated in moto: the local gateway (infra.apigateway) serves it. SAM's
+            # generated stage is what !Ref MyApi.Stage names (usage plans refer to it).
+            stage = str(props.get("StageName", "Prod"))
+            return Physical(
+                ref="local", attributes={"RootResourceId": "root", "Stage": stage, "Deployment": "local"}
+            )
         return Physical(ref=name, attributes={"Arn": prefix.format("local") + name})
 
 

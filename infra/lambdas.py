@@ -4,11 +4,17 @@ Each function is found by its ``Handler`` string, called with a fresh context ca
 timeout and memory from the template, and sees the environment the template gives it. All
 functions share one process, so their environments are merged; a variable that two
 functions would see with different values is refused rather than silently shared.
+
+Like one Lambda execution environment, a function serves one invocation at a time: its code
+may keep module-level state between invocations (the Powertools resolver does), never share it
+between two. Concurrent callers of the same function wait their turn; different functions run
+side by side.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +34,7 @@ class LocalFunction:
     memory: int
     name: str
     _handler: Handler | None = field(default=None, repr=False)
+    _busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def handler(self) -> Handler:
@@ -42,7 +49,8 @@ class LocalFunction:
         )
 
     def invoke(self, event: Any) -> Any:
-        return self.handler(event, self.context())
+        with self._busy:  # one invocation at a time per execution environment
+            return self.handler(event, self.context())
 
 
 class EnvironmentConflict(ValueError):

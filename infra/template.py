@@ -1,51 +1,28 @@
-"""Read ``template.yaml`` (CloudFormation/SAM short-form tags included) and resolve intrinsics.
+"""Read ``template.yaml`` with cfn-lint's decoder and resolve intrinsics.
 
-The local stack and the functional tests create their AWS resources from the template itself,
-so the two cannot drift. This module knows the template; ``infra.bootstrap`` creates resources.
+cfn-lint's decoder is the one ``make lint`` validates the template with: short-form tags
+(``!Ref``, ``!GetAtt``, ``!Sub``...) become their long forms, duplicate keys are errors, and
+JSON templates work too. The local stack and the functional tests create their AWS resources
+from the template itself, so the two cannot drift. This module knows the template;
+``infra.bootstrap`` creates resources.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-_SHORT_FORMS = (
-    "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Not",
-    "Select", "Split", "Sub", "And", "Or", "Transform", "ToJsonString", "Length",
-)  # fmt: skip
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """SafeLoader that understands !Ref, !GetAtt, !Sub and the other short forms."""
-
-
-def _construct(tag_name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        if tag_name == "Ref":
-            return {"Ref": value}
-        if tag_name == "Condition":
-            return {"Condition": value}
-        if tag_name == "GetAtt" and isinstance(value, str):
-            resource, _, attribute = value.partition(".")
-            return {"Fn::GetAtt": [resource, attribute]}
-        return {f"Fn::{tag_name}": value}
-
-    return construct
-
-
-for _name in (*_SHORT_FORMS, "Ref", "Condition", "GetAtt"):
-    _TemplateLoader.add_constructor(f"!{_name}", _construct(_name))
+class TemplateError(ValueError):
+    """The template cannot be read; the message says where."""
 
 
 def repo_template_path() -> Path | None:
@@ -66,11 +43,64 @@ def default_template_path() -> Path:
 
 
 def load_template(path: Path | str | None = None) -> dict[str, Any]:
-    text = Path(path or default_template_path()).read_text(encoding="utf-8")
-    document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
-    if not isinstance(document, dict) or "Resources" not in document:
-        raise ValueError(f"{path} is not a CloudFormation template")
+    """The template as plain dicts, lists and scalars (intrinsics in their long form).
+
+    Importing cfn-lint takes about half a second, so a decoded template is kept (as JSON, keyed by
+    the template's bytes and cfn-lint's version) in the user's cache folder and read from there
+    the next time the same template is loaded.
+    """
+    source = Path(path or default_template_path())
+    text = source.read_text(encoding="utf-8")
+    cached = _cache_file(text)
+    if cached is not None:
+        with contextlib.suppress(OSError, ValueError):
+            document: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+            return document
+    document = _decode(source, text)
+    if cached is not None:
+        with contextlib.suppress(OSError, TypeError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(document), encoding="utf-8")
+            partial.replace(cached)  # readers never see a half-written file
     return document
+
+
+def _decode(source: Path, text: str) -> dict[str, Any]:
+    from cfnlint.decode import decode_str
+
+    document, problems = decode_str(text)
+    if problems:
+        raise TemplateError(f"{source}: " + "; ".join(str(p.message) for p in problems))
+    if not isinstance(document, dict) or "Resources" not in document:
+        raise TemplateError(f"{source} is not a CloudFormation template (no Resources)")
+    plain: dict[str, Any] = _plain(document)
+    return plain
+
+
+def _cache_file(text: str) -> Path | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        decoder = version("cfn-lint")
+    except PackageNotFoundError:
+        return None
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "press-intake" / "templates"
+    digest = hashlib.sha256(f"cfn-lint {decoder}\n{text}".encode()).hexdigest()
+    return folder / f"{digest}.json"
+
+
+def _plain(value: Any) -> Any:
+    """cfn-lint's nodes (str/dict/list subclasses carrying line marks) as built-in types."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, date):  # an unquoted 2010-09-09: CloudFormation reads it as a string
+        return value.isoformat()
+    return value
 
 
 class NoValue:
@@ -125,6 +155,9 @@ class Resolver:
             return self.parameters[name]
         if name in self.physical:
             return self.physical[name].ref
+        resource, _, generated = name.partition(".")  # SAM's generated resources: !Ref MyApi.Stage
+        if generated and generated in (self.physical.get(resource) or Physical("")).attributes:
+            return self.physical[resource].attributes[generated]
         raise KeyError(f"!Ref {name}: not a parameter or a created resource")
 
     def get_att(self, resource: str, attribute: str) -> str:
@@ -143,48 +176,17 @@ class Resolver:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def resolve(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per intrinsic
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every intrinsic function evaluated (``AWS::NoValue`` entries dropped)."""
         if isinstance(value, list):
-            return [v for v in (self.resolve(item) for item in value) if v is not NO_VALUE]
+            return [v for v in map(self.resolve, value) if v is not NO_VALUE]
         if not isinstance(value, dict):
             return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Condition":
-                return self.condition(arg)
-            if key == "Fn::GetAtt":
-                resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
-                return self.get_att(resource, attribute)
-            if key == "Fn::Sub":
-                return self._sub(arg)
-            if key == "Fn::Join":
-                delimiter, items = arg
-                return str(delimiter).join(str(i) for i in self.resolve(items))
-            if key == "Fn::Select":
-                index, items = arg
-                return self.resolve(items)[int(self.resolve(index))]
-            if key == "Fn::Split":
-                delimiter, text = arg
-                return str(self.resolve(text)).split(delimiter)
-            if key == "Fn::If":
-                name, when_true, when_false = arg
-                return self.resolve(when_true if self.condition(name) else when_false)
-            if key == "Fn::Equals":
-                left, right = (self.resolve(a) for a in arg)
-                return str(left) == str(right)
-            if key == "Fn::Not":
-                return not self.resolve(arg[0])
-            if key == "Fn::And":
-                return all(self.resolve(a) for a in arg)
-            if key == "Fn::Or":
-                return any(self.resolve(a) for a in arg)
-            if key == "Fn::ToJsonString":
-                import json
-
-                return json.dumps(self.resolve(arg))
-        return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
+        intrinsic = _INTRINSICS.get(next(iter(value))) if len(value) == 1 else None
+        if intrinsic is not None:
+            return intrinsic(self, next(iter(value.values())))
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _sub(self, arg: Any) -> str:
         if isinstance(arg, list):
@@ -225,6 +227,54 @@ class Resolver:
             except KeyError:
                 continue  # refers to something that has no local equivalent
         return result
+
+
+def _get_att(resolver: Resolver, arg: Any) -> str:
+    resource, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
+    return resolver.get_att(resource, attribute)
+
+
+def _join(resolver: Resolver, arg: Any) -> str:
+    delimiter, items = arg
+    return str(delimiter).join(str(i) for i in resolver.resolve(items))
+
+
+def _select(resolver: Resolver, arg: Any) -> Any:
+    index, items = arg
+    return resolver.resolve(items)[int(resolver.resolve(index))]
+
+
+def _split(resolver: Resolver, arg: Any) -> list[str]:
+    delimiter, text = arg
+    return str(resolver.resolve(text)).split(delimiter)
+
+
+def _if(resolver: Resolver, arg: Any) -> Any:
+    name, when_true, when_false = arg
+    return resolver.resolve(when_true if resolver.condition(name) else when_false)
+
+
+def _equals(resolver: Resolver, arg: Any) -> bool:
+    left, right = (resolver.resolve(a) for a in arg)
+    return str(left) == str(right)
+
+
+# One evaluator per intrinsic function, in its long form (the decoder expands the short forms).
+_INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
+    "Ref": lambda resolver, arg: resolver.ref(arg),
+    "Condition": lambda resolver, arg: resolver.condition(arg),
+    "Fn::GetAtt": _get_att,
+    "Fn::Sub": lambda resolver, arg: resolver._sub(arg),
+    "Fn::Join": _join,
+    "Fn::Select": _select,
+    "Fn::Split": _split,
+    "Fn::If": _if,
+    "Fn::Equals": _equals,
+    "Fn::Not": lambda resolver, arg: not resolver.resolve(arg[0]),
+    "Fn::And": lambda resolver, arg: all(resolver.resolve(a) for a in arg),
+    "Fn::Or": lambda resolver, arg: any(resolver.resolve(a) for a in arg),
+    "Fn::ToJsonString": lambda resolver, arg: json.dumps(resolver.resolve(arg)),
+}
 
 
 def resources_of_type(template: Mapping[str, Any], *types: str) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infra.apigw import ApiRoute, match_route, proxy_event
+from infra.apigateway.events import proxy_event
+from infra.apigateway.routes import ApiRoute, match_route
 from infra.lambda_context import LocalLambdaContext
 
 BODY_TEXT = (
@@ -138,7 +139,7 @@ class ApiClient:
 
 @dataclass
 class GatewayClient:
-    """Raw HTTP-shaped requests through ``infra.gateway.ApiGateway`` (authorizer included)."""
+    """Raw HTTP-shaped requests through ``infra.apigateway.gateway.ApiGateway`` (authorizer included)."""
 
     gateway: Any
     token: str | None = None

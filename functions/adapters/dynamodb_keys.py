@@ -1,4 +1,5 @@
-"""Keys table: one item per API key, holding only the hash of its secret."""
+"""Keys table: one item per API key, holding only the hash of its secret (and its
+organisation's usage key, for the authorizer's one read)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord
+from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord, UsageKey
 
 BY_ORG = "by_org"
 
@@ -20,6 +21,12 @@ def _parse(value: dict[str, str] | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value["S"].replace("Z", "+00:00"))
+
+
+def _usage_key(item: dict[str, Any]) -> UsageKey | None:
+    if "usage_key_id" not in item or "usage_key" not in item:
+        return None  # a key issued before per-organisation limits existed
+    return UsageKey(key_id=item["usage_key_id"]["S"], value=item["usage_key"]["S"])
 
 
 def _record(item: dict[str, Any]) -> KeyRecord:
@@ -36,6 +43,7 @@ def _record(item: dict[str, Any]) -> KeyRecord:
         created_at=created,
         last_used_at=_parse(item.get("last_used_at")),
         revoked_at=_parse(item.get("revoked_at")),
+        usage_key=_usage_key(item),
     )
 
 
@@ -58,6 +66,9 @@ class DynamoKeyRepository:
             "secret_hash": {"S": record.secret_hash},
             "created_at": {"S": _ts(record.created_at)},
         }
+        if record.usage_key is not None:
+            item["usage_key_id"] = {"S": record.usage_key.key_id}
+            item["usage_key"] = {"S": record.usage_key.value}
         try:
             self._ddb.put_item(
                 TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_id)"

@@ -2,8 +2,10 @@
 
 ``handle(event, context)`` is the one call the Lambda handler makes. It first applies the
 request-level checks that must come before body validation (size 413, content type 415,
-malformed JSON 400), then lets the resolver route and validate. Every error leaves as
-``application/problem+json``; nothing a client sends makes it raise.
+nesting deeper than ``MAX_JSON_DEPTH`` and malformed JSON 400), then lets the resolver route
+and validate. ``HEAD`` is answered as ``GET`` without a body, ``OPTIONS`` with the path's
+``Allow``. Every error leaves as ``application/problem+json``; nothing a client sends makes it
+raise.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
@@ -28,6 +31,7 @@ from functions.api import problems
 from functions.api.problems import PROBLEM_JSON
 from functions.domain import errors
 from functions.domain.models import (
+    MAX_JSON_DEPTH,
     MAX_REQUEST_BYTES,
     ReleaseAccepted,
     ReleaseList,
@@ -41,11 +45,12 @@ from functions.observability import logger, metrics
 API_TITLE = "Press-release intake API"
 API_VERSION = "1.0.0"
 
-# Every route and its methods: 405 (with Allow) for a known path and another method.
+# Every route and its methods: 405 (with Allow) for a known path and another method. Every
+# path also answers HEAD (as GET, without the body) and OPTIONS (its Allow).
 ROUTES: dict[str, tuple[str, ...]] = {
-    "/releases": ("GET", "POST"),
-    "/releases/{id}": ("GET", "PUT", "DELETE"),
-    "/openapi.json": ("GET",),
+    "/releases": ("GET", "HEAD", "POST", "OPTIONS"),
+    "/releases/{id}": ("GET", "HEAD", "PUT", "DELETE", "OPTIONS"),
+    "/openapi.json": ("GET", "HEAD", "OPTIONS"),
 }
 PUBLIC_PATHS = ("/openapi.json",)  # served without an API key (the template says so too)
 _ROUTE_PATTERNS = [
@@ -54,6 +59,8 @@ _ROUTE_PATTERNS = [
 ]
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$", re.IGNORECASE)
+# What nesting depth depends on: brackets, and the quotes and escapes of strings they may hide in.
+_JSON_STRUCTURE = re.compile(r'[][{}"\\]')
 
 # Response validation guards our own contract: a mismatch is our bug, so it is a 500, never a 422.
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
@@ -64,15 +71,19 @@ app = APIGatewayRestResolver(enable_validation=True, response_validation_error_h
 # ---------------------------------------------------------------------------------------------
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else empty: API Gateway's own fields are objects."""
+    return value if isinstance(value, dict) else {}
+
+
 def _request_id(event: dict[str, Any] | None = None) -> str | None:
     raw = event if event is not None else app.current_event.raw_event
-    context = raw.get("requestContext") or {}
-    value = context.get("requestId")
+    value = _mapping(_mapping(raw).get("requestContext")).get("requestId")
     return str(value) if value else None
 
 
 def _caller() -> Caller:
-    authorizer = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    authorizer = _mapping(_mapping(app.current_event.raw_event.get("requestContext")).get("authorizer"))
     org_id = authorizer.get("org_id")
     if not isinstance(org_id, str) or not org_id:
         raise errors.Unauthenticated("No organisation is associated with this request.")
@@ -86,7 +97,7 @@ def _caller() -> Caller:
 def _api_root() -> str:
     """Absolute base URL of the API as the client called it (stage or base path included)."""
     raw = app.current_event.raw_event
-    context = raw.get("requestContext") or {}
+    context = _mapping(raw.get("requestContext"))
     resource_path = raw.get("path") or ""
     full_path = context.get("path") or resource_path
     prefix = full_path[: len(full_path) - len(resource_path)] if full_path.endswith(resource_path) else ""
@@ -426,13 +437,13 @@ def _response_invalid(error: ResponseValidationError) -> Response[Any]:
 @app.not_found
 def _not_found(_: NotFoundError) -> Response[Any]:
     path = app.current_event.path
-    for pattern, methods in _ROUTE_PATTERNS:
-        if pattern.match(path):
-            return _problem(
-                "method-not-allowed",
-                f"{app.current_event.http_method} is not supported on {path}; use {', '.join(methods)}.",
-                headers={"Allow": ", ".join(methods)},
-            )
+    methods = _route_methods(path)
+    if methods is not None:
+        return _problem(
+            "method-not-allowed",
+            f"{app.current_event.http_method} is not supported on {path}; use {', '.join(methods)}.",
+            headers={"Allow": ", ".join(methods)},
+        )
     return _problem("not-found", f"Nothing is served at {path}.")
 
 
@@ -463,47 +474,60 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def precheck(event: dict[str, Any]) -> dict[str, Any] | None:  # noqa: PLR0911 - one exit per check
+def precheck(event: dict[str, Any]) -> dict[str, Any] | None:
     """Checks that must happen before the resolver parses the body. A problem response, or None."""
     if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
         return None
     body = event.get("body")
     if body is None or body == "":
         return None  # validation reports the missing body as 422
-    raw: bytes
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return _precheck_problem(event, "malformed-request", "The body is not valid base64.")
-    else:
-        raw = str(body).encode()
-    if len(raw) > MAX_REQUEST_BYTES:
-        return _precheck_problem(
-            event,
-            "payload-too-large",
-            f"The request body is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,} bytes (256 KiB).",
-        )
-    content_type = _header(event, "content-type") or ""
-    media_type = content_type.split(";", 1)[0].strip()
-    if not _JSON_MEDIA.match(media_type):
-        shown = media_type or "none"
-        return _precheck_problem(
-            event,
-            "unsupported-media-type",
-            f"Send the release as JSON with Content-Type: application/json (got {shown}).",
-        )
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return _precheck_problem(event, "malformed-request", "The body is not valid UTF-8 JSON.")
-    if not isinstance(document, dict):
-        return _precheck_problem(event, "malformed-request", "The body must be a JSON object.")
-    if event.get("isBase64Encoded"):
+    raw = _raw_body(body, bool(event.get("isBase64Encoded")))
+    refused = _refused_body(event, raw)
+    if refused is not None:
+        return _precheck_problem(event, *refused)
+    if event.get("isBase64Encoded") and raw is not None:
         # Hand the resolver plain JSON text so that it never decodes twice.
         event["body"] = raw.decode("utf-8")
         event["isBase64Encoded"] = False
     return None
+
+
+def _refused_body(event: dict[str, Any], raw: bytes | None) -> tuple[str, str] | None:  # noqa: PLR0911
+    """(problem kind, detail) for a body the resolver must not see, in the order clients fix them."""
+    if raw is None:
+        return "malformed-request", "The body is not valid base64."
+    if len(raw) > MAX_REQUEST_BYTES:
+        detail = (
+            f"The request body is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,} bytes (256 KiB)."
+        )
+        return "payload-too-large", detail
+    media_type = (_header(event, "content-type") or "").split(";", 1)[0].strip()
+    if not _JSON_MEDIA.match(media_type):
+        detail = f"Send the release as JSON with Content-Type: application/json (got {media_type or 'none'})."
+        return "unsupported-media-type", detail
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "malformed-request", "The body is not valid UTF-8 JSON."
+    if nests_deeper_than(text, MAX_JSON_DEPTH):
+        return "malformed-request", f"The body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return "malformed-request", "The body is not valid UTF-8 JSON."
+    if not isinstance(document, dict):
+        return "malformed-request", "The body must be a JSON object."
+    return None
+
+
+def _raw_body(body: Any, base64_encoded: bool) -> bytes | None:
+    """The body's bytes; None when it claims base64 and is not."""
+    if not base64_encoded:
+        return str(body).encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _precheck_problem(event: dict[str, Any], kind: str, detail: str) -> dict[str, Any]:
@@ -511,13 +535,83 @@ def _precheck_problem(event: dict[str, Any], kind: str, detail: str) -> dict[str
     return problems.proxy_response(document)
 
 
+def _depth_changes(text: str) -> Iterator[int]:
+    """+1 for each ``[``/``{`` and -1 for each ``]``/``}`` of JSON ``text``, outside its strings."""
+    in_string = False
+    escaped = -1  # index of the character a backslash escapes
+    for match in _JSON_STRUCTURE.finditer(text):
+        char, index = match.group(), match.start()
+        if in_string:
+            if index != escaped:
+                escaped, in_string = (index + 1, True) if char == "\\" else (escaped, char != '"')
+        elif char == '"':
+            in_string = True
+        elif char != "\\":
+            yield 1 if char in "[{" else -1
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON ``text`` nests arrays/objects deeper than ``limit``, measured without recursion.
+
+    Brackets inside strings do not count. Linear in the number of brackets, quotes and
+    backslashes; text with at most ``limit`` brackets is answered without a scan.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for change in _depth_changes(text):
+        depth += change
+        if depth > limit:
+            return True
+    return False
+
+
+def _route_methods(path: str) -> tuple[str, ...] | None:
+    for pattern, methods in _ROUTE_PATTERNS:
+        if pattern.match(path):
+            return methods
+    return None
+
+
+def _options(event: dict[str, Any]) -> dict[str, Any]:
+    """``OPTIONS``: the methods of a known path (204 with ``Allow``), else 404."""
+    path = str(event.get("path") or "")
+    methods = _route_methods(path)
+    if methods is None:
+        document = problems.problem_document(
+            "not-found", f"Nothing is served at {path}.", request_id=_request_id(event)
+        )
+        return problems.proxy_response(document)
+    allow = ", ".join(methods)
+    return {
+        "statusCode": 204,
+        "headers": {"Allow": allow},
+        "multiValueHeaders": {},
+        "body": "",
+        "isBase64Encoded": False,
+    }
+
+
+def _resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    early = precheck(event)
+    if early is not None:
+        return early
+    return app.resolve(event, context)
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one API Gateway REST proxy event. Never raises."""
     try:
-        early = precheck(event)
-        if early is not None:
-            return early
-        return app.resolve(event, context)
+        method = str(event.get("httpMethod") or "").upper()
+        if method == "OPTIONS":
+            return _options(event)
+        if method == "HEAD":
+            # As GET, without the body (RFC 9110): the status and headers a GET would get.
+            response = _resolve(
+                {**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context
+            )
+            return {**response, "body": "", "isBase64Encoded": False}
+        return _resolve(event, context)
     except Exception:
         logger.exception("Request failed outside the resolver")
         request_id = _request_id(event) if isinstance(event, dict) else None

@@ -9,6 +9,11 @@ A key looks like ``pik_<key id>_<secret>``:
 
 Only ``sha256(secret)`` is stored. The secret is random and high-entropy, so a fast hash is
 enough (no dictionary to defend against); comparison is constant-time.
+
+Each organisation also has one API Gateway API key, its *usage key*: API Gateway's usage plans
+throttle per usage key, so every organisation gets its own rate and burst limits. Its value is
+internal (the authorizer hands it to API Gateway as ``usageIdentifierKey``; clients never see
+it) and is stored in each of the organisation's key records, so the authorizer's one read finds it.
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ class IssuedKey:
         return f"{PREFIX}_{self.key_id}_{self.secret}"
 
 
+@dataclass(frozen=True)
+class UsageKey:
+    """An organisation's API key in API Gateway's usage plans (internal, never shown to clients)."""
+
+    key_id: str
+    value: str
+
+
 @dataclass
 class KeyRecord:
     key_id: str
@@ -55,16 +68,53 @@ class KeyRecord:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    usage_key: UsageKey | None = None
+
+
+@dataclass(frozen=True)
+class OrgLimits:
+    """An organisation's throttle: steady requests per second and the burst above it."""
+
+    rate: float
+    burst: int
+
+
+# API Gateway's own account-level ceilings: no usage plan can allow more.
+MAX_RATE = 10_000.0
+MAX_BURST = 5_000
+
+
+def org_limits(rate: float, burst: int) -> OrgLimits:
+    """Validated limits; ``ValueError`` says which one is out of range."""
+    if not 0 < rate <= MAX_RATE:
+        raise ValueError(f"the rate must be more than 0 and at most {MAX_RATE:g} requests per second")
+    if not 1 <= burst <= MAX_BURST:
+        raise ValueError(f"the burst must be 1-{MAX_BURST} requests")
+    return OrgLimits(rate=rate, burst=burst)
 
 
 class KeyStore(Protocol):
     def create(self, record: KeyRecord) -> None: ...
 
 
+class UsageKeys(Protocol):
+    def for_organisation(self, org_id: str) -> UsageKey:
+        """The organisation's usage key, created (in the default usage plan) on first use."""
+        ...
+
+
 def create_key(
-    store: KeyStore, *, org_id: str, org_name: str, now: datetime, role: str = "submitter"
+    store: KeyStore,
+    usage_keys: UsageKeys,
+    *,
+    org_id: str,
+    org_name: str,
+    now: datetime,
+    role: str = "submitter",
 ) -> IssuedKey:
-    """Issue a key for an organisation and store its record (only the secret's hash)."""
+    """Issue a key for an organisation and store its record (only the secret's hash, and the
+    organisation's usage key, created with its first key)."""
+    usage_key = usage_keys.for_organisation(org_id)
     issued = issue()
     store.create(
         KeyRecord(
@@ -75,6 +125,7 @@ def create_key(
             status=ACTIVE,
             secret_hash=hash_secret(issued.secret),
             created_at=now,
+            usage_key=usage_key,
         )
     )
     return issued

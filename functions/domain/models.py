@@ -37,6 +37,8 @@ BODY_MAX_SANITISED = 50_000
 # (MAX_REQUEST_BYTES) bounds it in any case.
 BODY_MAX_RAW = 200_000
 MAX_REQUEST_BYTES = 256 * 1024
+# Arrays and objects nested deeper than this are refused before parsing (a release needs 4).
+MAX_JSON_DEPTH = 64
 MAX_LINKS = 10
 MAX_TAGS = 20
 

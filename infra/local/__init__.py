@@ -1,2 +1,2 @@
-"""The embedded local stack (``press-intake local``): moto's server, the HTTP gateway, event
-sources and the one-time scheduler, all created from ``template.yaml``."""
+"""The embedded local stack (``press-intake local``): moto's server, the HTTP server of
+``infra.apigateway``, event sources and the one-time scheduler, all created from ``template.yaml``."""

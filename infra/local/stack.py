@@ -31,10 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from infra.apigateway.gateway import ApiGateway
+from infra.apigateway.server import DEFAULT_READ_TIMEOUT, LocalHttpServer
+from infra.apigateway.site import SiteReader, response_headers_policy
 from infra.bootstrap import LocalStack, bootstrap, default_clients
-from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions, local_functions
-from infra.local.http import LocalHttpServer, SiteReader, make_handler
 from infra.local.info import write_info
 from infra.local.persistence import DEFAULT_SAVE_INTERVAL, DataFolder, Persistence
 from infra.local.sources import OneTimeScheduler, ScheduleTimer, SqsPoller, SqsSource, rate_seconds
@@ -64,6 +65,7 @@ class LocalOptions:
     sweep_interval: float | None = None
     scheduler_interval: float = 1.0
     verbose: bool = False
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     info_path: Path = field(default_factory=lambda: Path(".press-intake") / "local.json")
     region: str = "us-east-1"
     data: Path | None = field(default_factory=lambda: Path(".press-intake") / "data")  # None: memory only
@@ -114,7 +116,7 @@ def _probe_port(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def _keep_demo_key(repo: Any, token: str, *, now: datetime) -> bool:
+def _keep_demo_key(repo: Any, plans: Any, token: str, *, now: datetime) -> bool:
     """The same demo key across restarts: its record is created again only if it is missing
     (``--fresh``, or data lost); a revoked or unreadable one is replaced by a new key."""
     from functions.domain import keys
@@ -134,6 +136,7 @@ def _keep_demo_key(repo: Any, token: str, *, now: datetime) -> bool:
                 status=keys.ACTIVE,
                 secret_hash=keys.hash_secret(issued.secret),
                 created_at=now,
+                usage_key=plans.for_organisation(DEMO_ORG_ID),
             )
         )
         return True
@@ -249,10 +252,19 @@ class LocalStackRunner:
         )
         for function in self.functions.functions.values():
             _ = function.handler  # import now, like Lambda's init phase, not on the first request
-        site_bucket = self._site_bucket()
-        handler = make_handler(self.gateway, SiteReader(boto3.client("s3"), site_bucket))
+        site = SiteReader(
+            boto3.client("s3"),
+            self._site_bucket(),
+            response_headers_policy(self.stack.template, self.stack.resolver.resolve),
+        )
+        gateway = self.gateway
         self._http = _bind(
-            "HTTP", options.host, options.port, lambda: LocalHttpServer(options.host, options.port, handler)
+            "HTTP",
+            options.host,
+            options.port,
+            lambda: LocalHttpServer(
+                options.host, options.port, gateway, site, read_timeout=options.read_timeout
+            ),
         )
         self._http.start(threading.Thread)
         self._start_event_sources(scheduler_state)
@@ -385,17 +397,21 @@ class LocalStackRunner:
     def _seed_demo_key(self) -> str:
         import boto3
 
+        from functions.adapters.apigateway_usage_plans import ApiGatewayUsagePlans
         from functions.adapters.dynamodb_keys import DynamoKeyRepository
         from functions.domain import keys
 
         if self.stack is None:
             raise RuntimeError("seeding needs the stack")
         repo = DynamoKeyRepository(boto3.client("dynamodb"), self.stack.ref("KeysTable"))
+        plans = ApiGatewayUsagePlans(boto3.client("apigateway"), self.stack.ref("OrganisationsUsagePlan"))
         folder = self.persistence.folder if self.persistence else None
         kept = folder.read_demo_key() if folder else None
-        if kept is not None and _keep_demo_key(repo, kept, now=datetime.now(UTC)):
+        if kept is not None and _keep_demo_key(repo, plans, kept, now=datetime.now(UTC)):
             return kept
-        issued = keys.create_key(repo, org_id=DEMO_ORG_ID, org_name=DEMO_ORG_NAME, now=datetime.now(UTC))
+        issued = keys.create_key(
+            repo, plans, org_id=DEMO_ORG_ID, org_name=DEMO_ORG_NAME, now=datetime.now(UTC)
+        )
         if folder is not None:
             folder.write_demo_key(issued.token)
         return issued.token

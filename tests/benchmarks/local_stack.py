@@ -12,7 +12,10 @@ with SIGTERM and must exit 0. The banner's own figure (``press-intake local is r
 which ``LocalStackRunner`` counts from its constructor, i.e. after the interpreter, the CLI and
 ``infra.local.stack`` with moto and boto3 are imported) is parsed from the captured stdout.
 
-Throughput. The last launch stays up for this part. Two ways of making one submission, in
+Throughput. The last launch stays up for this part; its demo organisation is given limits of
+its own first (``press-intake keys limits --org demo --rate 10000 --burst 5000``), so that the
+per-organisation throttle (10 requests/s by default) does not turn submissions into 429s; the
+stage limit stays as the template sets it. Two ways of making one submission, in
 alternating blocks (order swapped every block, so that drift affects both alike), one submission
 at a time:
 
@@ -260,6 +263,19 @@ def release_body(serial: int) -> dict[str, Any]:
     from tests.helpers import personnel_release
 
     return personnel_release(headline=f"Acme names Jane Doe chief financial officer (bench {serial:06d})")
+
+
+def _raise_demo_limits(stack: Launch) -> None:
+    """The demo organisation's own usage plan, far above what one client at a time sends."""
+    org = str(stack.info["demo_org_id"])
+    subprocess.run(  # noqa: S603 - our own CLI
+        [*cli_command(), "keys", "limits", "--org", org, "--rate", "10000", "--burst", "5000"],
+        cwd=stack.cwd,
+        env=child_environment(),
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
 
 
 class GatewayClient:
@@ -835,6 +851,7 @@ def local_stack(run: Run) -> list[Row]:
             with _launched(_fresh(root / f"launch-{index}"), launches):
                 pass
         with _launched(_fresh(root / f"launch-{starts - 1}"), launches) as stack:
+            _raise_demo_limits(stack)
             web = GatewayClient(stack.info)
             direct = FloorClient(stack.info)
             try:

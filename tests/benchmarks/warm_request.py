@@ -3,7 +3,7 @@
 Method
 ------
 ``POST /releases`` events are built beforehand exactly as the tests build them
-(``tests.helpers.ApiClient``: ``infra.apigw.proxy_event`` with the resource matched against
+(``tests.helpers.ApiClient``: ``infra.apigateway.events.proxy_event`` with the resource matched against
 template.yaml's routes, ``org_id`` in the authorizer context), one per request, each a fresh
 submission (no ``Idempotency-Key``, a unique reference line in the body so no duplicate-content
 path is taken). Only the handler call is timed, in this single thread, with both
@@ -196,7 +196,7 @@ def _fake_aws(wiring: FakeWiring) -> Iterator[None]:
 
 def _events(count: int, body: str, start: int) -> list[dict[str, Any]]:
     """``count`` POST /releases events, built as tests.helpers.ApiClient builds them."""
-    from infra.apigw import api_routes
+    from infra.apigateway.routes import api_routes
     from infra.template import load_template
     from tests.helpers import ApiClient
 

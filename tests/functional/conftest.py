@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.apigw import api_routes
+from infra.apigateway.gateway import ApiGateway
+from infra.apigateway.routes import api_routes
 from infra.bootstrap import LocalStack, bootstrap
-from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions, local_functions
 from infra.moto_atomic import make_conditional_writes_atomic
 from infra.template import load_template
@@ -122,15 +122,41 @@ def gateway(stack: LocalStack, functions_env: LocalFunctions, clock: FakeClock) 
     return ApiGateway(stack, functions_env.invoke, clock=clock)
 
 
+def stack_with(
+    monkeypatch: pytest.MonkeyPatch, parameters: dict[str, str], clock: FakeClock | None = None
+) -> tuple[LocalStack, ApiGateway]:
+    """Another stack of the template, deployed with these parameters, its functions' environment
+    applied, and its gateway (call inside the ``aws`` fixture)."""
+    stack = bootstrap(boto3.client, stack_name="with-parameters", parameters=parameters)
+    functions = local_functions(stack)
+    for name, value in functions.environment.items():
+        monkeypatch.setenv(name, value)
+    reset_function_caches()
+    return stack, ApiGateway(stack, functions.invoke, clock=clock or FakeClock())
+
+
+@pytest.fixture
+def unthrottled(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ApiGateway, str]]:
+    """The template's gateway with limits far above what a test sends (nothing is throttled),
+    and a key for it."""
+    limits = {"ThrottlingRateLimit": "10000", "ThrottlingBurstLimit": "5000"}
+    stack, gateway = stack_with(monkeypatch, {**limits, "OrgRateLimit": "10000", "OrgBurstLimit": "5000"})
+    _, token = issue_key(stack, "org-acme", "Acme")
+    yield gateway, token
+    reset_function_caches()
+
+
 def issue_key(stack: LocalStack, org_id: str, org_name: str) -> tuple[str, str]:
     """Create an active key the way `press-intake keys create` does; returns (key id, token)."""
     from datetime import UTC, datetime
 
+    from functions.adapters.apigateway_usage_plans import ApiGatewayUsagePlans
     from functions.adapters.dynamodb_keys import DynamoKeyRepository
     from functions.domain import keys
 
     repo = DynamoKeyRepository(boto3.client("dynamodb"), stack.ref("KeysTable"))
-    issued = keys.create_key(repo, org_id=org_id, org_name=org_name, now=datetime.now(UTC))
+    plans = ApiGatewayUsagePlans(boto3.client("apigateway"), stack.ref("OrganisationsUsagePlan"))
+    issued = keys.create_key(repo, plans, org_id=org_id, org_name=org_name, now=datetime.now(UTC))
     return issued.key_id, issued.token
 
 

@@ -256,3 +256,29 @@ def test_revised_content_counts_for_duplicate_detection(api: ApiClient) -> None:
     second = api.post("/releases", revised).json()["id"]
     codes = {f["code"] for f in api.get(f"/releases/{second}").json()["prescreen_flags"]}
     assert "duplicate_content" in codes
+
+
+# -- HEAD and OPTIONS -----------------------------------------------------------------------------
+
+
+def test_head_answers_like_get_without_the_body(api: ApiClient) -> None:
+    release_id = _submit(api)
+    get = api.get(f"/releases/{release_id}")
+    head = api.request("HEAD", f"/releases/{release_id}")
+    assert (head.status, head.header("ETag"), head.content_type) == (
+        200,
+        get.header("ETag"),
+        "application/json",
+    )
+    assert head.body == ""
+    assert api.request("HEAD", f"/releases/{UNKNOWN_ID}").status == 404
+    assert api.request("HEAD", "/openapi.json", org_id=None).status == 200
+
+
+def test_options_lists_the_methods_of_a_known_path(api: ApiClient) -> None:
+    response = api.request("OPTIONS", f"/releases/{UNKNOWN_ID}")
+    assert response.status == 204
+    assert response.header("Allow") == "GET, HEAD, PUT, DELETE, OPTIONS"
+    assert api.request("OPTIONS", "/releases").header("Allow") == "GET, HEAD, POST, OPTIONS"
+    unknown = api.request("OPTIONS", "/nothing-here")
+    assert (unknown.status, unknown.content_type) == (404, "application/problem+json")

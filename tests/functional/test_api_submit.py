@@ -152,6 +152,28 @@ def test_json_that_is_not_an_object_is_400(api: ApiClient) -> None:
     _problem(response, 400)
 
 
+@pytest.mark.parametrize("depth", [65, 2_000, 100_000])
+def test_json_nested_deeper_than_the_limit_is_400_not_a_crash(api: ApiClient, depth: int) -> None:
+    # Given a release whose tags hide arrays nested deeper than MAX_JSON_DEPTH (64)
+    nested = "[" * depth + "]" * depth
+    body = json.dumps(personnel_release(tags=[])).replace('"tags": []', f'"tags": {nested}')
+    # When it is submitted, Then it is a 400 problem naming the limit, never a 500
+    response = api.request("POST", "/releases", body=body, headers={"Content-Type": "application/json"})
+    document = _problem(response, 400)
+    assert document["type"] == "/problems/malformed-request"
+    assert "64 levels" in document["detail"]
+
+
+def test_nesting_up_to_the_limit_and_brackets_inside_strings_are_fine(api: ApiClient) -> None:
+    # Brackets in text are not nesting: a headline of 100 "[" is a string, not 100 levels
+    release = personnel_release(summary="[" * 100 + "{" * 100)
+    assert api.post("/releases", release).status == 202
+    # 64 levels exactly are read (and then validated: tags must be strings)
+    body = json.dumps(personnel_release(tags=[])).replace('"tags": []', '"tags": ' + "[" * 63 + "]" * 63)
+    response = api.request("POST", "/releases", body=body, headers={"Content-Type": "application/json"})
+    assert _problem(response, 422)["errors"][0]["field"].startswith("tags")
+
+
 def test_oversized_request_is_413(api: ApiClient) -> None:
     release = personnel_release(body="x " * 140_000)  # ~280 KB of JSON
     document = _problem(api.post("/releases", release), 413)
@@ -235,10 +257,10 @@ def test_no_organisation_in_the_request_context_is_401(api: ApiClient) -> None:
 def test_unsupported_method_is_405_with_allow(api: ApiClient) -> None:
     response = api.request("PATCH", "/releases/7d0f4f5e-8f57-4c5c-9a39-2fbb1f7e2a10", json_body={})
     _problem(response, 405)
-    assert response.header("Allow") == "GET, PUT, DELETE"
+    assert response.header("Allow") == "GET, HEAD, PUT, DELETE, OPTIONS"
     response = api.request("DELETE", "/releases")
     _problem(response, 405)
-    assert response.header("Allow") == "GET, POST"
+    assert response.header("Allow") == "GET, HEAD, POST, OPTIONS"
 
 
 def test_unknown_path_is_404(api: ApiClient) -> None:
@@ -315,7 +337,7 @@ def test_openapi_document_is_served_without_auth(api: ApiClient) -> None:
 
 def test_encoded_base64_helper_roundtrip() -> None:
     # The proxy event builder encodes binary bodies the way API Gateway does.
-    from infra.apigw import proxy_event
+    from infra.apigateway.events import proxy_event
 
     event = proxy_event(method="POST", path="/releases", resource="/releases", body=b"\x00\x01", binary=True)
     assert event["isBase64Encoded"] is True

@@ -8,8 +8,8 @@ import boto3
 import pytest
 
 from functions.adapters.dynamodb_keys import DynamoKeyRepository
+from infra.apigateway.gateway import ApiGateway
 from infra.bootstrap import LocalStack, bootstrap
-from infra.gateway import ApiGateway
 from infra.lambdas import LocalFunctions
 from tests.functional.conftest import FakeClock, issue_key
 from tests.helpers import GatewayClient, personnel_release

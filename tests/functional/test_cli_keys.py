@@ -148,3 +148,92 @@ def test_aws_failures_are_one_line_exit_1(local_info: Path, stack: LocalStack, d
     assert result.exit_code == 1
     assert "ResourceNotFoundException" in result.output
     assert "Traceback" not in result.output
+
+
+# -- per-organisation limits ----------------------------------------------------------------------
+
+
+def _plan_of(stack: LocalStack, org: str) -> dict[str, Any]:
+    import boto3
+
+    apigateway = boto3.client("apigateway")
+    (key,) = [k for k in apigateway.get_api_keys()["items"] if k["name"].endswith(f"/{org}")]
+    (plan,) = apigateway.get_usage_plans(keyId=key["id"])["items"]
+    return dict(plan)
+
+
+def test_create_puts_the_organisation_in_the_default_plan_once(
+    local_info: Path, stack: LocalStack, dynamodb: Any
+) -> None:
+    outputs = [
+        _run("keys", "create", "--org", "org-acme", "--name", "Acme", "--json").stdout for _ in range(2)
+    ]
+    first, second = (json.loads(output) for output in outputs)
+    assert first["limits"] == second["limits"]
+    assert first["limits"]["plan"] == "default"
+    assert (first["limits"]["rate"], first["limits"]["burst"]) == (10, 20)
+    assert _plan_of(stack, "org-acme")["id"] == stack.ref("OrganisationsUsagePlan")
+    # Both keys carry the organisation's one usage key, whose value is never printed
+    items = [
+        dynamodb.get_item(TableName=stack.ref("KeysTable"), Key={"key_id": {"S": created["key_id"]}})["Item"]
+        for created in (first, second)
+    ]
+    assert items[0]["usage_key"] == items[1]["usage_key"]
+    value = items[0]["usage_key"]["S"]
+    assert all(value not in output for output in outputs)
+    assert value not in _run("keys", "list", "--json").stdout
+
+
+def test_create_with_rate_and_burst_gives_the_organisation_its_own_plan(
+    local_info: Path, stack: LocalStack
+) -> None:
+    result = _run("keys", "create", "--org", "org-big", "--name", "Big", "--rate", "50", "--burst", "80")
+    assert result.exit_code == 0, result.output
+    assert "50 requests/s, bursts of 80 (its own plan)" in result.stdout
+    plan = _plan_of(stack, "org-big")
+    assert plan["throttle"] == {"rateLimit": 50.0, "burstLimit": 80}
+    assert plan["id"] != stack.ref("OrganisationsUsagePlan")
+
+
+def test_limits_shows_sets_and_resets_an_organisations_limits(local_info: Path, stack: LocalStack) -> None:
+    _run("keys", "create", "--org", "org-acme", "--name", "Acme")
+    shown = _run("keys", "limits", "--org", "org-acme")
+    assert shown.exit_code == 0, shown.output
+    assert "10 requests/s, bursts of 20 (the default plan)" in shown.stdout
+    # A limit not given keeps its current value
+    raised_output = _run("keys", "limits", "--org", "org-acme", "--rate", "30", "--json").stdout
+    assert '"rate": 30,' in raised_output  # a whole number, as given
+    raised = json.loads(raised_output)
+    assert (raised["plan"], raised["rate"], raised["burst"]) == ("own", 30, 20)
+    lowered = json.loads(_run("keys", "limits", "--org", "org-acme", "--burst", "5", "--json").stdout)
+    assert (lowered["rate"], lowered["burst"], lowered["usage_plan_id"]) == (30, 5, raised["usage_plan_id"])
+    reset = json.loads(_run("keys", "limits", "--org", "org-acme", "--default", "--json").stdout)
+    assert (reset["plan"], reset["rate"], reset["burst"]) == ("default", 10, 20)
+    assert _plan_of(stack, "org-acme")["id"] == stack.ref("OrganisationsUsagePlan")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["keys", "create", "--org", "org-acme", "--name", "Acme", "--rate", "0"], "--rate"),
+        (["keys", "create", "--org", "org-acme", "--name", "Acme", "--burst", "-3"], "--burst"),
+        (["keys", "limits", "--org", "org-acme", "--rate", "ten"], "--rate"),
+        (["keys", "limits", "--org", "org-acme", "--rate", "20000"], "the rate must be"),
+        (["keys", "limits", "--org", "org-acme", "--burst", "6000"], "the burst must be"),
+        (["keys", "limits", "--org", "org-acme", "--default", "--rate", "5"], "--default cannot be combined"),
+        (["keys", "limits", "--org", "Not An Org"], "--org must be"),
+        (["keys", "limits"], "Missing option '--org'"),
+    ],
+)
+def test_limits_usage_errors_exit_2(local_info: Path, args: list[str], message: str) -> None:
+    _run("keys", "create", "--org", "org-acme", "--name", "Acme")
+    result = _run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_limits_of_an_organisation_without_keys_exits_1(local_info: Path) -> None:
+    result = _run("keys", "limits", "--org", "org-nobody", "--rate", "5", "--burst", "5")
+    assert result.exit_code == 1
+    assert "no keys for organisation org-nobody" in result.output

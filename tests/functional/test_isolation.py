@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from infra.apigateway.gateway import ApiGateway
 from infra.bootstrap import LocalStack
-from infra.gateway import ApiGateway
 from tests.functional.conftest import issue_key
 from tests.helpers import ApiResponse, GatewayClient, personnel_release
 

@@ -106,7 +106,38 @@ def test_over_api_gateways_limit_is_413_problem_json(local_stack: RunningStack) 
 
 
 def test_site_is_read_only(local_stack: RunningStack) -> None:
-    assert local_stack.request("POST", "/site/index.html", data=b"x", key=None).status == 405
+    response = local_stack.request("POST", "/site/index.html", data=b"x", key=None)
+    assert response.status == 405
+    assert response.content_type == PROBLEM
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def _raw(local_stack: RunningStack, data: bytes) -> bytes:
+    import socket
+
+    host, port = local_stack.api.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=3) as connection:
+        connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_the_http_edge_answers_every_method_and_bad_framing_with_problems(local_stack: RunningStack) -> None:
+    trace = _raw(local_stack, b"TRACE /releases HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert trace.startswith(b"HTTP/1.1 405")
+    assert b"application/problem+json" in trace
+    unknown = _raw(local_stack, b"BREW /releases HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert unknown.startswith(b"HTTP/1.1 501")
+    assert b"application/problem+json" in unknown
+    # A negative Content-Length is refused at once: the body the server would wait for never comes
+    negative = _raw(local_stack, b"POST /releases HTTP/1.1\r\nHost: local\r\nContent-Length: -5\r\n\r\n")
+    assert negative.startswith(b"HTTP/1.1 400")
+    assert b"application/problem+json" in negative
+    head = _raw(local_stack, b"HEAD /openapi.json HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert head.endswith(b"\r\n\r\n")  # headers, no body
 
 
 def test_cli_commands_find_the_local_stack_by_themselves(local_stack: RunningStack) -> None:
@@ -116,6 +147,37 @@ def test_cli_commands_find_the_local_stack_by_themselves(local_stack: RunningSta
     assert local_stack.request("POST", "/releases", json_body=personnel_release(), key=key).status == 202
     listed = json.loads(local_stack.cli("keys", "list", "--org", "rovers", "--json").stdout)
     assert [row["org_name"] for row in listed] == ["Rovers FC"]
+
+
+def test_a_flood_from_one_organisation_is_throttled_while_another_keeps_getting_2xx(
+    local_stack: RunningStack,
+) -> None:
+    # Given one organisation allowed 1 request/s with bursts of 5, and another on the defaults
+    created = local_stack.cli(
+        "keys", "create", "--org", "flood", "--name", "Flood Inc", "--rate", "1", "--burst", "5", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    flood_key = json.loads(created.stdout)["key"]
+    calm_key = json.loads(
+        local_stack.cli("keys", "create", "--org", "calm", "--name", "Calm", "--json").stdout
+    )["key"]
+    # When the first floods while the second sends now and then
+    started = time.monotonic()
+    flood, calm = [], []
+    for index in range(20):
+        flood.append(local_stack.request("GET", "/releases", key=flood_key))
+        if index % 4 == 0:
+            calm.append(local_stack.request("GET", "/releases", key=calm_key).status)
+    elapsed = time.monotonic() - started
+    # Then the flood gets its burst, then 429 problems with Retry-After; the other only 200s
+    statuses = [r.status for r in flood]
+    assert statuses[:5] == [200] * 5
+    assert statuses.count(200) <= 5 + int(elapsed) + 1
+    refused = next(r for r in flood if r.status == 429)
+    assert refused.content_type == PROBLEM
+    assert refused.json()["type"] == "/problems/throttled"
+    assert refused.headers["retry-after"] == "1"
+    assert calm == [200] * 5
 
 
 def test_a_due_one_time_schedule_fires_into_its_queue(local_stack: RunningStack) -> None:
@@ -284,6 +346,24 @@ def test_a_port_in_use_is_a_clear_error_and_exit_2(local_stack: RunningStack, tm
     )
     assert result.returncode == 2
     assert "--aws-port" in result.stderr + result.stdout
+
+
+def test_a_broken_template_is_a_clear_error_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "template.yaml"
+    broken.write_text(
+        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Queue:\n    Type: AWS::SNS::Topic\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [*cli_command(), "local", "--template", str(broken)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Duplicate found 'Queue'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_sigterm_stops_everything_and_frees_the_ports(tmp_path: Path) -> None:

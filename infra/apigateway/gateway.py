@@ -1,10 +1,13 @@
 """API Gateway (REST, Lambda proxy) as the template configures it, minus the network.
 
 ``ApiGateway.handle`` takes a raw HTTP request and does what API Gateway does before and after
-the function: the 10 MB limit, route matching against the template's ``Api`` events, stage
-throttling, the REQUEST authorizer with its result cache (``ReauthorizeEvery``, keyed on the
-identity headers), the proxy event, and the template's gateway responses for every error it
-answers itself. The local stack's HTTP server and the tests call it alike.
+the function: the 10 MB limit, route matching against the template's ``Api`` events, the
+REQUEST authorizer with its result cache (``ReauthorizeEvery``, keyed on the identity headers),
+the API key of methods that require one (``ApiKeySourceType: AUTHORIZER``: the authorizer's
+``usageIdentifierKey``) throttled by its usage plan, the stage throttle, the proxy event, and
+the template's gateway responses for every error it answers itself. Per-key limits come first,
+so that one organisation's rejected flood never uses up the stage's tokens. The local stack's
+HTTP server and the tests call it alike.
 """
 
 from __future__ import annotations
@@ -17,21 +20,27 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from infra.apigw import ApiRoute, api_routes, match_route, proxy_event
+from infra.apigateway.events import proxy_event
+from infra.apigateway.routes import ApiRoute, api_routes, match_route
+from infra.apigateway.throttling import Admission, KeyThrottle, TokenBucket, UsagePlans
 from infra.bootstrap import LocalStack
 
 log = logging.getLogger("press_intake.gateway")
 
+PROBLEM_JSON = "application/problem+json"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's hard limit for a request payload
 Invoke = Callable[[str, dict[str, Any]], Any]
 
 _DEFAULT_STATUS = {
     "UNAUTHORIZED": 401,
     "ACCESS_DENIED": 403,
+    "INVALID_API_KEY": 403,
     "THROTTLED": 429,
+    "QUOTA_EXCEEDED": 429,
+    "API_CONFIGURATION_ERROR": 500,
     "MISSING_AUTHENTICATION_TOKEN": 403,
     "RESOURCE_NOT_FOUND": 404,
     "REQUEST_TOO_LARGE": 413,
@@ -40,7 +49,13 @@ _DEFAULT_STATUS = {
     "INTEGRATION_FAILURE": 504,
     "INTEGRATION_TIMEOUT": 504,
 }
-_FALLBACK = {"UNAUTHORIZED": "DEFAULT_4XX", "ACCESS_DENIED": "DEFAULT_4XX", "THROTTLED": "DEFAULT_4XX"}
+_FALLBACK = {
+    "UNAUTHORIZED": "DEFAULT_4XX",
+    "ACCESS_DENIED": "DEFAULT_4XX",
+    "INVALID_API_KEY": "DEFAULT_4XX",
+    "THROTTLED": "DEFAULT_4XX",
+    "QUOTA_EXCEEDED": "DEFAULT_4XX",
+}
 
 
 @dataclass
@@ -60,26 +75,18 @@ class AuthorizerConfig:
     ttl_seconds: int
 
 
-@dataclass
-class _TokenBucket:
-    rate: float
-    burst: float
-    tokens: float = 0.0
-    updated: float = field(default_factory=time.monotonic)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+@dataclass(frozen=True)
+class Authorized:
+    """What the authorizer's answer gives the request: its context and the usage key."""
 
-    def __post_init__(self) -> None:
-        self.tokens = self.burst
+    context: dict[str, Any]
+    usage_identifier_key: str | None
 
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
+
+def _apigateway_client() -> Any:
+    import boto3
+
+    return boto3.client("apigateway")
 
 
 class ApiGateway:
@@ -93,6 +100,7 @@ class ApiGateway:
         scheme: str = "http",
         clock: Callable[[], float] = time.monotonic,
         base_path: str | None = None,
+        apigateway: Callable[[], Any] = _apigateway_client,
     ) -> None:
         self._invoke = invoke
         self._clock = clock
@@ -109,7 +117,9 @@ class ApiGateway:
         self.authorizer = self._authorizer_config(api.get("Properties") or {})
         settings = (props.get("MethodSettings") or [{}])[0]
         rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
-        self._bucket = _TokenBucket(float(rate), float(burst)) if rate and burst else None
+        self._bucket = TokenBucket(float(rate), float(burst), clock()) if rate and burst else None
+        self.api_key_source = str(props.get("ApiKeySourceType", "HEADER"))
+        self._keys = KeyThrottle(UsagePlans(apigateway, self.api_id, self.stage, clock), clock)
         self._cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
         self._cache_lock = threading.Lock()
 
@@ -148,8 +158,6 @@ class ApiGateway:
         if matched is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
         route, path_parameters = matched
-        if self._bucket is not None and not self._bucket.take():
-            return self.gateway_response("THROTTLED", request_id)
         forwarded = [("X-Forwarded-For", source_ip), ("X-Forwarded-Proto", self._scheme)]
         event = proxy_event(
             method=method,
@@ -166,53 +174,92 @@ class ApiGateway:
             domain_name=self._domain,
             request_id=request_id,
         )
+        usage_key = None
         if route.authorized and self.authorizer is not None:
             outcome = self._authorize(event, route)
             if isinstance(outcome, HttpResponse):
                 return outcome
-            event["requestContext"]["authorizer"] = outcome
+            event["requestContext"]["authorizer"] = outcome.context
+            usage_key = outcome.usage_identifier_key
+        refused = self._throttle(route, event, usage_key)
+        if refused is not None:
+            return refused
         return self._integrate(route, event)
 
-    def _authorize(self, event: dict[str, Any], route: ApiRoute) -> dict[str, Any] | HttpResponse:
+    def _throttle(self, route: ApiRoute, event: dict[str, Any], usage_key: str | None) -> HttpResponse | None:
+        """The usage plan of the request's API key (when the method needs one), then the stage."""
+        request_id = event["requestContext"]["requestId"]
+        if route.api_key_required:
+            if self.api_key_source != "AUTHORIZER":
+                usage_key = _header(event, "x-api-key")
+            refused = self._admit_key(usage_key)
+            if refused is not None:
+                return self.gateway_response(refused, request_id)
+        if self._bucket is not None and not self._bucket.take(self._clock()):
+            return self.gateway_response("THROTTLED", request_id)
+        return None
+
+    def _admit_key(self, usage_key: str | None) -> str | None:
+        """None when the key's usage plan admits the request, else the gateway response type."""
+        try:
+            admission = self._keys.admit(usage_key)
+        except Exception:
+            log.exception("usage plans could not be read")
+            return "API_CONFIGURATION_ERROR"
+        return {Admission.INVALID_API_KEY: "INVALID_API_KEY", Admission.THROTTLED: "THROTTLED"}.get(admission)
+
+    def _authorize(self, event: dict[str, Any], route: ApiRoute) -> Authorized | HttpResponse:
         config = self.authorizer
         if config is None:  # handle() only calls this with an authorizer configured
             raise RuntimeError("no authorizer configured")
         request_id = event["requestContext"]["requestId"]
-        lowered = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        identity = tuple(lowered.get(h.lower(), "") for h in config.identity_headers)
+        identity = tuple(_header(event, name) or "" for name in config.identity_headers)
         if not all(identity):
             return self.gateway_response("UNAUTHORIZED", request_id)  # never reaches the authorizer
         method_arn = (
             f"arn:aws:execute-api:us-east-1:123456789012:{self.api_id}/{self.stage}/"
             f"{event['httpMethod']}{event['path']}"
         )
+        result = self._authorizer_answer(config, identity, event, method_arn)
+        if isinstance(result, str):
+            return self.gateway_response(result, request_id)
+        if not _allows(result["policyDocument"], method_arn):
+            return self.gateway_response("ACCESS_DENIED", request_id)
+        context = {k: str(v) for k, v in (result.get("context") or {}).items()}
+        usage_key = result.get("usageIdentifierKey")
+        return Authorized(
+            context={**context, "principalId": str(result.get("principalId", "")), "integrationLatency": 0},
+            usage_identifier_key=str(usage_key) if usage_key else None,
+        )
+
+    def _authorizer_answer(
+        self, config: AuthorizerConfig, identity: tuple[str, ...], event: dict[str, Any], method_arn: str
+    ) -> dict[str, Any] | str:
+        """The authorizer's answer for this identity (cached ``ReauthorizeEvery`` seconds), or the
+        gateway response type when it refused or failed."""
         now = self._clock()
         with self._cache_lock:
             cached = self._cache.get(identity)
         if cached and cached[0] > now:
-            result = cached[1]
-        else:
-            authorizer_event = {
-                **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
-                "type": "REQUEST",
-                "methodArn": method_arn,
-            }
-            try:
-                result = self._invoke(config.function, authorizer_event)
-            except Exception as error:
-                if str(error) == "Unauthorized":
-                    return self.gateway_response("UNAUTHORIZED", request_id)
-                log.exception("authorizer failed")
-                return self.gateway_response("AUTHORIZER_FAILURE", request_id)
-            if not isinstance(result, dict) or "policyDocument" not in result:
-                return self.gateway_response("AUTHORIZER_CONFIGURATION_ERROR", request_id)
-            if config.ttl_seconds > 0:
-                with self._cache_lock:
-                    self._cache[identity] = (now + config.ttl_seconds, result)
-        if not _allows(result["policyDocument"], method_arn):
-            return self.gateway_response("ACCESS_DENIED", request_id)
-        context = {k: str(v) for k, v in (result.get("context") or {}).items()}
-        return {**context, "principalId": str(result.get("principalId", "")), "integrationLatency": 0}
+            return cached[1]
+        authorizer_event = {
+            **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
+            "type": "REQUEST",
+            "methodArn": method_arn,
+        }
+        try:
+            result = self._invoke(config.function, authorizer_event)
+        except Exception as error:
+            if str(error) == "Unauthorized":
+                return "UNAUTHORIZED"
+            log.exception("authorizer failed")
+            return "AUTHORIZER_FAILURE"
+        if not isinstance(result, dict) or "policyDocument" not in result:
+            return "AUTHORIZER_CONFIGURATION_ERROR"
+        if config.ttl_seconds > 0:
+            with self._cache_lock:
+                self._cache[identity] = (now + config.ttl_seconds, result)
+        return result
 
     def _integrate(self, route: ApiRoute, event: dict[str, Any]) -> HttpResponse:
         request_id = event["requestContext"]["requestId"]
@@ -224,16 +271,9 @@ class ApiGateway:
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
             log.error("function %s returned a malformed proxy response", route.function)
             return self.gateway_response("INTEGRATION_FAILURE", request_id)
-        headers: list[tuple[str, str]] = []
-        multi = result.get("multiValueHeaders") or {}
-        for name, value in (result.get("headers") or {}).items():
-            if name not in multi:
-                headers.append((name, str(value)))
-        for name, values in multi.items():
-            headers.extend((name, str(v)) for v in values)
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-        return HttpResponse(status=result["statusCode"], headers=headers, body=body)
+        return HttpResponse(status=result["statusCode"], headers=_response_headers(result), body=body)
 
     # -- gateway responses ----------------------------------------------------------------------
 
@@ -260,6 +300,34 @@ class ApiGateway:
     def clear_authorizer_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, headers: Sequence[tuple[str, str]] = ()
+) -> HttpResponse:
+    """An ``application/problem+json`` answer of the emulation itself (not one of the template's)."""
+    document = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    return HttpResponse(
+        status=status,
+        headers=[("Content-Type", PROBLEM_JSON), *headers],
+        body=json.dumps(document).encode(),
+    )
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header of a proxy event, by case-insensitive name."""
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == name.lower()), None)
+
+
+def _response_headers(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A proxy response's headers: multi-value ones win over single-value ones of the same name."""
+    multi = result.get("multiValueHeaders") or {}
+    headers = [
+        (name, str(value)) for name, value in (result.get("headers") or {}).items() if name not in multi
+    ]
+    for name, values in multi.items():
+        headers.extend((name, str(v)) for v in values)
+    return headers
 
 
 def _is_text(headers: Sequence[tuple[str, str]], body: bytes) -> bool:

@@ -1,0 +1,191 @@
+"""The site bucket as the CloudFront distribution serves it, for the local stack's ``/site/``.
+
+Objects are served read-only with their content type (``/site/`` is ``index.html``), and every
+answer carries the headers of the distribution's response headers policy, read from the
+template (``AWS::CloudFront::ResponseHeadersPolicy``: its security headers and custom headers),
+so that the local site and the deployed one cannot drift. A template without such a policy
+gets none.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from infra.apigateway.gateway import HttpResponse, problem
+from infra.template import resources_of_type
+
+SITE_PREFIX = "/site/"
+SITE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class PolicyHeader:
+    """One header a response headers policy adds; ``override`` replaces the origin's own."""
+
+    name: str
+    value: str
+    override: bool = True
+
+
+def _referenced_policy(template: Mapping[str, Any]) -> str | None:
+    """The policy a distribution's default cache behaviour uses (``!Ref`` or ``!GetAtt .Id``)."""
+    for spec in resources_of_type(template, "AWS::CloudFront::Distribution").values():
+        behaviour = ((spec.get("Properties") or {}).get("DistributionConfig") or {}).get(
+            "DefaultCacheBehavior"
+        ) or {}
+        ref = behaviour.get("ResponseHeadersPolicyId")
+        if isinstance(ref, Mapping):
+            if "Ref" in ref:
+                return str(ref["Ref"])
+            if "Fn::GetAtt" in ref:
+                return str(ref["Fn::GetAtt"][0])
+    return None
+
+
+def response_headers_policy(
+    template: Mapping[str, Any], resolve: Callable[[Any], Any] = lambda value: value
+) -> tuple[PolicyHeader, ...]:
+    """The headers the site's response headers policy adds (none when the template has none).
+
+    The policy is the one the distribution's default cache behaviour names, else the
+    template's only ``AWS::CloudFront::ResponseHeadersPolicy``. ``resolve`` evaluates intrinsics.
+    """
+    policies = resources_of_type(template, "AWS::CloudFront::ResponseHeadersPolicy")
+    name = _referenced_policy(template)
+    if name not in policies:
+        name = next(iter(policies)) if len(policies) == 1 else None
+    if name is None:
+        return ()
+    config = resolve(((policies[name].get("Properties") or {}).get("ResponseHeadersPolicyConfig")) or {})
+    return (*_security_headers(config.get("SecurityHeadersConfig") or {}), *_custom_headers(config))
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _hsts(config: Mapping[str, Any]) -> str:
+    value = f"max-age={int(config['AccessControlMaxAgeSec'])}"
+    if _flag(config.get("IncludeSubdomains")):
+        value += "; includeSubDomains"
+    if _flag(config.get("Preload")):
+        value += "; preload"
+    return value
+
+
+def _xss(config: Mapping[str, Any]) -> str:
+    if not _flag(config.get("Protection")):
+        return "0"
+    if _flag(config.get("ModeBlock")):
+        return "1; mode=block"
+    return f"1; report={config['ReportUri']}" if config.get("ReportUri") else "1"
+
+
+# SecurityHeadersConfig's entries: (its key, the header, the header's value from the entry)
+_SECURITY_HEADERS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], str]], ...] = (
+    ("ContentSecurityPolicy", "Content-Security-Policy", lambda c: str(c["ContentSecurityPolicy"])),
+    ("ContentTypeOptions", "X-Content-Type-Options", lambda c: "nosniff"),
+    ("FrameOptions", "X-Frame-Options", lambda c: str(c["FrameOption"])),
+    ("ReferrerPolicy", "Referrer-Policy", lambda c: str(c["ReferrerPolicy"])),
+    ("StrictTransportSecurity", "Strict-Transport-Security", _hsts),
+    ("XSSProtection", "X-XSS-Protection", _xss),
+)
+
+
+def _security_headers(security: Mapping[str, Any]) -> list[PolicyHeader]:
+    return [
+        PolicyHeader(header, value(security[key]), _flag(security[key].get("Override")))
+        for key, header, value in _SECURITY_HEADERS
+        if isinstance(security.get(key), Mapping)
+    ]
+
+
+def _custom_headers(config: Mapping[str, Any]) -> list[PolicyHeader]:
+    items = (config.get("CustomHeadersConfig") or {}).get("Items") or []
+    return [PolicyHeader(str(i["Header"]), str(i["Value"]), _flag(i.get("Override"))) for i in items]
+
+
+def with_policy_headers(
+    headers: Sequence[tuple[str, str]], policy: Sequence[PolicyHeader]
+) -> list[tuple[str, str]]:
+    """The origin's headers with the policy's added, as CloudFront adds them."""
+    result = list(headers)
+    for header in policy:
+        present = any(name.lower() == header.name.lower() for name, _ in result)
+        if present and not header.override:
+            continue
+        result = [(n, v) for n, v in result if n.lower() != header.name.lower()]
+        result.append((header.name, header.value))
+    return result
+
+
+def _object_key(path: str) -> str | None:
+    """The bucket key of a ``/site/`` path (a folder is its ``index.html``); None for ``..`` tricks."""
+    key = unquote(path[len(SITE_PREFIX) :])
+    if key == "" or key.endswith("/"):
+        key += "index.html"
+    return None if any(part in ("", ".", "..") for part in key.split("/")) else key
+
+
+class SiteReader:
+    """Read-only view of the site bucket (none until the template declares one)."""
+
+    def __init__(self, s3: Any, bucket: str | None, policy: Sequence[PolicyHeader] = ()) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self.policy = tuple(policy)
+
+    def respond(self, method: str, path: str) -> HttpResponse:
+        """The answer to ``method`` on ``path`` (``/site`` or under ``/site/``)."""
+        response = self._respond(method.upper(), path if path.startswith(SITE_PREFIX) else SITE_PREFIX)
+        return HttpResponse(
+            response.status, with_policy_headers(response.headers, self.policy), response.body
+        )
+
+    def _respond(self, method: str, path: str) -> HttpResponse:
+        allow = ("Allow", ", ".join(SITE_METHODS))
+        if method == "OPTIONS":
+            return HttpResponse(status=204, headers=[allow], body=b"")
+        if method not in ("GET", "HEAD"):
+            return problem(
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                f"The site is read-only: {method} is not supported on {path}; use GET or HEAD.",
+                [allow],
+            )
+        return self.get(path, head=method == "HEAD")
+
+    def get(self, path: str, head: bool = False) -> HttpResponse:
+        key = _object_key(path)
+        if self._bucket is None:
+            return problem(404, "not-found", "Not found", "This template declares no site bucket.")
+        found = self._fetch(self._bucket, key, head) if key is not None else None
+        if key is None or found is None:
+            return problem(404, "not-found", "Not found", f"Nothing is published at {path} (yet).")
+        content_type = found.get("ContentType")
+        if not content_type or content_type == "binary/octet-stream":
+            content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        headers = [("Content-Type", content_type), ("Cache-Control", "no-cache")]
+        if head:
+            headers.append(("Content-Length", str(found.get("ContentLength", 0))))
+        return HttpResponse(status=200, headers=headers, body=b"" if head else found["Body"].read())
+
+    def _fetch(self, bucket: str, key: str, head: bool) -> dict[str, Any] | None:
+        """The object (``head``: its metadata only), or None when there is none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            if head:
+                found: dict[str, Any] = self._s3.head_object(Bucket=bucket, Key=key)
+            else:
+                found = self._s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return found
