@@ -11,7 +11,11 @@ holds the data of the emulated services, read from and written back into moto's 
   visibility timeout, as in SQS);
 - EventBridge Scheduler: every schedule (a one-time schedule that came due while the stack
   was down fires as soon as it is back), and which ``ActionAfterCompletion: NONE`` schedules
-  have already fired.
+  have already fired;
+- API Gateway: the organisations' usage keys (API keys, with their ids and values, which the
+  keys table refers to) and usage plans with their throttles and keys. The template's own
+  plan is created again at every start under a new id: the saved one's limits and keys go into
+  it, matched by name; an organisation's own plan (``keys limits``) comes back as it was.
 
 The resources themselves come from ``template.yaml`` at every start; the snapshot fills them.
 A resource the snapshot has and the template no longer declares (a queue made by hand, say)
@@ -177,6 +181,7 @@ def capture(region: str) -> dict[str, Any]:
         "dynamodb": _capture_dynamodb(region),
         "sqs": _capture_sqs(region),
         "scheduler": _capture_scheduler(region),
+        "apigateway": _capture_apigateway(region),
     }
 
 
@@ -328,6 +333,27 @@ def _capture_scheduler(region: str) -> list[dict[str, Any]]:
     return groups
 
 
+def _capture_apigateway(region: str) -> dict[str, Any]:
+    backend = _backend("apigateway", region)
+    keys = [
+        {k: key.to_json()[k] for k in ("id", "name", "description", "enabled", "value", "customerId")}
+        for key in dict(backend.keys).values()
+    ]
+    plans = [
+        {
+            "id": plan.id,
+            "name": plan.name,
+            "description": plan.description,
+            "apiStages": list(plan.api_stages),
+            "throttle": dict(plan.throttle),
+            "quota": dict(plan.quota),
+            "keys": sorted(dict(backend.usage_plan_keys.get(plan.id, {}))),
+        }
+        for plan in dict(backend.usage_plans).values()
+    ]
+    return {"api_keys": sorted(keys, key=lambda k: str(k["id"])), "usage_plans": plans}
+
+
 # -- writing it back --------------------------------------------------------------------------------
 
 
@@ -339,12 +365,13 @@ class Restored:
     items: int = 0
     messages: int = 0
     schedules: int = 0
+    usage_keys: int = 0
     created: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
             f"{self.objects} objects, {self.items} items, {self.messages} messages, "
-            f"{self.schedules} schedules"
+            f"{self.schedules} schedules, {self.usage_keys} usage keys"
         )
         return text + (f"; re-created {', '.join(self.created)}" if self.created else "")
 
@@ -359,6 +386,7 @@ def restore(data: dict[str, Any], region: str, clients: Callable[[str], Any]) ->
     _restore_dynamodb(data["dynamodb"], region, clients, done)
     _restore_sqs(data["sqs"], region, clients, done)
     _restore_scheduler(data["scheduler"], region, clients, done)
+    _restore_apigateway(data.get("apigateway") or {}, region, done)
     return done
 
 
@@ -502,6 +530,42 @@ def _restore_scheduler(
             schedule.creation_date = entry.get("CreationDate", schedule.creation_date)
             schedule.last_modified_date = entry.get("LastModificationDate", schedule.last_modified_date)
             done.schedules += 1
+
+
+def _restore_apigateway(saved: dict[str, Any], region: str, done: Restored) -> None:
+    from moto.apigateway.models import ApiKey, UsagePlan, UsagePlanKey
+
+    backend = _backend("apigateway", region)
+    for entry in saved.get("api_keys", []):
+        backend.keys[entry["id"]] = ApiKey(
+            api_key_id=entry["id"],
+            name=entry.get("name"),
+            description=entry.get("description"),
+            enabled=bool(entry.get("enabled")),
+            value=entry["value"],
+            customerId=entry.get("customerId"),
+        )
+    by_name = {plan.name: plan for plan in dict(backend.usage_plans).values()}
+    for entry in saved.get("usage_plans", []):
+        plan = by_name.get(entry.get("name"))  # the template's plan, created again at this start
+        if plan is None:
+            plan = UsagePlan(
+                usage_plan_id=entry["id"],
+                name=entry.get("name"),
+                description=entry.get("description"),
+                apiStages=entry.get("apiStages") or [],
+            )
+            backend.usage_plans[plan.id] = plan
+        plan.throttle = dict(entry.get("throttle") or {})
+        plan.quota = dict(entry.get("quota") or {})
+        members = backend.usage_plan_keys.setdefault(plan.id, {})
+        for key_id in entry.get("keys", []):
+            key = backend.keys.get(key_id)
+            if key is not None:
+                members[key_id] = UsagePlanKey(
+                    plan_id=key_id, plan_type="API_KEY", name=key.name, value=key.value
+                )
+    done.usage_keys = len(saved.get("api_keys", []))
 
 
 # -- the data folder ---------------------------------------------------------------------------------
