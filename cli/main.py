@@ -18,11 +18,12 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from functions.adapters.aws_errors import error_code, error_message
+
         try:
             return super().invoke(ctx)
         except ClientError as error:
-            detail = error.response.get("Error", {})
-            code, message = detail.get("Code"), detail.get("Message")
+            code, message = error_code(error) or None, error_message(error) or None
             err.print(f"[red]error:[/] AWS refused {error.operation_name}: {code}: {message}")
             raise typer.Exit(EXIT_FAILED) from None
         except BotoCoreError as error:

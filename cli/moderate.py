@@ -1,6 +1,6 @@
 """``press-intake moderate``: the moderators' queue consumer, interactive or scripted.
 
-Each item is a claim-check message ``{release_id, version}``. While a moderator reads, the
+Each item is a claim-check message (``ModerationMessage``). While a moderator reads, the
 message stays invisible to others (a heartbeat extends its visibility); quitting, skipping or
 a crash puts it back. A decision is one conditional write, so two moderators never both decide
 the same release; stale versions, releases already decided and releases withdrawn meanwhile
@@ -31,7 +31,7 @@ from cli.terminal import joined, shown
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
 from functions.adapters.sqs_publish import SqsPublishQueue
-from functions.domain.intake import object_key
+from functions.domain.messages import ModerationMessage, PublishAction, PublishMessage
 from functions.domain.moderation import (
     FLAG_EXPLANATIONS,
     REASON_CODES,
@@ -45,7 +45,7 @@ from functions.domain.moderation import (
 )
 from functions.domain.records import ReleaseRecord
 from functions.domain.sanitise import html_to_text
-from functions.domain.states import Status
+from functions.domain.states import Action, can
 
 EXIT_EMPTY = 3
 DECISIONS = {
@@ -187,9 +187,8 @@ def next_item(desk: Desk, *, wait: int, hold: int, as_json: bool = False) -> Ite
             return None
         message = messages[0]
         try:
-            body = json.loads(message["Body"])
-            release_id, version = str(body["release_id"]), int(body["version"])
-        except (ValueError, KeyError, TypeError):
+            claim = ModerationMessage.model_validate_json(message["Body"])
+        except ValueError:
             # Not ours to drop: after maxReceiveCount SQS moves it to the dead-letter queue.
             name = message["MessageId"]
             err.print(
@@ -201,6 +200,7 @@ def next_item(desk: Desk, *, wait: int, hold: int, as_json: bool = False) -> Ite
                 )
             )
             continue
+        release_id, version = claim.release_id, claim.version
         record, skip = desk.service.triage(release_id, version)
         if skip is not None or record is None:
             _report_skip(skip or Result(Outcome.UNKNOWN, release_id, version), as_json)
@@ -210,7 +210,8 @@ def next_item(desk: Desk, *, wait: int, hold: int, as_json: bool = False) -> Ite
         previous = None
         if version > 1:
             try:
-                previous = desk.store.get_document(object_key(record.org_id, release_id, version - 1))
+                key = desk.store.version_key(org_id=record.org_id, release_id=release_id, version=version - 1)
+                previous = desk.store.get_document(key)
             except Exception:
                 previous = None
         sent = message.get("Attributes", {}).get("SentTimestamp")
@@ -295,59 +296,83 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     return lines
 
 
-def render(item: Item) -> Panel:
-    """The release as the moderator reads it. Every submitter string goes through ``shown``:
-    never parsed as rich markup, control characters made visible (cli/terminal.py)."""
-    content = item.document.get("content", {})
-    record = item.record
+def _header(content: dict[str, Any]) -> Text:
     header = shown(content.get("headline", ""), style="bold")
     if content.get("subheadline"):
         header.append("\n")
         header.append_text(shown(content["subheadline"], style="italic"))
+    return header
+
+
+def _shown_value(value: Any) -> Text:
+    return shown(json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value)
+
+
+def _meta(item: Item, content: dict[str, Any]) -> Table:
+    """Who sent it, what it is about, when it may go out, how long it has waited, whom to ask."""
+    record = item.record
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim")
     meta.add_column()
     meta.add_row("organisation", joined(shown(record.org_name), " (", shown(record.org_id), ")"))
     meta.add_row("category", shown(content.get("category", record.category)))
     for name, value in (content.get("details") or {}).items():
-        meta.add_row(
-            joined("  ", shown(name)),
-            shown(json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value),
-        )
+        meta.add_row(joined("  ", shown(name)), _shown_value(value))
     meta.add_row("dateline", shown(content.get("dateline") or "-"))
     meta.add_row("language", shown(content.get("language", "en")))
     meta.add_row("release at", shown(content.get("release_at") or "on approval"))
     meta.add_row("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
     meta.add_row("waiting", _ago(item.sent_at or record.updated_at))
+    _add_references(meta, content)
+    return meta
+
+
+def _add_references(meta: Table, content: dict[str, Any]) -> None:
+    """The press contact, the links and the tags."""
     contact = content.get("contact") or {}
-    meta.add_row(
-        "contact",
-        shown(
-            " / ".join(str(v) for v in (contact.get("name"), contact.get("email"), contact.get("phone")) if v)
-        ),
-    )
+    reach = (contact.get("name"), contact.get("email"), contact.get("phone"))
+    meta.add_row("contact", shown(" / ".join(str(v) for v in reach if v)))
     for link in content.get("links") or []:
         meta.add_row("link", shown(f"{link.get('title') or ''} {link.get('url', '')}".strip()))
     if content.get("tags"):
         meta.add_row("tags", shown(", ".join(str(tag) for tag in content["tags"])))
-    parts: list[Any] = [header, Text(""), meta, Text("")]
+
+
+def _text(content: dict[str, Any]) -> list[Any]:
+    """Summary, body and boilerplate, as plain text."""
+    parts: list[Any] = []
     if content.get("summary"):
         parts += [shown(content["summary"], style="italic"), Text("")]
     parts.append(shown(html_to_text(content.get("body", ""))))
     if content.get("boilerplate"):
         parts += [Text(""), shown(content["boilerplate"], style="dim")]
+    return parts
+
+
+def _flags(item: Item) -> Text | None:
+    """The prescreen flags, each with what it means for the decision."""
     flags = item.document.get("prescreen") or [
-        {"code": f.code, "message": f.message} for f in record.prescreen
+        {"code": f.code, "message": f.message} for f in item.record.prescreen
     ]
-    if flags:
-        flag_text = Text("\nPrescreen flags\n", style="bold yellow")
-        for flag in flags:
-            flag_text.append_text(shown(f"  {flag.get('code')}: {flag.get('message')}", style="yellow"))
-            explanation = FLAG_EXPLANATIONS.get(str(flag.get("code")))
-            if explanation:
-                flag_text.append(f" ({explanation})", style="dim")
-            flag_text.append("\n")
-        parts.append(flag_text)
+    if not flags:
+        return None
+    flag_text = Text("\nPrescreen flags\n", style="bold yellow")
+    for flag in flags:
+        flag_text.append_text(shown(f"  {flag.get('code')}: {flag.get('message')}", style="yellow"))
+        explanation = FLAG_EXPLANATIONS.get(str(flag.get("code")))
+        if explanation:
+            flag_text.append(f" ({explanation})", style="dim")
+        flag_text.append("\n")
+    return flag_text
+
+
+def render(item: Item) -> Panel:
+    """The release as the moderator reads it. Every submitter string goes through ``shown``:
+    never parsed as rich markup, control characters made visible (cli/terminal.py)."""
+    content = item.document.get("content", {})
+    parts: list[Any] = [_header(content), Text(""), _meta(item, content), Text(""), *_text(content)]
+    if (flags := _flags(item)) is not None:
+        parts.append(flags)
     changes = changes_since(item.previous, item.document)
     if changes:
         parts.append(Text("\nChanged since version " + str(item.version - 1) + "\n", style="bold cyan"))
@@ -401,17 +426,24 @@ def moderate(
     if decision is not None and not once:
         fail("--decision needs --once (the interactive console asks for each decision)")
     if once:
-        if decision is None:
-            fail("--once needs --decision approve|reject|request-changes")
-        if decision not in DECISIONS:
-            fail(f"--decision must be one of: {', '.join(DECISIONS)}")
-        probe = _decision(DECISIONS[decision], moderator or "check", reasons, note)  # usage errors first
+        probe = _scripted_decision(decision, moderator, reasons, note)  # usage errors first
         desk = open_desk(ctx.obj, moderator)
         chosen = Decision(probe.action, desk.moderator, probe.reason_codes, probe.note)
         raise typer.Exit(_run_once(desk, chosen, max_items=max_items, wait=wait, hold=hold, as_json=as_json))
     if reasons or note or as_json or max_items != 1:
         fail("--reason, --note, --json and --max go with --once")
     _console(open_desk(ctx.obj, moderator), wait=wait, hold=hold)
+
+
+def _scripted_decision(
+    decision: str | None, moderator: str | None, reasons: tuple[str, ...], note: str | None
+) -> Decision:
+    """The decision ``--once`` applies, checked before any AWS call (the moderator comes later)."""
+    if decision is None:
+        fail("--once needs --decision approve|reject|request-changes")
+    if decision not in DECISIONS:
+        fail(f"--decision must be one of: {', '.join(DECISIONS)}")
+    return _decision(DECISIONS[decision], moderator or "check", reasons, note)
 
 
 def _run_once(desk: Desk, decision: Decision, *, max_items: int, wait: int, hold: int, as_json: bool) -> int:
@@ -433,7 +465,7 @@ def _run_once(desk: Desk, decision: Decision, *, max_items: int, wait: int, hold
             said = verb if result.outcome is Outcome.DECIDED else result.outcome.value.replace("_", " ")
             console.print(shown(f"{said}: {result.release_id} v{result.version} {payload['headline']!r}"))
             if result.outcome is Outcome.PUBLISH_DEFERRED:
-                console.print("[yellow]the publish message will be sent by the reconciler[/]")
+                console.print("[yellow]the publish message will be sent by the outbox sweep[/]")
     if decided == 0:
         if not as_json:
             err.print("The moderation queue is empty.")
@@ -474,10 +506,7 @@ def _console(desk: Desk, *, wait: int, hold: int) -> None:
     item: Item | None = None
     try:
         while True:
-            with console.status("Waiting for releases... (Ctrl-C to stop)"):
-                item = next_item(desk, wait=wait, hold=hold)
-                if item is None and wait == 0:
-                    time.sleep(1)  # without long polling, do not spin
+            item = _wait_for_item(desk, wait=wait, hold=hold)
             if item is None:
                 continue
             console.print(render(item))
@@ -494,23 +523,34 @@ def _console(desk: Desk, *, wait: int, hold: int) -> None:
                         console.print("Back on the queue. Bye.")
                         return
                     continue
-                if choice == "a":
-                    decision = _decision(DecisionAction.APPROVE, desk.moderator, (), None)
-                elif choice == "r":
-                    reasons = _ask_reasons()
-                    note = Prompt.ask("Note for the submitter (optional)", default="") or None
-                    if "other" in reasons and not note:
-                        note = _ask_note()
-                    decision = _decision(DecisionAction.REJECT, desk.moderator, reasons, note)
-                else:
-                    decision = _decision(DecisionAction.REQUEST_CHANGES, desk.moderator, (), _ask_note())
-                result = apply(desk, item, decision)
+                result = apply(desk, item, _ask_decision(desk, choice))
             item = None
             _say(result)
     except (KeyboardInterrupt, EOFError):
         if item is not None:
             release_now(desk, item.receipt)
         console.print("\nStopped; any item on screen is back on the queue.")
+
+
+def _wait_for_item(desk: Desk, *, wait: int, hold: int) -> Item | None:
+    with console.status("Waiting for releases... (Ctrl-C to stop)"):
+        item = next_item(desk, wait=wait, hold=hold)
+        if item is None and wait == 0:
+            time.sleep(1)  # without long polling, do not spin
+    return item
+
+
+def _ask_decision(desk: Desk, choice: str) -> Decision:
+    """The decision for the key pressed: a(pprove), r(eject) or (request) c(hanges)."""
+    if choice == "a":
+        return _decision(DecisionAction.APPROVE, desk.moderator, (), None)
+    if choice == "r":
+        reasons = _ask_reasons()
+        note = Prompt.ask("Note for the submitter (optional)", default="") or None
+        if "other" in reasons and not note:
+            note = _ask_note()
+        return _decision(DecisionAction.REJECT, desk.moderator, reasons, note)
+    return _decision(DecisionAction.REQUEST_CHANGES, desk.moderator, (), _ask_note())
 
 
 def _ask_note() -> str:
@@ -527,7 +567,7 @@ def _say(result: Result) -> None:
             joined(shown(result.record.status, style="green"), f": {result.release_id} v{result.version}\n")
         )
     elif result.outcome is Outcome.PUBLISH_DEFERRED:
-        console.print("[yellow]approved; the publish message will be sent by the reconciler[/]\n")
+        console.print("[yellow]approved; the publish message will be sent by the outbox sweep[/]\n")
     else:
         console.print(shown(f"not decided: {result.detail}\n", style="yellow"))
 
@@ -557,10 +597,13 @@ def kill(
     record = desk.states.get(release_id)
     if record is None:
         fail(f"no release {release_id}", code=EXIT_FAILED)
-    if record.status != Status.PUBLISHED:
+    if not can(Action.KILL, record.status):
         fail(
             f"release {release_id} is {record.status}; only published releases can be killed",
             code=EXIT_FAILED,
         )
-    desk.publish.send(release_id=release_id, version=record.version, action="kill", reason=reason)
+    kill = PublishMessage(
+        release_id=release_id, version=record.version, action=PublishAction.KILL, reason=reason
+    )
+    desk.publish.send(kill)
     console.print(shown(f"Kill of {release_id} queued ({reason}); the publisher takes it down."))

@@ -3,22 +3,35 @@
 Service name and metrics namespace come from the template's Globals
 (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``). The X-Ray SDK costs a few
 hundred milliseconds to import, so the Tracer is created on first use, never at import time.
+
+The domain and the adapters log with the standard library (``logging.getLogger(__name__)``,
+so they depend on no framework). Those loggers are all below ``functions``, and that logger is
+given the Powertools Logger's handler here, once: whatever they log reaches CloudWatch as the
+same JSON lines as the handlers' own, with the Lambda context and the correlation id (the API
+Gateway request id) of the invocation, at the Powertools log level (``POWERTOOLS_LOG_LEVEL``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
+PACKAGE = "functions"  # the parent of every logger of the domain and the adapters
+
 logger = Logger()
 metrics = Metrics()
+
+logging.getLogger(PACKAGE)  # registered, so that the bridge below finds it
+copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE})
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,7 +1,7 @@
 """Runtime settings: a pydantic model per function, validated once at cold start.
 
-Only the composition roots (``functions/api/deps.py`` and the handlers) call ``from_env``;
-everything else receives plain values.
+Only the function modules (``functions/handlers/``) call ``from_env``, on first use; everything
+else receives plain values.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ApiSettings(_Settings):
     schedule_group: str | None = None
 
 
-class ReconcilerSettings(_Settings):
+class OutboxSweepSettings(_Settings):
     releases_table: Annotated[str, Field(min_length=3)]
     moderation_queue_url: Annotated[str, Field(min_length=8)]
     publish_queue_url: Annotated[str, Field(min_length=8)]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
-from functions.domain.intake import object_key
-from functions.domain.ports import ConditionFailed, RecordExists, VersionExists
-from functions.domain.records import OutboxEntry, ReleaseRecord
+from functions.domain.messages import ModerationMessage, PublishMessage
+from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges, VersionExists
+from functions.domain.publish.model import CatalogEntry, parse_entries
+from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
+from functions.domain.states import TRANSITIONS, Action
 
 
 @dataclass
@@ -20,11 +22,14 @@ class MemoryStore:
     def put_version(
         self, *, org_id: str, release_id: str, version: int, document: dict[str, Any], payload_hash: str
     ) -> str:
-        key = object_key(org_id, release_id, version)
+        key = self.version_key(org_id=org_id, release_id=release_id, version=version)
         if key in self.objects:
-            raise VersionExists(self.objects[key][1])
+            raise VersionExists(key, self.objects[key][1])
         self.objects[key] = (copy.deepcopy(document), payload_hash)
         return key
+
+    def version_key(self, *, org_id: str, release_id: str, version: int) -> str:
+        return f"{org_id}/{release_id}/{version}"
 
     def get_document(self, key: str) -> dict[str, Any]:
         return copy.deepcopy(self.objects[key][0])
@@ -50,14 +55,12 @@ class MemoryStates:
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         return self.digests.get((org_id, content_digest))
 
-    def revise(
-        self, record: ReleaseRecord, *, expected_version: int, from_statuses: Sequence[str], actor: str
-    ) -> None:
+    def revise(self, record: ReleaseRecord, *, expected_version: int, actor: str) -> None:
         current = self.items.get(record.release_id)
         if (
             current is None
             or current.version != expected_version
-            or current.status not in from_statuses
+            or current.status not in TRANSITIONS[Action.REVISE].sources
             or current.org_id != record.org_id
         ):
             raise ConditionFailed
@@ -68,42 +71,41 @@ class MemoryStates:
     def transition(
         self,
         release_id: str,
+        action: Action,
         *,
         org_id: str,
         expected_version: int,
-        from_statuses: Sequence[str],
-        to_status: str,
-        action: str,
         actor: str,
         now: datetime,
-        decision: dict[str, Any] | None = None,
-        outbox: str | None = None,
-        published_at: datetime | None = None,
-        public_url: str | None = None,
         current: ReleaseRecord | None = None,
+        **changes: Unpack[TransitionChanges],
     ) -> ReleaseRecord:
+        transition = TRANSITIONS[action]
+        if transition.bumps_version:
+            raise ValueError(f"{action.value} stores a new version: use revise()")
         if current is not None and (current.release_id, current.version) != (release_id, expected_version):
             raise ValueError("current must be the record being changed, at the expected version")
         current = self.items.get(release_id)
         if (
             current is None
             or current.version != expected_version
-            or current.status not in from_statuses
+            or current.status not in transition.sources
             or current.org_id != org_id
         ):
             raise ConditionFailed
+        outbox = changes.get("outbox")
         updated = replace(
             current,
-            status=to_status,
+            status=transition.target,
             updated_at=now,
-            decision=decision if decision is not None else current.decision,
+            decision=changes.get("decision", current.decision),
             outbox=outbox,
             outbox_at=now if outbox else None,
-            published_at=published_at or current.published_at,
-            public_url=public_url or current.public_url,
+            published_at=changes.get("published_at", current.published_at),
+            public_url=changes.get("public_url", current.public_url),
         )
         self.items[release_id] = updated
-        self.history[release_id].append({"action": action, "actor": actor})
+        self.history[release_id].append({"action": action.value, "actor": actor})
         return replace(updated)
 
     def list_for_org(
@@ -129,7 +131,7 @@ class MemoryStates:
         if current and current.version == version and current.outbox:
             self.items[release_id] = replace(current, outbox=None, outbox_at=None)
 
-    def pending_outbox(self, target: str, *, older_than: datetime, limit: int) -> list[OutboxEntry]:
+    def pending_outbox(self, target: OutboxTarget, *, older_than: datetime, limit: int) -> list[OutboxEntry]:
         due = [
             r
             for r in self.items.values()
@@ -140,53 +142,35 @@ class MemoryStates:
 
 @dataclass
 class MemoryQueue:
+    """The moderation queue: each message as its body and attributes, in one dict."""
+
     messages: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
 
-    def send(self, *, release_id: str, version: int, org_id: str, category: str) -> None:
+    def send(self, message: ModerationMessage, *, org_id: str, category: str) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("queue unavailable")
-        self.messages.append(
-            {"release_id": release_id, "version": version, "org_id": org_id, "category": category}
-        )
-
-    def send_entry(self, entry: OutboxEntry) -> None:
-        self.send(
-            release_id=entry.release_id, version=entry.version, org_id=entry.org_id, category=entry.category
-        )
+        self.messages.append({**message.model_dump(mode="json"), "org_id": org_id, "category": category})
 
 
 @dataclass
 class MemoryPublishQueue:
-    """Messages as sent; a delayed one carries ``delay_seconds``."""
+    """Messages as sent (their JSON bodies); a delayed one carries ``delay_seconds``."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
 
-    def send(
-        self,
-        *,
-        release_id: str,
-        version: int,
-        action: str,
-        reason: str | None = None,
-        delay_seconds: int = 0,
-    ) -> None:
+    def send(self, message: PublishMessage, *, delay_seconds: int = 0) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("queue unavailable")
         if not 0 <= delay_seconds <= 900:
             raise ValueError("SQS delays a message by 0-900 seconds")
-        message: dict[str, Any] = {"release_id": release_id, "version": version, "action": action}
-        if reason:
-            message["reason"] = reason
+        sent: dict[str, Any] = message.model_dump(mode="json", exclude_none=True)
         if delay_seconds:
-            message["delay_seconds"] = delay_seconds
-        self.messages.append(message)
-
-    def send_entry(self, entry: OutboxEntry) -> None:
-        self.send(release_id=entry.release_id, version=entry.version, action="publish")
+            sent["delay_seconds"] = delay_seconds
+        self.messages.append(sent)
 
 
 @dataclass
@@ -215,19 +199,23 @@ class MemorySite:
 
 @dataclass
 class MemoryCatalogs:
+    """Catalogs as stored (entries as JSON, read back through ``parse_entries`` as S3Catalogs does)."""
+
     catalogs: dict[str, tuple[list[dict[str, Any]], int]] = field(default_factory=dict)
     updates: int = 0
 
-    def get(self, name: str) -> tuple[list[dict[str, Any]], int]:
-        entries, seq = self.catalogs.get(name, ([], 0))
-        return copy.deepcopy(entries), seq
+    def get(self, name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
+        stored, seq = self.catalogs.get(name, ([], 0))
+        return parse_entries(stored, limit=limit), seq
 
-    def update(self, name: str, change: Any) -> tuple[list[dict[str, Any]], int]:
+    def update(
+        self, name: str, change: Callable[[list[CatalogEntry]], list[CatalogEntry]]
+    ) -> tuple[list[CatalogEntry], int]:
         entries, seq = self.get(name)
-        changed = change(copy.deepcopy(entries))
+        changed = change(list(entries))
         if changed == entries:
             return entries, seq
-        self.catalogs[name] = (copy.deepcopy(changed), seq + 1)
+        self.catalogs[name] = ([entry.to_json() for entry in changed], seq + 1)
         self.updates += 1
         return changed, seq + 1
 
@@ -236,8 +224,9 @@ class MemoryCatalogs:
 class MemorySchedules:
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def ensure(self, name: str, *, at: datetime, zone: str, payload: dict[str, Any]) -> None:
-        self.schedules.setdefault(name, {"at": at, "zone": zone, "payload": copy.deepcopy(payload)})
+    def ensure(self, name: str, *, at: datetime, zone: str, message: PublishMessage) -> None:
+        payload = message.model_dump(mode="json", exclude_none=True)
+        self.schedules.setdefault(name, {"at": at, "zone": zone, "payload": payload})
 
     def delete(self, name: str) -> None:
         self.schedules.pop(name, None)

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.adapters.aws_errors import error_code
 from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord, UsageKey
 
 BY_ORG = "by_org"
@@ -74,7 +75,7 @@ class DynamoKeyRepository:
                 TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_id)"
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise KeyAlreadyExists(record.key_id) from None
             raise
 
@@ -102,7 +103,7 @@ class DynamoKeyRepository:
                 },
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
 
     def revoke(self, key_id: str, now: datetime) -> KeyRecord | None:
@@ -118,7 +119,7 @@ class DynamoKeyRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return None
             raise
         return _record(response["Attributes"])

@@ -6,7 +6,7 @@ Keys and indexes (declared in ``template.yaml``):
 - GSI ``by_org`` (``org_id``, ``created_at``) lists an organisation's releases newest first;
 - GSI ``by_org_status`` (``org_status`` = ``{org}#{status}``, ``created_at``) filters by status;
 - GSI ``outbox`` (``outbox``, ``outbox_at``) is sparse: only releases whose queue message may
-  not have been sent yet carry ``outbox``, which is what the reconciler sweeps.
+  not have been sent yet carry ``outbox``, which is what the outbox sweep reads.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.domain.ports import ConditionFailed, RecordExists
+from functions.adapters.aws_errors import error_code
+from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges
 from functions.domain.prescreen import Flag
-from functions.domain.records import OutboxEntry, ReleaseRecord
+from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
+from functions.domain.states import TRANSITIONS, Action, Status
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,14 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
-def _history(action: str, actor: str, now: datetime, version: int, status: str) -> dict[str, Any]:
-    return {"at": timestamp(now), "action": action, "actor": actor, "version": version, "status": status}
+def _history(action: Action, actor: str, now: datetime, version: int, status: Status) -> dict[str, Any]:
+    return {
+        "at": timestamp(now),
+        "action": action.value,
+        "actor": actor,
+        "version": version,
+        "status": status.value,
+    }
 
 
 def record_to_item(record: ReleaseRecord) -> dict[str, Any]:
@@ -70,8 +78,8 @@ def record_to_item(record: ReleaseRecord) -> dict[str, Any]:
         "release_id": record.release_id,
         "org_id": record.org_id,
         "org_name": record.org_name,
-        "status": record.status,
-        "org_status": f"{record.org_id}#{record.status}",
+        "status": record.status.value,
+        "org_status": f"{record.org_id}#{record.status.value}",
         "version": record.version,
         "category": record.category,
         "headline": record.headline,
@@ -86,7 +94,7 @@ def record_to_item(record: ReleaseRecord) -> dict[str, Any]:
         "prescreen": [{"code": f.code, "message": f.message} for f in record.prescreen],
         "decision": record.decision,
         "public_url": record.public_url,
-        "outbox": record.outbox,
+        "outbox": record.outbox.value if record.outbox else None,
         "outbox_at": timestamp(record.outbox_at) if record.outbox_at else None,
     }
 
@@ -100,7 +108,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         release_id=values["release_id"],
         org_id=values["org_id"],
         org_name=values.get("org_name", ""),
-        status=values["status"],
+        status=Status(values["status"]),
         version=int(values["version"]),
         category=values["category"],
         headline=values["headline"],
@@ -115,7 +123,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         prescreen=[Flag(str(f["code"]), str(f["message"])) for f in values.get("prescreen", [])],
         decision=_plain(values.get("decision")),
         public_url=values.get("public_url"),
-        outbox=values.get("outbox"),
+        outbox=OutboxTarget(values["outbox"]) if values.get("outbox") else None,
         outbox_at=_parse_time(values.get("outbox_at")),
     )
 
@@ -134,7 +142,89 @@ def _plain(value: Any) -> Any:
 
 
 def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+class _Update:
+    """An update expression being built: ``SET``/``REMOVE`` clauses and their placeholders,
+    named after the attributes they stand for (``#decision``, ``:decision``)."""
+
+    def __init__(self) -> None:
+        self.sets: list[str] = []
+        self.removes: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def name(self, attribute: str) -> str:
+        self.names[f"#{attribute}"] = attribute
+        return f"#{attribute}"
+
+    def value(self, label: str, value: Any) -> str:
+        self.values[f":{label}"] = _serializer.serialize(value)
+        return f":{label}"
+
+    def set(self, attribute: str, value: Any) -> None:
+        self.sets.append(f"{self.name(attribute)} = {self.value(attribute, value)}")
+
+    def append_history(self, entry: dict[str, Any]) -> None:
+        history = self.name("history")
+        self.sets.append(f"{history} = list_append({history}, {self.value('history', [entry])})")
+
+    def remove(self, attribute: str) -> None:
+        self.removes.append(self.name(attribute))
+
+    def equals(self, attribute: str, label: str, value: Any) -> str:
+        """A condition: ``attribute`` holds ``value``."""
+        return f"{self.name(attribute)} = {self.value(label, value)}"
+
+    def one_of(self, attribute: str, label: str, allowed: Sequence[str]) -> str:
+        """A condition: ``attribute`` holds one of ``allowed``."""
+        placeholders = [self.value(f"{label}{i}", value) for i, value in enumerate(allowed)]
+        return f"{self.name(attribute)} IN ({', '.join(placeholders)})"
+
+    def request(self, table: str, release_id: str, condition: str) -> dict[str, Any]:
+        expression = "SET " + ", ".join(self.sets)
+        if self.removes:
+            expression += " REMOVE " + ", ".join(self.removes)
+        return {
+            "TableName": table,
+            "Key": {"pk": {"S": release_pk(release_id)}},
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": self.values,
+        }
+
+
+# What a revision writes: the content fields of a new version (everything else is kept).
+_REVISED = (
+    "status", "org_status", "version", "category", "headline", "language", "updated_at",
+    "release_at", "published_at", "object_key", "payload_hash", "content_digest", "prescreen",
+    "outbox", "outbox_at",
+)  # fmt: skip
+
+
+def _transition_update(
+    to: Status, org_id: str, now: datetime, history: dict[str, Any], changes: TransitionChanges
+) -> _Update:
+    update = _Update()
+    update.set("status", to.value)
+    update.set("org_status", f"{org_id}#{to.value}")
+    update.set("updated_at", timestamp(now))
+    update.append_history(history)
+    if "decision" in changes:
+        update.set("decision", changes["decision"])
+    if "published_at" in changes:
+        update.set("published_at", timestamp(changes["published_at"]))
+    if "public_url" in changes:
+        update.set("public_url", changes["public_url"])
+    if "outbox" in changes:
+        update.set("outbox", changes["outbox"].value)
+        update.set("outbox_at", timestamp(now))
+    else:
+        update.remove("outbox")
+        update.remove("outbox_at")
+    return update
 
 
 class DynamoStateRepository:
@@ -146,7 +236,7 @@ class DynamoStateRepository:
 
     def create(self, record: ReleaseRecord, *, actor: str) -> None:
         item = record_to_item(record)
-        item["history"] = [_history("submit", actor, record.created_at, record.version, record.status)]
+        item["history"] = [_history(Action.SUBMIT, actor, record.created_at, record.version, record.status)]
         try:
             self._ddb.put_item(
                 TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(pk)"
@@ -172,68 +262,44 @@ class DynamoStateRepository:
         except (ClientError, BotoCoreError):
             log.warning("content fingerprint not recorded for %s", record.release_id, exc_info=True)
 
-    def revise(
-        self, record: ReleaseRecord, *, expected_version: int, from_statuses: Sequence[str], actor: str
-    ) -> None:
+    def revise(self, record: ReleaseRecord, *, expected_version: int, actor: str) -> None:
+        """The new version's content, if the release (of the same organisation) is still at
+        ``expected_version`` in a status ``Action.REVISE`` starts from."""
         item = record_to_item(record)
-        for key in ("pk", "release_id", "org_id", "org_name", "created_at", "decision", "public_url"):
-            item.pop(key, None)
-        item = {k: v for k, v in item.items() if v is not None}
-        names = {f"#f{i}": key for i, key in enumerate(item)}
-        values: dict[str, Any] = {f":v{i}": _serializer.serialize(v) for i, v in enumerate(item.values())}
-        sets = [f"#f{i} = :v{i}" for i in range(len(item))]
-        removes = [key for key in ("release_at",) if getattr(record, key) is None]
-        names.update({f"#r{i}": key for i, key in enumerate(removes)})
-        names["#history"] = "history"
-        names["#status"] = "status"
-        names["#version"] = "version"
-        names["#org"] = "org_id"
-        values[":h"] = _serializer.serialize(
-            [_history("revise", actor, record.updated_at, record.version, record.status)]
+        update = _Update()
+        for attribute in _REVISED:
+            if item[attribute] is not None:
+                update.set(attribute, item[attribute])
+            elif attribute == "release_at":
+                update.remove(attribute)
+        entry = _history(Action.REVISE, actor, record.updated_at, record.version, record.status)
+        update.append_history(entry)
+        sources = sorted(TRANSITIONS[Action.REVISE].sources)
+        condition = " AND ".join(
+            [
+                update.equals("version", "expected", expected_version),
+                update.equals("org_id", "org", record.org_id),
+                update.one_of("status", "from", sources),
+            ]
         )
-        values[":expected"] = {"N": str(expected_version)}
-        values[":org"] = {"S": record.org_id}
-        status_values = {f":s{i}": {"S": s} for i, s in enumerate(from_statuses)}
-        values.update(status_values)
-        expression = "SET " + ", ".join([*sets, "#history = list_append(#history, :h)"])
-        if removes:
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-        try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": release_pk(record.release_id)}},
-                UpdateExpression=expression,
-                ConditionExpression=(
-                    f"#version = :expected AND #org = :org AND #status IN ({', '.join(status_values)})"
-                ),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                raise ConditionFailed from None
-            raise
+        self._update(update.request(self._table, record.release_id, condition))
         self._remember_digest(record, record.updated_at)
 
     def transition(
         self,
         release_id: str,
+        action: Action,
         *,
         org_id: str,
         expected_version: int,
-        from_statuses: Sequence[str],
-        to_status: str,
-        action: str,
         actor: str,
         now: datetime,
-        decision: dict[str, Any] | None = None,
-        outbox: str | None = None,
-        published_at: datetime | None = None,
-        public_url: str | None = None,
         current: ReleaseRecord | None = None,
+        **changes: Unpack[TransitionChanges],
     ) -> ReleaseRecord:
         """One conditional status change, on (version, organisation and status).
 
+        The statuses the action starts from and the one it leads to come from ``TRANSITIONS``.
         The organisation and status are checked through ``org_status`` (always written as
         ``{org_id}#{status}`` with them), so the write names only attributes it may change plus
         ``pk`` and ``version``: what the moderators' IAM policy allows (``dynamodb:Attributes``
@@ -241,58 +307,36 @@ class DynamoStateRepository:
         ``expected_version``), only the changed attributes come back (``UPDATED_NEW``: that
         policy refuses ``ALL_NEW``) and the result is ``current`` with them applied.
         """
+        transition = TRANSITIONS[action]
+        if transition.bumps_version:
+            raise ValueError(f"{action.value} stores a new version: use revise()")
         if current is not None and (current.release_id, current.version) != (release_id, expected_version):
             raise ValueError("current must be the record being changed, at the expected version")
-        org_statuses = {f":o{i}": {"S": f"{org_id}#{s}"} for i, s in enumerate(from_statuses)}
-        sets = [
-            "#status = :to",
-            "org_status = :org_status",
-            "updated_at = :now",
-            "#history = list_append(#history, :h)",
-        ]
-        values: dict[str, Any] = {
-            ":to": {"S": to_status},
-            ":now": {"S": timestamp(now)},
-            ":h": _serializer.serialize([_history(action, actor, now, expected_version, to_status)]),
-            ":expected": {"N": str(expected_version)},
-            **org_statuses,
-        }
-        if decision is not None:
-            sets.append("decision = :decision")
-            values[":decision"] = _serializer.serialize(decision)
-        if published_at is not None:
-            sets.append("published_at = :published_at")
-            values[":published_at"] = {"S": timestamp(published_at)}
-        if public_url is not None:
-            sets.append("public_url = :public_url")
-            values[":public_url"] = {"S": public_url}
-        if outbox is not None:
-            sets.extend(["outbox = :outbox", "outbox_at = :now"])
-            values[":outbox"] = {"S": outbox}
-            remove = ""
-        else:
-            remove = " REMOVE outbox, outbox_at"
-        values[":org_status"] = {"S": f"{org_id}#{to_status}"}
+        history = _history(action, actor, now, expected_version, transition.target)
+        update = _transition_update(transition.target, org_id, now, history, changes)
+        sources = [f"{org_id}#{status.value}" for status in sorted(transition.sources)]
+        condition = " AND ".join(
+            [
+                update.equals("version", "expected", expected_version),
+                update.one_of("org_status", "from", sources),
+            ]
+        )
+        request = update.request(self._table, release_id, condition)
+        response = self._update({**request, "ReturnValues": "ALL_NEW" if current is None else "UPDATED_NEW"})
+        if current is None:
+            return item_to_record(_deserialize(response["Attributes"]))
+        changed = {**record_to_item(current), **_deserialize(response.get("Attributes", {}))}
+        if "outbox" not in changes:  # removed: UPDATED_NEW returns nothing for it
+            changed.update(outbox=None, outbox_at=None)
+        return item_to_record(changed)
+
+    def _update(self, request: dict[str, Any]) -> Any:
         try:
-            response = self._ddb.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": release_pk(release_id)}},
-                UpdateExpression="SET " + ", ".join(sets) + remove,
-                ConditionExpression=f"#version = :expected AND org_status IN ({', '.join(org_statuses)})",
-                ExpressionAttributeNames={"#status": "status", "#version": "version", "#history": "history"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW" if current is None else "UPDATED_NEW",
-            )
+            return self._ddb.update_item(**request)
         except ClientError as error:
             if _is_condition_failure(error):
                 raise ConditionFailed from None
             raise
-        if current is None:
-            return item_to_record(_deserialize(response["Attributes"]))
-        changed = {**record_to_item(current), **_deserialize(response.get("Attributes", {}))}
-        if outbox is None:  # removed: UPDATED_NEW returns nothing for it
-            changed.update(outbox=None, outbox_at=None)
-        return item_to_record(changed)
 
     def clear_outbox(self, release_id: str, version: int) -> None:
         try:
@@ -358,12 +402,12 @@ class DynamoStateRepository:
             }
         return records, next_cursor
 
-    def pending_outbox(self, target: str, *, older_than: datetime, limit: int) -> list[OutboxEntry]:
+    def pending_outbox(self, target: OutboxTarget, *, older_than: datetime, limit: int) -> list[OutboxEntry]:
         response = self._ddb.query(
             TableName=self._table,
             IndexName=OUTBOX,
             KeyConditionExpression="outbox = :t AND outbox_at <= :cut",
-            ExpressionAttributeValues={":t": {"S": target}, ":cut": {"S": timestamp(older_than)}},
+            ExpressionAttributeValues={":t": {"S": target.value}, ":cut": {"S": timestamp(older_than)}},
             Limit=limit,
         )
         entries = []
@@ -373,7 +417,7 @@ class DynamoStateRepository:
                 OutboxEntry(
                     release_id=values["release_id"],
                     version=int(values["version"]),
-                    target=values["outbox"],
+                    target=OutboxTarget(values["outbox"]),
                     org_id=values["org_id"],
                     category=values["category"],
                 )

@@ -22,89 +22,79 @@ from __future__ import annotations
 
 import gzip
 import json
-import random
-import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.adapters.aws_errors import S3_CONFLICTS, S3_MISSING, error_code, retry_on_conflict
+from functions.adapters.dynamodb_catalog import DynamoLegacyCatalogs
+from functions.domain.publish.model import CatalogEntry, parse_entries
+
 _RETRIES = 25
 PREFIX = "catalogs/"
-Entries = list[dict[str, Any]]
-
-
-class LegacyCatalogs(Protocol):
-    def get(self, name: str) -> tuple[Entries, int]: ...
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+Stored = list[dict[str, Any]]
+Entries = list[CatalogEntry]
+# NoSuchKey too: the object was deleted under an If-Match.
+_CONFLICTS = S3_CONFLICTS | {"NoSuchKey"}
 
 
 def catalog_key(name: str) -> str:
     return f"{PREFIX}{name}.json"
 
 
-def encode(entries: Entries, seq: int) -> bytes:
+def encode(entries: Stored, seq: int) -> bytes:
     document = json.dumps({"seq": seq, "entries": entries}, ensure_ascii=False, separators=(",", ":"))
     return gzip.compress(document.encode("utf-8"), compresslevel=6, mtime=0)
 
 
-def decode(body: bytes) -> tuple[Entries, int]:
+def decode(body: bytes) -> tuple[Stored, int]:
     document = json.loads(gzip.decompress(body))
     return list(document["entries"]), int(document["seq"])
 
 
 class S3Catalogs:
-    def __init__(self, client: Any, bucket: str, *, legacy: LegacyCatalogs | None = None) -> None:
+    def __init__(self, client: Any, bucket: str, *, legacy: DynamoLegacyCatalogs | None = None) -> None:
         self._s3 = client
         self._bucket = bucket
         self._legacy = legacy
 
-    def _read(self, name: str) -> tuple[Entries, int, str | None]:
-        """Entries, seq and the ETag to write against (``None``: no object yet)."""
+    def _read(self, name: str) -> tuple[Stored, int, str | None]:
+        """Stored entries, seq and the ETag to write against (``None``: no object yet)."""
         try:
             found = self._s3.get_object(Bucket=self._bucket, Key=catalog_key(name))
         except ClientError as error:
-            if _code(error) not in ("NoSuchKey", "404"):
+            if error_code(error) not in S3_MISSING:
                 raise
             entries, seq = self._legacy.get(name) if self._legacy else ([], 0)
             return entries, seq, None
         entries, seq = decode(found["Body"].read())
         return entries, seq, str(found["ETag"])
 
-    def get(self, name: str) -> tuple[Entries, int]:
-        entries, seq, _ = self._read(name)
-        return entries, seq
+    def get(self, name: str, *, limit: int | None = None) -> tuple[Entries, int]:
+        stored, seq, _ = self._read(name)
+        return parse_entries(stored, limit=limit), seq
 
     def update(self, name: str, change: Callable[[Entries], Entries]) -> tuple[Entries, int]:
         """Apply ``change`` atomically; returns the catalog after it and its sequence number."""
-        for attempt in range(_RETRIES):
-            entries, seq, etag = self._read(name)
+
+        def attempt() -> tuple[Entries, int]:
+            stored, seq, etag = self._read(name)
+            entries = parse_entries(stored)
             changed = change(entries)
             if changed == entries:
                 return entries, seq  # nothing to do (a redelivered message)
             condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-            try:
-                self._s3.put_object(
-                    Bucket=self._bucket,
-                    Key=catalog_key(name),
-                    Body=encode(changed, seq + 1),
-                    ContentType="application/json",
-                    ContentEncoding="gzip",
-                    **condition,
-                )
-                return changed, seq + 1
-            except ClientError as error:
-                # 412: someone else changed it since we read it; 409: a concurrent conditional
-                # write is in progress; NoSuchKey: it was deleted under an If-Match.
-                if _code(error) not in (
-                    "PreconditionFailed",
-                    "412",
-                    "ConditionalRequestConflict",
-                    "NoSuchKey",
-                ):
-                    raise
-                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
-        raise RuntimeError(f"catalog {name} kept changing; giving up after {_RETRIES} attempts")
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=catalog_key(name),
+                Body=encode([entry.to_json() for entry in changed], seq + 1),
+                ContentType="application/json",
+                ContentEncoding="gzip",
+                **condition,
+            )
+            return changed, seq + 1
+
+        return retry_on_conflict(
+            attempt, what=f"catalog {name}", attempts=_RETRIES, conflicts=_CONFLICTS, jitter=0.01
+        )

@@ -7,10 +7,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.domain.intake import object_key
+from functions.adapters.aws_errors import error_code
 from functions.domain.ports import VersionExists
 
 PAYLOAD_HASH_METADATA = "payload-hash"
+
+
+def object_key(org_id: str, release_id: str, version: int) -> str:
+    """Where one version of a release lives in the releases bucket (under its organisation)."""
+    return f"orgs/{org_id}/releases/{release_id}/v{version:04d}.json"
 
 
 class S3ReleaseStore:
@@ -33,13 +38,16 @@ class S3ReleaseStore:
                 Metadata={PAYLOAD_HASH_METADATA: payload_hash},
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = error_code(error)
             if code in ("PreconditionFailed", "412"):
-                raise VersionExists(self._payload_hash(key)) from None
+                raise VersionExists(key, self._payload_hash(key)) from None
             if code == "ConditionalRequestConflict":
-                raise VersionExists(None) from None
+                raise VersionExists(key, None) from None
             raise
         return key
+
+    def version_key(self, *, org_id: str, release_id: str, version: int) -> str:
+        return object_key(org_id, release_id, version)
 
     def get_document(self, key: str) -> dict[str, Any]:
         response = self._s3.get_object(Bucket=self._bucket, Key=key)

@@ -9,19 +9,14 @@ feed in place.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-log = logging.getLogger(__name__)
+from functions.adapters.aws_errors import S3_MISSING, error_code, retry_on_conflict
 
 SEQ_METADATA = "catalog-seq"
 _RETRIES = 10
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class S3Site:
@@ -40,37 +35,38 @@ class S3Site:
 
     def put_if_newer(self, key: str, body: bytes, content_type: str, *, seq: int, max_age: int = 60) -> bool:
         """Write ``key`` unless the site already has a rendering of catalog ``seq`` or later."""
-        for _ in range(_RETRIES):
-            try:
-                head = self._s3.head_object(Bucket=self._bucket, Key=key)
-            except ClientError as error:
-                if _code(error) not in ("404", "NoSuchKey", "NotFound"):
-                    raise
-                head = None
+
+        def attempt() -> bool:
+            head = self._head(key)
             if head is not None and int(head.get("Metadata", {}).get(SEQ_METADATA, "-1")) >= seq:
                 return False
             condition = {"IfMatch": head["ETag"]} if head is not None else {"IfNoneMatch": "*"}
-            try:
-                self._s3.put_object(
-                    Bucket=self._bucket,
-                    Key=key,
-                    Body=body,
-                    ContentType=content_type,
-                    CacheControl=f"public, max-age={max_age}",
-                    Metadata={SEQ_METADATA: str(seq)},
-                    **condition,
-                )
-                return True
-            except ClientError as error:
-                if _code(error) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                    raise
-                log.info("%s changed while writing it; reading it again", key)
-        raise RuntimeError(f"{key} kept changing; giving up after {_RETRIES} attempts")
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                CacheControl=f"public, max-age={max_age}",
+                Metadata={SEQ_METADATA: str(seq)},
+                **condition,
+            )
+            return True
+
+        return retry_on_conflict(attempt, what=key, attempts=_RETRIES)
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        try:
+            head: dict[str, Any] = self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error_code(error) not in S3_MISSING:
+                raise
+            return None
+        return head
 
     def get(self, key: str) -> bytes | None:
         try:
             return bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
         except ClientError as error:
-            if _code(error) in ("NoSuchKey", "404"):
+            if error_code(error) in S3_MISSING:
                 return None
             raise

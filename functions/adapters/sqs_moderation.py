@@ -1,9 +1,10 @@
-"""Moderation queue: claim-check messages ``{"release_id", "version"}``; the release stays in S3."""
+"""Moderation queue: claim-check messages (``ModerationMessage``); the release stays in S3."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from functions.domain.messages import ModerationMessage
 
 
 class SqsModerationQueue:
@@ -11,10 +12,10 @@ class SqsModerationQueue:
         self._sqs = client
         self._url = queue_url
 
-    def send(self, *, release_id: str, version: int, org_id: str, category: str) -> None:
+    def send(self, message: ModerationMessage, *, org_id: str, category: str) -> None:
         self._sqs.send_message(
             QueueUrl=self._url,
-            MessageBody=json.dumps({"release_id": release_id, "version": version}),
+            MessageBody=message.body(),
             MessageAttributes={
                 "category": {"DataType": "String", "StringValue": category},
                 "org_id": {"DataType": "String", "StringValue": org_id},

@@ -1,12 +1,12 @@
-"""Publish queue: ``{"release_id", "version", "action": "publish" | "kill"}`` for the publisher,
-and its dead-letter queue, where the publisher puts a message that can never succeed."""
+"""Publish queue: ``PublishMessage`` for the publisher, and its dead-letter queue, where the
+publisher puts a message that can never succeed."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-ACTIONS = ("publish", "kill")
+from functions.domain.messages import PublishMessage
+
 MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
 _ATTRIBUTE_MAX = 1024  # a failure's detail is cut to this many characters
 
@@ -16,27 +16,14 @@ class SqsPublishQueue:
         self._sqs = client
         self._url = queue_url
 
-    def send(
-        self,
-        *,
-        release_id: str,
-        version: int,
-        action: str,
-        reason: str | None = None,
-        delay_seconds: int = 0,
-    ) -> None:
+    def send(self, message: PublishMessage, *, delay_seconds: int = 0) -> None:
         """Send one message; ``delay_seconds`` (0-900) keeps it invisible that long."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown publish action {action!r}")
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise ValueError(f"delay_seconds must be 0-{MAX_DELAY_SECONDS}, not {delay_seconds}")
-        message: dict[str, Any] = {"release_id": release_id, "version": version, "action": action}
-        if reason:
-            message["reason"] = reason
         request: dict[str, Any] = {
             "QueueUrl": self._url,
-            "MessageBody": json.dumps(message),
-            "MessageAttributes": {"action": {"DataType": "String", "StringValue": action}},
+            "MessageBody": message.body(),
+            "MessageAttributes": {"action": {"DataType": "String", "StringValue": message.action.value}},
         }
         if delay_seconds:
             request["DelaySeconds"] = delay_seconds
@@ -57,11 +44,10 @@ class SqsDeadLetters:
         self._sqs = client
         self._url = queue_url
 
-    def send(self, body: str, *, failure: str, detail: str, release_id: str | None = None) -> None:
+    def send(self, message: PublishMessage, *, failure: str, detail: str) -> None:
         attributes = {
             FAILURE: {"DataType": "String", "StringValue": failure},
             FAILURE_DETAIL: {"DataType": "String", "StringValue": detail[:_ATTRIBUTE_MAX] or "-"},
+            RELEASE_ID: {"DataType": "String", "StringValue": message.release_id},
         }
-        if release_id:
-            attributes[RELEASE_ID] = {"DataType": "String", "StringValue": release_id}
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=body, MessageAttributes=attributes)
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=message.body(), MessageAttributes=attributes)

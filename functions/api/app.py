@@ -1,6 +1,7 @@
 """The submitters' HTTP API: Powertools REST resolver with validation and OpenAPI.
 
-``handle(event, context)`` is the one call the Lambda handler makes. It first applies the
+``handle(event, context, intake)`` is the one call the Lambda handler makes
+(``functions/handlers/api.py``, which hands over its wiring as ``intake``). It first applies the
 request-level checks that must come before body validation (size 413, content type 415,
 nesting deeper than ``MAX_JSON_DEPTH`` and malformed JSON 400), then lets the resolver route
 and validate. ``HEAD`` is answered as ``GET`` without a body, ``OPTIONS`` with the path's
@@ -17,7 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -29,18 +30,33 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 
 from functions.api import problems
 from functions.api.problems import PROBLEM_JSON
+from functions.api.views import ReleaseAccepted, ReleaseList, ReleaseView
 from functions.domain import errors
 from functions.domain.models import (
+    CATEGORIES,
     MAX_JSON_DEPTH,
     MAX_REQUEST_BYTES,
-    ReleaseAccepted,
-    ReleaseList,
+    AnyRelease,
     ReleaseSubmission,
-    ReleaseView,
 )
 from functions.domain.records import Caller, is_release_id
 from functions.domain.states import Status
 from functions.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from functions.domain.intake import IntakeService
+
+
+class Intake(Protocol):
+    """What the routes need from the API function's wiring (``functions.handlers.api.Wiring``)."""
+
+    @property
+    def service(self) -> IntakeService: ...
+
+    def submit(
+        self, caller: Caller, release: AnyRelease, *, idempotency_key: str | None, lambda_context: Any
+    ) -> dict[str, Any]: ...
+
 
 API_TITLE = "Press-release intake API"
 API_VERSION = "1.0.0"
@@ -80,6 +96,11 @@ def _request_id(event: dict[str, Any] | None = None) -> str | None:
     raw = event if event is not None else app.current_event.raw_event
     value = _mapping(_mapping(raw).get("requestContext")).get("requestId")
     return str(value) if value else None
+
+
+def _intake() -> Intake:
+    """The wiring ``handle`` was given for this request."""
+    return cast(Intake, app.context["intake"])
 
 
 def _caller() -> Caller:
@@ -213,10 +234,8 @@ def submit_release(
         ),
     ] = None,
 ) -> Response[ReleaseAccepted]:
-    from functions.api import deps
-
     caller = _caller()
-    accepted = deps.submit(
+    accepted = _intake().submit(
         caller, release, idempotency_key=idempotency_key, lambda_context=app.lambda_context
     )
     metrics.add_metric(name="ReleaseSubmitted", unit="Count", value=1)
@@ -241,10 +260,9 @@ def list_releases(
         str | None, Query(max_length=2048, description="`next_cursor` from the previous page.")
     ] = None,
 ) -> Response[ReleaseList]:
-    from functions.api import deps
     from functions.api.views import view_of
 
-    records, next_cursor = deps.service().list(
+    records, next_cursor = _intake().service.list(
         _caller(), status=status.value if status else None, limit=limit, cursor=_decode_cursor(cursor)
     )
     root = _api_root()
@@ -271,10 +289,9 @@ _ID = Annotated[str, Path(description="Release id (UUID); anything else is 404."
     },
 )
 def get_release(id: _ID) -> Response[ReleaseView]:
-    from functions.api import deps
     from functions.api.views import view_of
 
-    record = deps.service().get(_caller(), _checked_id(id))
+    record = _intake().service.get(_caller(), _checked_id(id))
     view = view_of(record, _api_root())
     return _json(200, view.model_dump(mode="json"), headers={"ETag": f'"{record.version}"'})
 
@@ -303,9 +320,7 @@ def revise_release(
         str | None, Header(alias="if-match", max_length=32, description='Expected version, e.g. "2".')
     ] = None,
 ) -> Response[ReleaseAccepted]:
-    from functions.api import deps
-
-    record = deps.service().revise(
+    record = _intake().service.revise(
         _caller(), _checked_id(id), release, expected_version=_if_match_version(if_match)
     )
     metrics.add_metric(name="ReleaseRevised", unit="Count", value=1)
@@ -329,10 +344,9 @@ def revise_release(
     },
 )
 def withdraw_release(id: _ID) -> Response[ReleaseView]:
-    from functions.api import deps
     from functions.api.views import view_of
 
-    record = deps.service().withdraw(_caller(), _checked_id(id))
+    record = _intake().service.withdraw(_caller(), _checked_id(id))
     metrics.add_metric(name="ReleaseWithdrawn", unit="Count", value=1)
     return _json(200, view_of(record, _api_root()).model_dump(mode="json"))
 
@@ -395,7 +409,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     if parts and parts[0] in ("release",):  # the body parameter's own name, when embedded
         parts = parts[1:]
     # A discriminated union puts the tag first: ('personnel', 'details', 'role').
-    if parts and parts[0] in {"business", "sports", "personnel", "community", "event"}:
+    if parts and parts[0] in CATEGORIES:
         parts = parts[1:]
     cleaned = [str(p) for p in parts if not str(p).startswith(("function-after[", "function-before["))]
     return ".".join(cleaned) or "body"
@@ -409,7 +423,7 @@ def field_errors_of(raw_errors: list[dict[str, Any]]) -> list[errors.FieldError]
         message = str(item.get("msg", "Invalid value."))
         if code == "union_tag_invalid" or (code == "union_tag_not_found" and field == "body"):
             field = "category"
-            message = "category must be one of business, sports, personnel, community, event"
+            message = f"category must be one of {', '.join(CATEGORIES)}"
         if code == "missing" and tuple(item.get("loc", ())) == ("body",):  # the request body itself
             message = "A JSON body is required."
         result.append(errors.FieldError(field, message.removeprefix("Value error, "), code))
@@ -592,15 +606,16 @@ def _options(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _resolve(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any]:
     early = precheck(event)
     if early is not None:
         return early
+    app.context["intake"] = intake  # cleared by resolve() when it is done
     return app.resolve(event, context)
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway REST proxy event. Never raises."""
+def handle(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any]:
+    """Answer one API Gateway REST proxy event, the routes using ``intake``. Never raises."""
     try:
         method = str(event.get("httpMethod") or "").upper()
         if method == "OPTIONS":
@@ -608,10 +623,10 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if method == "HEAD":
             # As GET, without the body (RFC 9110): the status and headers a GET would get.
             response = _resolve(
-                {**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context
+                {**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context, intake
             )
             return {**response, "body": "", "isBase64Encoded": False}
-        return _resolve(event, context)
+        return _resolve(event, context, intake)
     except Exception:
         logger.exception("Request failed outside the resolver")
         request_id = _request_id(event) if isinstance(event, dict) else None

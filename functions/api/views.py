@@ -1,16 +1,80 @@
-"""From state records to what the submitter sees."""
+"""What the API answers with: the submitter's views of a release, built from its state record.
+
+These models are the responses' contract (the resolver validates every answer against them and
+the OpenAPI document shows them); what a submitter sends is ``functions/domain/models.py``.
+"""
 
 from __future__ import annotations
 
-from functions.domain.models import Decision, PrescreenFlag, ReleaseLinks, ReleaseView
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from functions.domain.models import Category
 from functions.domain.records import ReleaseRecord
+
+
+class PrescreenFlag(BaseModel):
+    """A hint for moderators computed at intake; never a rejection by itself."""
+
+    code: str
+    message: str
+
+
+class DecisionView(BaseModel):
+    """The latest moderation decision, as the submitter sees it (never the moderator's name)."""
+
+    action: Literal["approve", "reject", "request_changes", "kill"]
+    reason_codes: list[str] = []
+    note: str | None = None
+    decided_at: datetime
+    version: int
+
+
+class ReleaseLinks(BaseModel):
+    self: str
+    public: str | None = None
+
+
+class ReleaseAccepted(BaseModel):
+    """Answer to a submission or revision: the release is durably stored and queued for review."""
+
+    id: str
+    status: str
+    version: int
+    links: ReleaseLinks
+
+
+class ReleaseView(BaseModel):
+    """The submitter's status view of one release."""
+
+    id: str
+    status: str
+    version: int
+    category: Category
+    headline: str
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    release_at: datetime | None = None
+    published_at: datetime | None = None
+    decision: DecisionView | None = None
+    prescreen_flags: list[PrescreenFlag] = []
+    public_url: str | None = None
+    links: ReleaseLinks
+
+
+class ReleaseList(BaseModel):
+    items: list[ReleaseView]
+    next_cursor: str | None = None
 
 
 def view_of(record: ReleaseRecord, api_root: str) -> ReleaseView:
     decision = None
     if record.decision:
         # The moderator's identity is recorded for audit, never shown to the submitter.
-        decision = Decision(
+        decision = DecisionView(
             action=record.decision["action"],
             reason_codes=list(record.decision.get("reason_codes") or []),
             note=record.decision.get("note"),

@@ -1,1 +1,1 @@
-"""Pure domain layer: models, rules and the intake service. Never imports boto3."""
+"""Pure domain layer: models, the state machine, rules, the services and their ports. Never imports boto3."""

@@ -8,7 +8,8 @@ Order of writes for a submission (the commit point is the state item):
 
 A failure in 1 or 2 surfaces as an error (nothing is promised; a retry with the same
 ``Idempotency-Key`` lands on the same release id). A failure in 3 is not an error: the release
-is durably stored and the reconciler (``sweep_outbox``) sends whatever is still marked.
+is durably stored and the outbox sweep (``functions.domain.outbox.sweep``) sends whatever is
+still marked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from functions.domain.errors import (
     StateConflict,
     ValidationFailed,
 )
+from functions.domain.messages import ModerationMessage
 from functions.domain.models import BODY_MAX_SANITISED, AnyRelease
 from functions.domain.ports import (
     ConditionFailed,
@@ -36,9 +38,9 @@ from functions.domain.ports import (
     VersionExists,
 )
 from functions.domain.prescreen import Flag, PrescreenInput, content_digest, prescreen
-from functions.domain.records import MODERATION, Caller, ReleaseRecord, payload_hash, schedule_name
+from functions.domain.records import Caller, OutboxTarget, ReleaseRecord, payload_hash, schedule_name
 from functions.domain.sanitise import plain_words, sanitise_body
-from functions.domain.states import Action, Status, refusal, transition_for
+from functions.domain.states import INITIAL, Action, already, can, next_status, refusal
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,62 @@ def version_document(
     }
 
 
+def version_record(
+    caller: Caller,
+    submission: AnyRelease,
+    prepared: Prepared,
+    *,
+    release_id: str,
+    now: datetime,
+    flags: list[Flag],
+    previous: ReleaseRecord | None = None,
+) -> ReleaseRecord:
+    """The state item of a new version: version 1 of a submission (``previous`` is None), or the
+    version after ``previous`` for a revision, which keeps what the release already had (its
+    organisation, creation time, last decision). Either awaits review, marked for the
+    moderation queue; ``object_key`` is filled in once the version is stored."""
+    fresh = ReleaseRecord(
+        release_id=release_id,
+        org_id=caller.org_id,
+        org_name=caller.org_name,
+        status=INITIAL,
+        version=1,
+        category=submission.category,
+        headline=submission.headline,
+        language=submission.language,
+        created_at=now,
+        updated_at=now,
+        release_at=submission.release_at,
+        object_key="",
+        payload_hash=prepared.payload_hash,
+        content_digest=prepared.content_digest,
+        prescreen=flags,
+        outbox=OutboxTarget.MODERATION,
+        outbox_at=now,
+    )
+    if previous is None:
+        return fresh
+    return replace(
+        fresh,
+        org_id=previous.org_id,
+        org_name=previous.org_name,
+        status=next_status(Action.REVISE, previous.status),
+        version=previous.version + 1,
+        created_at=previous.created_at,
+        published_at=previous.published_at,
+        decision=previous.decision,
+        public_url=previous.public_url,
+    )
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version ready to store: its state item and its document."""
+
+    record: ReleaseRecord
+    document: dict[str, Any]
+
+
 class IntakeService:
     def __init__(
         self,
@@ -144,53 +202,21 @@ class IntakeService:
     # -- commands -----------------------------------------------------------------------------
 
     def submit(self, caller: Caller, submission: AnyRelease, *, release_id: str) -> ReleaseRecord:
-        now = self._clock()
-        prepared = prepare(submission, now=now)
-        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
-        flags = flags_for(submission, prepared, earlier if earlier != release_id else None)
-        record = ReleaseRecord(
-            release_id=release_id,
-            org_id=caller.org_id,
-            org_name=caller.org_name,
-            status=Status.PENDING_REVIEW.value,
-            version=1,
-            category=submission.category,
-            headline=submission.headline,
-            language=submission.language,
-            created_at=now,
-            updated_at=now,
-            release_at=submission.release_at,
-            object_key="",
-            payload_hash=prepared.payload_hash,
-            content_digest=prepared.content_digest,
-            prescreen=flags,
-            outbox=MODERATION,
-            outbox_at=now,
-        )
-        document = version_document(record, prepared, submission.body_format, caller)
+        new = self._new_version(caller, submission, release_id=release_id)
+        record = new.record
         try:
-            record.object_key = self._store.put_version(
-                org_id=caller.org_id,
-                release_id=release_id,
-                version=1,
-                document=document,
-                payload_hash=prepared.payload_hash,
-            )
+            record.object_key = self._put(new)
         except VersionExists as exists:
             # A retry of an attempt that stored the object and then failed: same key, same payload.
-            if exists.payload_hash != prepared.payload_hash:
-                raise IdempotencyConflict(
-                    "This Idempotency-Key was already used with a different release."
-                ) from None
-            record.object_key = object_key(caller.org_id, release_id, 1)
+            if exists.payload_hash != record.payload_hash:
+                raise _key_reused() from None
+            record.object_key = exists.key
         try:
             self._states.create(record, actor=caller.actor)
         except RecordExists as exists:
             current = exists.existing
-            if current.org_id != caller.org_id or current.payload_hash != prepared.payload_hash:
-                raise IdempotencyConflict(
-                    "This Idempotency-Key was already used with a different release."
-                ) from None
+            if current.org_id != caller.org_id or current.payload_hash != record.payload_hash:
+                raise _key_reused() from None
             record = current
         self._enqueue(record)
         return record
@@ -199,11 +225,8 @@ class IntakeService:
         self, caller: Caller, release_id: str, submission: AnyRelease, *, expected_version: int | None
     ) -> ReleaseRecord:
         current = self._owned(caller, release_id)
-        transition = transition_for(Action.REVISE)
-        if current.status not in transition.sources:
-            raise StateConflict(
-                refusal(Action.REVISE, current.status), status=current.status, version=current.version
-            )
+        if not can(Action.REVISE, current.status):
+            raise _refused(Action.REVISE, current)
         if expected_version is not None and expected_version != current.version:
             raise StateConflict(
                 f"The release is at version {current.version}, not {expected_version}; "
@@ -211,49 +234,19 @@ class IntakeService:
                 status=current.status,
                 version=current.version,
             )
-        now = self._clock()
-        prepared = prepare(submission, now=now)
-        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
-        flags = flags_for(submission, prepared, earlier if earlier != release_id else None)
-        new_version = current.version + 1
-        revised = replace(
-            current,
-            status=Status.PENDING_REVIEW.value,
-            version=new_version,
-            category=submission.category,
-            headline=submission.headline,
-            language=submission.language,
-            updated_at=now,
-            release_at=submission.release_at,
-            payload_hash=prepared.payload_hash,
-            content_digest=prepared.content_digest,
-            prescreen=flags,
-            outbox=MODERATION,
-            outbox_at=now,
-        )
-        document = version_document(revised, prepared, submission.body_format, caller)
+        new = self._new_version(caller, submission, release_id=release_id, previous=current)
+        revised = new.record
         try:
-            revised.object_key = self._store.put_version(
-                org_id=caller.org_id,
-                release_id=release_id,
-                version=new_version,
-                document=document,
-                payload_hash=prepared.payload_hash,
-            )
+            revised.object_key = self._put(new)
         except VersionExists:
             # Another revision of the same version won the race for the object.
             raise StateConflict(
                 "The release was revised meanwhile; fetch it again before revising.",
                 status=current.status,
-                version=new_version,
+                version=revised.version,
             ) from None
         try:
-            self._states.revise(
-                revised,
-                expected_version=current.version,
-                from_statuses=sorted(transition.sources),
-                actor=caller.actor,
-            )
+            self._states.revise(revised, expected_version=current.version, actor=caller.actor)
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.REVISE) from None
         self._enqueue(revised)
@@ -261,27 +254,22 @@ class IntakeService:
 
     def withdraw(self, caller: Caller, release_id: str) -> ReleaseRecord:
         current = self._owned(caller, release_id)
-        if current.status == Status.WITHDRAWN:
+        if already(Action.WITHDRAW, current.status):
             return current  # withdrawing twice is harmless: DELETE is idempotent
-        transition = transition_for(Action.WITHDRAW)
-        if current.status not in transition.sources:
-            raise StateConflict(
-                refusal(Action.WITHDRAW, current.status), status=current.status, version=current.version
-            )
+        if not can(Action.WITHDRAW, current.status):
+            raise _refused(Action.WITHDRAW, current)
         try:
             withdrawn = self._states.transition(
                 release_id,
+                Action.WITHDRAW,
                 org_id=current.org_id,
                 expected_version=current.version,
-                from_statuses=sorted(transition.sources),
-                to_status=transition.target.value,
-                action=Action.WITHDRAW.value,
                 actor=caller.actor,
                 now=self._clock(),
             )
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.WITHDRAW) from None
-        if current.status == Status.SCHEDULED and self._cancel_schedule is not None:
+        if already(Action.SCHEDULE, current.status) and self._cancel_schedule is not None:
             try:
                 self._cancel_schedule(schedule_name(release_id, current.version))
             except Exception:
@@ -301,13 +289,40 @@ class IntakeService:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _new_version(
+        self,
+        caller: Caller,
+        submission: AnyRelease,
+        *,
+        release_id: str,
+        previous: ReleaseRecord | None = None,
+    ) -> NewVersion:
+        """The one path from a submission to a stored version, for a submission and a revision."""
+        now = self._clock()
+        prepared = prepare(submission, now=now)
+        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
+        flags = flags_for(submission, prepared, earlier if earlier != release_id else None)
+        record = version_record(
+            caller, submission, prepared, release_id=release_id, now=now, flags=flags, previous=previous
+        )
+        return NewVersion(record, version_document(record, prepared, submission.body_format, caller))
+
+    def _put(self, new: NewVersion) -> str:
+        record = new.record
+        return self._store.put_version(
+            org_id=record.org_id,
+            release_id=record.release_id,
+            version=record.version,
+            document=new.document,
+            payload_hash=record.payload_hash,
+        )
+
     def _enqueue(self, record: ReleaseRecord) -> None:
-        if record.outbox != MODERATION:
+        if record.outbox is not OutboxTarget.MODERATION:
             return
         try:
             self._queue.send(
-                release_id=record.release_id,
-                version=record.version,
+                ModerationMessage(release_id=record.release_id, version=record.version),
                 org_id=record.org_id,
                 category=record.category,
             )
@@ -315,8 +330,8 @@ class IntakeService:
             record.outbox = None
             record.outbox_at = None
         except Exception:
-            # Stored and committed: the reconciler sends it. The client still gets 202.
-            log.warning("moderation enqueue deferred to the reconciler", exc_info=True)
+            # Stored and committed: the outbox sweep sends it. The client still gets 202.
+            log.warning("moderation enqueue deferred to the outbox sweep", exc_info=True)
 
     def _owned(self, caller: Caller, release_id: str) -> ReleaseRecord:
         record = self._states.get(release_id)
@@ -328,13 +343,15 @@ class IntakeService:
         latest = self._states.get(release_id)
         if latest is None:
             return StateConflict("The release changed meanwhile.")
-        if latest.status in transition_for(action).sources:
+        if can(action, latest.status):
             detail = f"The release changed meanwhile (now version {latest.version}); fetch it again."
-        else:
-            detail = refusal(action, latest.status)
-        return StateConflict(detail, status=latest.status, version=latest.version)
+            return StateConflict(detail, status=latest.status, version=latest.version)
+        return _refused(action, latest)
 
 
-def object_key(org_id: str, release_id: str, version: int) -> str:
-    """Where one version of a release lives in the releases bucket."""
-    return f"orgs/{org_id}/releases/{release_id}/v{version:04d}.json"
+def _refused(action: Action, record: ReleaseRecord) -> StateConflict:
+    return StateConflict(refusal(action, record.status), status=record.status, version=record.version)
+
+
+def _key_reused() -> IdempotencyConflict:
+    return IdempotencyConflict("This Idempotency-Key was already used with a different release.")

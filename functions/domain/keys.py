@@ -25,7 +25,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from functions.domain.ports import KeyStore, UsageKeys
 
 PREFIX = "pik"
 _KEY = re.compile(r"^pik_(?P<key_id>[a-z2-7]{16})_(?P<secret>[A-Za-z0-9_-]{43})$")
@@ -91,16 +94,6 @@ def org_limits(rate: float, burst: int) -> OrgLimits:
     if not 1 <= burst <= MAX_BURST:
         raise ValueError(f"the burst must be 1-{MAX_BURST} requests")
     return OrgLimits(rate=rate, burst=burst)
-
-
-class KeyStore(Protocol):
-    def create(self, record: KeyRecord) -> None: ...
-
-
-class UsageKeys(Protocol):
-    def for_organisation(self, org_id: str) -> UsageKey:
-        """The organisation's usage key, created (in the default usage plan) on first use."""
-        ...
 
 
 def create_key(

@@ -1,14 +1,15 @@
-"""The submission contract (DESIGN.md, "Submission body") and the views the API returns.
+"""The submission contract: what an organisation sends as a press release.
 
 Every limit a submitter can hit lives here, as a ``Field`` constraint, so that it is enforced
-on input and documented in the OpenAPI document by the same line.
+on input and documented in the OpenAPI document by the same line. What the API answers with
+(status views) lives with the API, in ``functions/api/views.py``.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,8 +27,10 @@ from pydantic_core import PydanticCustomError
 
 from functions.domain.characters import code_point, first_forbidden, first_invisible, remove_invisible
 
-CATEGORIES = ("business", "sports", "personnel", "community", "event")
+# The one list of categories: each release class below takes one of these as its discriminator
+# (tests/unit/test_models.py checks that they match), and everything else iterates CATEGORIES.
 Category = Literal["business", "sports", "personnel", "community", "event"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 BodyFormat = Literal["text", "markdown", "html"]
 
 HEADLINE_MIN = 10
@@ -301,63 +304,3 @@ class EventRelease(_SubmissionBase):
 
 AnyRelease = BusinessRelease | SportsRelease | PersonnelRelease | CommunityRelease | EventRelease
 ReleaseSubmission = Annotated[AnyRelease, Field(discriminator="category")]
-
-
-# ---------------------------------------------------------------------------------------------
-# What the API returns
-# ---------------------------------------------------------------------------------------------
-
-
-class PrescreenFlag(BaseModel):
-    """A hint for moderators computed at intake; never a rejection by itself."""
-
-    code: str
-    message: str
-
-
-class Decision(BaseModel):
-    """The latest moderation decision, as the submitter sees it (never the moderator's name)."""
-
-    action: Literal["approve", "reject", "request_changes", "kill"]
-    reason_codes: list[str] = []
-    note: str | None = None
-    decided_at: datetime
-    version: int
-
-
-class ReleaseLinks(BaseModel):
-    self: str
-    public: str | None = None
-
-
-class ReleaseAccepted(BaseModel):
-    """Answer to a submission or revision: the release is durably stored and queued for review."""
-
-    id: str
-    status: str
-    version: int
-    links: ReleaseLinks
-
-
-class ReleaseView(BaseModel):
-    """The submitter's status view of one release."""
-
-    id: str
-    status: str
-    version: int
-    category: Category
-    headline: str
-    language: str
-    created_at: datetime
-    updated_at: datetime
-    release_at: datetime | None = None
-    published_at: datetime | None = None
-    decision: Decision | None = None
-    prescreen_flags: list[PrescreenFlag] = []
-    public_url: str | None = None
-    links: ReleaseLinks
-
-
-class ReleaseList(BaseModel):
-    items: list[ReleaseView]
-    next_cursor: str | None = None

@@ -1,25 +1,27 @@
 """Moderation decisions: exactly one per release version, recorded with a conditional write.
 
 A moderator (the ``press-intake moderate`` console) takes a claim-check message
-``{release_id, version}`` from the moderation queue and decides. The decision is applied only
-if the release is still ``pending_review`` at that version; otherwise the message is stale (a
-newer version exists), the release was decided by someone else, or its submitter withdrew it.
+(``functions.domain.messages.ModerationMessage``) from the moderation queue and decides. The
+decision is applied only if the release still awaits a decision at that version; otherwise the
+message is stale (a newer version exists), the release was decided by someone else, or its
+submitter withdrew it.
 An approval marks the state item's outbox "publish" in the same write, so that a release whose
-publish message could not be sent is still published (the reconciler sends it).
+publish message could not be sent is still published (the outbox sweep sends it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from itertools import chain
 
-from functions.domain.ports import ConditionFailed, StateRepository
-from functions.domain.records import PUBLISH, ReleaseRecord
-from functions.domain.states import Action, Status, transition_for
+from functions.domain.messages import PublishMessage
+from functions.domain.ports import ConditionFailed, PublishQueue, StateRepository, TransitionChanges
+from functions.domain.records import OutboxTarget, ReleaseRecord
+from functions.domain.states import Action, already, awaits_decision
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,11 @@ FLAG_EXPLANATIONS: dict[str, str] = {
 
 
 class DecisionAction(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    REQUEST_CHANGES = "request_changes"
+    """A moderator's decision; each is the state machine's action of the same name."""
+
+    APPROVE = Action.APPROVE.value
+    REJECT = Action.REJECT.value
+    REQUEST_CHANGES = Action.REQUEST_CHANGES.value
 
 
 class InvalidDecision(ValueError):
@@ -81,26 +85,33 @@ class Decision:
         return item
 
 
-def validate(decision: Decision) -> None:
+def _form_problems(decision: Decision) -> Iterator[str]:
     unknown = [code for code in decision.reason_codes if code not in REASON_CODES]
     if unknown:
-        raise InvalidDecision(f"unknown reason code(s): {', '.join(unknown)}; use {', '.join(REASON_CODES)}")
+        yield f"unknown reason code(s): {', '.join(unknown)}; use {', '.join(REASON_CODES)}"
     if len(set(decision.reason_codes)) != len(decision.reason_codes):
-        raise InvalidDecision("a reason code is given twice")
+        yield "a reason code is given twice"
     if decision.note is not None and len(decision.note) > NOTE_MAX:
-        raise InvalidDecision(f"the note is longer than {NOTE_MAX} characters")
+        yield f"the note is longer than {NOTE_MAX} characters"
     if not decision.moderator.strip():
-        raise InvalidDecision("the moderator's identity is required")
+        yield "the moderator's identity is required"
+
+
+def _rule_problems(decision: Decision) -> Iterator[str]:
+    noted = bool((decision.note or "").strip())
     if decision.action is DecisionAction.REJECT and not decision.reason_codes:
-        raise InvalidDecision("a rejection needs at least one reason code")
-    if decision.action is DecisionAction.REQUEST_CHANGES and not (decision.note or "").strip():
-        raise InvalidDecision("requesting changes needs a note telling the submitter what to change")
-    if "other" in decision.reason_codes and not (decision.note or "").strip():
-        raise InvalidDecision("reason 'other' needs a note")
+        yield "a rejection needs at least one reason code"
+    if decision.action is DecisionAction.REQUEST_CHANGES and not noted:
+        yield "requesting changes needs a note telling the submitter what to change"
+    if "other" in decision.reason_codes and not noted:
+        yield "reason 'other' needs a note"
 
 
-class PublishQueue(Protocol):
-    def send(self, *, release_id: str, version: int, action: str, reason: str | None = None) -> None: ...
+def validate(decision: Decision) -> None:
+    """Raise ``InvalidDecision`` with the first rule the decision breaks."""
+    problem = next(chain(_form_problems(decision), _rule_problems(decision)), None)
+    if problem is not None:
+        raise InvalidDecision(problem)
 
 
 class Outcome(StrEnum):
@@ -127,13 +138,6 @@ class Result:
         return self.outcome is not Outcome.PUBLISH_DEFERRED
 
 
-_TARGET = {
-    DecisionAction.APPROVE: Action.APPROVE,
-    DecisionAction.REJECT: Action.REJECT,
-    DecisionAction.REQUEST_CHANGES: Action.REQUEST_CHANGES,
-}
-
-
 def triage(record: ReleaseRecord | None, release_id: str, version: int) -> Result | None:
     """Why a message should not be shown to a moderator, or ``None`` when it should."""
     if record is None:
@@ -146,9 +150,9 @@ def triage(record: ReleaseRecord | None, release_id: str, version: int) -> Resul
             record,
             f"version {version} was replaced by version {record.version}",
         )
-    if record.status == Status.WITHDRAWN:
+    if already(Action.WITHDRAW, record.status):
         return Result(Outcome.WITHDRAWN, release_id, version, record, "withdrawn by its submitter")
-    if record.status != Status.PENDING_REVIEW or version != record.version:
+    if not awaits_decision(record.status) or version != record.version:
         return Result(Outcome.ALREADY_DECIDED, release_id, version, record, f"already {record.status}")
     return None
 
@@ -169,33 +173,32 @@ class ModerationService:
         record, skip = self.triage(release_id, version)
         if skip is not None or record is None:  # triage() explains a missing record
             return skip or Result(Outcome.UNKNOWN, release_id, version)
-        action = _TARGET[decision.action]
-        transition = transition_for(action)
         now = self._clock()
+        approved = decision.action is DecisionAction.APPROVE
+        changes: TransitionChanges = {"decision": decision.as_item(decided_at=now, version=version)}
+        if approved:  # in the same write: the publish message is sent even if this process dies
+            changes["outbox"] = OutboxTarget.PUBLISH
         try:
             updated = self._states.transition(
                 release_id,
+                Action(decision.action.value),
                 org_id=record.org_id,
                 expected_version=version,
-                from_statuses=sorted(transition.sources),
-                to_status=transition.target.value,
-                action=action.value,
                 actor=f"moderator:{decision.moderator}",
                 now=now,
-                decision=decision.as_item(decided_at=now, version=version),
-                outbox=PUBLISH if decision.action is DecisionAction.APPROVE else None,
                 current=record,  # moderators may not read the whole item back (ModeratorPolicy)
+                **changes,
             )
         except ConditionFailed:
             latest = self._states.get(release_id)
             again = triage(latest, release_id, version)
             return again or Result(Outcome.ALREADY_DECIDED, release_id, version, latest, "decided meanwhile")
-        if decision.action is not DecisionAction.APPROVE:
+        if not approved:
             return Result(Outcome.DECIDED, release_id, version, updated)
         try:
-            self._publish.send(release_id=release_id, version=version, action="publish")
+            self._publish.send(PublishMessage(release_id=release_id, version=version))
         except Exception as error:
-            log.warning("publish message deferred to the reconciler", exc_info=True)
+            log.warning("publish message deferred to the outbox sweep", exc_info=True)
             return Result(
                 Outcome.PUBLISH_DEFERRED, release_id, version, updated, f"publish queue failed: {error}"
             )

@@ -1,4 +1,4 @@
-"""The outbox sweep: the reconciliation half of "nothing is lost between the table and a queue".
+"""The outbox sweep: the reconciling half of "nothing is lost between the table and a queue".
 
 A state item is written with an ``outbox`` mark naming the queue its next message goes to
 ("moderation" after a submission or revision, "publish" after an approval) in the same write
@@ -10,28 +10,37 @@ release.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from functions.domain.ports import StateRepository
-from functions.domain.records import OutboxEntry
+from functions.domain.messages import ModerationMessage, PublishMessage
+from functions.domain.ports import ModerationQueue, PublishQueue, StateRepository
+from functions.domain.records import OutboxEntry, OutboxTarget
 
-Sender = Callable[[OutboxEntry], None]
 
-
-def sweep_outbox(
+def sweep(
     states: StateRepository,
-    senders: Mapping[str, Sender],
     *,
+    moderation: ModerationQueue,
+    publish: PublishQueue,
     now: datetime,
     grace: timedelta,
     limit: int = 100,
 ) -> list[OutboxEntry]:
-    """Send every message still marked for longer than ``grace``; return what was sent."""
+    """Send every message still marked for longer than ``grace``; return what was sent.
+
+    A send that fails stops the sweep there (it raises): what is still marked is sent by the
+    next sweep."""
     sent: list[OutboxEntry] = []
-    for target, send in senders.items():
+    for target in OutboxTarget:
         for entry in states.pending_outbox(target, older_than=now - grace, limit=limit):
-            send(entry)
+            if target is OutboxTarget.MODERATION:
+                moderation.send(
+                    ModerationMessage(release_id=entry.release_id, version=entry.version),
+                    org_id=entry.org_id,
+                    category=entry.category,
+                )
+            else:
+                publish.send(PublishMessage(release_id=entry.release_id, version=entry.version))
             states.clear_outbox(entry.release_id, entry.version)
             sent.append(entry)
     return sent

@@ -1,19 +1,31 @@
-"""What the domain needs from the outside world. Adapters (and test fakes) satisfy these."""
+"""What the domain needs from the outside world: every port, in one place.
+
+The adapters in ``functions/adapters/`` satisfy these against AWS (each given its boto3 client),
+and the in-memory fakes of the tests satisfy them in memory; the services receive them in their
+constructors and never know which they got.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
-from functions.domain.records import OutboxEntry, ReleaseRecord
+from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
+from functions.domain.states import Action
+
+if TYPE_CHECKING:
+    from functions.domain.keys import KeyRecord, UsageKey
+    from functions.domain.messages import ModerationMessage, PublishMessage
+    from functions.domain.publish.model import CatalogEntry
 
 
 class VersionExists(Exception):
     """A release version object already exists (versions are never overwritten)."""
 
-    def __init__(self, payload_hash: str | None) -> None:
+    def __init__(self, key: str, payload_hash: str | None) -> None:
         super().__init__("release version already stored")
+        self.key = key
         self.payload_hash = payload_hash
 
 
@@ -29,17 +41,40 @@ class ConditionFailed(Exception):
     """A conditional state write found the release in another status or version."""
 
 
+# ---------------------------------------------------------------------------------------------
+# Releases: their versions and their state
+# ---------------------------------------------------------------------------------------------
+
+
 class ReleaseStore(Protocol):
+    """One document per release version, created once and never overwritten."""
+
     def put_version(
         self, *, org_id: str, release_id: str, version: int, document: dict[str, Any], payload_hash: str
     ) -> str:
-        """Create the object for one version (never overwriting); return its key."""
+        """Create the object for one version and return its key; raise ``VersionExists`` (with
+        the key and the stored payload hash) when it is already there."""
+        ...
+
+    def version_key(self, *, org_id: str, release_id: str, version: int) -> str:
+        """Where one version of a release is kept (whether or not it exists)."""
         ...
 
     def get_document(self, key: str) -> dict[str, Any]: ...
 
 
+class TransitionChanges(TypedDict, total=False):
+    """What a transition may write besides the status (everything else is kept)."""
+
+    decision: dict[str, Any]  # the latest decision, as moderation.Decision.as_item builds it
+    outbox: OutboxTarget  # the queue the next message goes to (no mark: the mark is removed)
+    published_at: datetime
+    public_url: str
+
+
 class StateRepository(Protocol):
+    """The state item of each release, changed only by conditional writes."""
+
     def create(self, record: ReleaseRecord, *, actor: str) -> None:
         """Insert a new release; raise ``RecordExists`` if its id is taken."""
         ...
@@ -50,30 +85,26 @@ class StateRepository(Protocol):
         """The id of an earlier release of this organisation with the same content, if any."""
         ...
 
-    def revise(
-        self, record: ReleaseRecord, *, expected_version: int, from_statuses: Sequence[str], actor: str
-    ) -> None:
-        """Store ``record`` as the new version; raise ``ConditionFailed`` if the release moved on."""
+    def revise(self, record: ReleaseRecord, *, expected_version: int, actor: str) -> None:
+        """Store ``record`` as the new version (``Action.REVISE``: the release must still be at
+        ``expected_version`` in a status revising is allowed from); else ``ConditionFailed``."""
         ...
 
     def transition(
         self,
         release_id: str,
+        action: Action,
         *,
         org_id: str,
         expected_version: int,
-        from_statuses: Sequence[str],
-        to_status: str,
-        action: str,
         actor: str,
         now: datetime,
-        decision: dict[str, Any] | None = None,
-        outbox: str | None = None,
-        published_at: datetime | None = None,
-        public_url: str | None = None,
         current: ReleaseRecord | None = None,
+        **changes: Unpack[TransitionChanges],
     ) -> ReleaseRecord:
-        """One conditional status change; raise ``ConditionFailed`` if the release moved on.
+        """Apply ``action`` as one conditional write: the release (of ``org_id``) must be at
+        ``expected_version`` in one of the statuses the action starts from (``TRANSITIONS``) and
+        moves to its target; else ``ConditionFailed``. Returns the changed record.
 
         ``current``, the record as the caller read it at ``expected_version``, lets the
         repository return the changed record without reading the whole item back."""
@@ -85,13 +116,32 @@ class StateRepository(Protocol):
 
     def clear_outbox(self, release_id: str, version: int) -> None: ...
 
-    def pending_outbox(self, target: str, *, older_than: datetime, limit: int) -> list[OutboxEntry]: ...
+    def pending_outbox(
+        self, target: OutboxTarget, *, older_than: datetime, limit: int
+    ) -> list[OutboxEntry]: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Queues and schedules
+# ---------------------------------------------------------------------------------------------
+
+
+class ModerationQueue(Protocol):
+    def send(self, message: ModerationMessage, *, org_id: str, category: str) -> None:
+        """Queue a release version for the moderators (organisation and category as attributes)."""
+        ...
+
+
+class PublishQueue(Protocol):
+    def send(self, message: PublishMessage, *, delay_seconds: int = 0) -> None:
+        """Queue a message for the publisher, invisible for ``delay_seconds`` (at most 900)."""
+        ...
 
 
 class Schedules(Protocol):
-    """One-time schedules that publish a release at its release time."""
+    """One-time schedules that put a publish message on the publish queue at a release's time."""
 
-    def ensure(self, name: str, *, at: datetime, zone: str, payload: dict[str, Any]) -> None:
+    def ensure(self, name: str, *, at: datetime, zone: str, message: PublishMessage) -> None:
         """Create the schedule unless it exists (same name, same release version)."""
         ...
 
@@ -100,5 +150,48 @@ class Schedules(Protocol):
         ...
 
 
-class ModerationQueue(Protocol):
-    def send(self, *, release_id: str, version: int, org_id: str, category: str) -> None: ...
+# ---------------------------------------------------------------------------------------------
+# The published site
+# ---------------------------------------------------------------------------------------------
+
+
+class SiteWriter(Protocol):
+    """The public site's objects."""
+
+    def put(self, key: str, body: bytes, content_type: str, *, max_age: int = 300) -> None: ...
+
+    def put_if_newer(self, key: str, body: bytes, content_type: str, *, seq: int, max_age: int = 60) -> bool:
+        """Write a shared object (index, feed) unless the site has one rendered from catalog
+        ``seq`` or later; whether it was written."""
+        ...
+
+
+class Catalogs(Protocol):
+    """The bounded lists of newest entries behind the index and the feeds: the site's (``all``)
+    and one per category. ``update`` applies ``change`` atomically (retrying on a concurrent
+    change) and returns the catalog after it with its sequence number, which grows by one per
+    change; an unknown catalog is empty at sequence 0. A stored entry that cannot be read back
+    is skipped (and logged), never fatal."""
+
+    def get(self, name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
+        """The catalog's entries (its first ``limit``, if given) and its sequence number."""
+        ...
+
+    def update(
+        self, name: str, change: Callable[[list[CatalogEntry]], list[CatalogEntry]]
+    ) -> tuple[list[CatalogEntry], int]: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# API keys
+# ---------------------------------------------------------------------------------------------
+
+
+class KeyStore(Protocol):
+    def create(self, record: KeyRecord) -> None: ...
+
+
+class UsageKeys(Protocol):
+    def for_organisation(self, org_id: str) -> UsageKey:
+        """The organisation's usage key, created (in the default usage plan) on first use."""
+        ...

@@ -6,16 +6,22 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from functions.domain.prescreen import Flag
+from functions.domain.states import Status
 
 # Fixed namespace so that (organisation, Idempotency-Key) always maps to the same release id,
 # even after the idempotency record has expired or a half-finished attempt is retried.
 _RELEASE_NAMESPACE = uuid.UUID("6f1d7f43-5b0e-4c43-9f59-2f3c0e6f8a11")
 
-MODERATION = "moderation"
-PUBLISH = "publish"
+
+class OutboxTarget(StrEnum):
+    """The queue a state item's outbox mark says its next message goes to."""
+
+    MODERATION = "moderation"  # after a submission or a revision
+    PUBLISH = "publish"  # after an approval
 
 
 def schedule_name(release_id: str, version: int) -> str:
@@ -66,7 +72,7 @@ class ReleaseRecord:
     release_id: str
     org_id: str
     org_name: str
-    status: str
+    status: Status
     version: int
     category: str
     headline: str
@@ -81,7 +87,7 @@ class ReleaseRecord:
     prescreen: list[Flag] = field(default_factory=list)
     decision: dict[str, Any] | None = None
     public_url: str | None = None
-    outbox: str | None = None
+    outbox: OutboxTarget | None = None
     outbox_at: datetime | None = None
 
 
@@ -91,6 +97,6 @@ class OutboxEntry:
 
     release_id: str
     version: int
-    target: str
+    target: OutboxTarget
     org_id: str
     category: str

@@ -1,7 +1,18 @@
-"""The release state machine (DESIGN.md, "Release states").
+r"""The release state machine: the one place that says which actions a status allows.
 
-Every transition is applied as one conditional write on (status, version); this module says
-which transitions exist, so that adapters can build the condition and the API can explain a 409.
+```
+pending_review --approve--> approved --(release time reached)--> published --kill--> killed
+      |   ^                    \--(release time in future)--> scheduled --> published
+      |   '--revise (version+1)-- changes_requested <--request_changes-- pending_review
+      '--reject--> rejected
+any state before published --withdraw (by the submitting organisation)--> withdrawn
+```
+
+Every transition is applied as one conditional write on (status, version): the repositories
+take the action and derive the statuses it may start from and the one it leads to from
+``TRANSITIONS``; the services ask ``can`` (is the action allowed now?) and ``already`` (did it
+already happen? a repeated request then changes nothing), and the API explains a 409 with
+``refusal``. No other module compares a status with a status of its own.
 """
 
 from __future__ import annotations
@@ -67,6 +78,21 @@ def transition_for(action: Action) -> Transition:
 def can(action: Action, status: Status | str) -> bool:
     """Whether ``action`` is allowed from ``status``."""
     return Status(status) in TRANSITIONS[action].sources
+
+
+def already(action: Action, status: Status | str) -> bool:
+    """Whether ``status`` is where ``action`` leads: the action already happened (withdrawing a
+    withdrawn release, publishing a published one) and doing it again changes nothing."""
+    return Status(status) is TRANSITIONS[action].target
+
+
+# The moderators' decisions: each is allowed exactly while a release awaits review.
+DECISIONS = (Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES)
+
+
+def awaits_decision(status: Status | str) -> bool:
+    """Whether a moderator may decide a release in ``status`` (any of ``DECISIONS``)."""
+    return any(can(action, status) for action in DECISIONS)
 
 
 def next_status(action: Action, status: Status | str) -> Status:

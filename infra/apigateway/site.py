@@ -179,13 +179,15 @@ class SiteReader:
         """The object (``head``: its metadata only), or None when there is none."""
         from botocore.exceptions import ClientError
 
+        from functions.adapters.aws_errors import S3_MISSING, error_code
+
         try:
             if head:
                 found: dict[str, Any] = self._s3.head_object(Bucket=bucket, Key=key)
             else:
                 found = self._s3.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            if error_code(error) in S3_MISSING:
                 return None
             raise
         return found

@@ -129,17 +129,8 @@ class SqsPoller(_Worker):
 
     def deliver(self, messages: list[dict[str, Any]]) -> None:
         source = self._source
-        event = {"Records": [self._record(m) for m in messages]}
         started = time.perf_counter()
-        try:
-            result = self._invoke(event)
-        except Exception:
-            log.exception("%s: the function failed; the whole batch returns to the queue", self.name)
-            failed = {m["MessageId"] for m in messages}
-        else:
-            failed = set()
-            if source.report_failures and isinstance(result, dict):
-                failed = {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures") or []}
+        failed = self._failed(messages)
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
@@ -156,6 +147,18 @@ class SqsPoller(_Worker):
             len(failed),
             (time.perf_counter() - started) * 1000,
         )
+
+    def _failed(self, messages: list[dict[str, Any]]) -> set[str]:
+        """Invoke the function with the batch; the ids of the messages that failed (all of them
+        when the function raised, else those its partial batch response names, if it may)."""
+        try:
+            result = self._invoke({"Records": [self._record(m) for m in messages]})
+        except Exception:
+            log.exception("%s: the function failed; the whole batch returns to the queue", self.name)
+            return {m["MessageId"] for m in messages}
+        if not (self._source.report_failures and isinstance(result, dict)):
+            return set()
+        return {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures") or []}
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         body = message.get("Body", "")

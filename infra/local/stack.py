@@ -340,59 +340,74 @@ class LocalStackRunner:
         return {"fired_schedules": sorted([group, name] for group, name in set(fired))}
 
     def _start_event_sources(self, saved: dict[str, Any] | None = None) -> None:
+        """A worker per function event that runs locally, and the one-time scheduler; started."""
+        if self.stack is None:
+            raise RuntimeError("event sources need the stack and its functions")
+        functions = resources_of_type(self.stack.template, "AWS::Serverless::Function")
+        for name, spec in functions.items():
+            for event_name, event in ((spec.get("Properties") or {}).get("Events") or {}).items():
+                worker = self._event_source(name, event_name, event)
+                if worker is not None:
+                    self.workers.append(worker)
+        self.workers.append(self._one_time_scheduler(saved or {}))
+        for worker in self.workers:
+            worker.start()
+
+    def _one_time_scheduler(self, saved: dict[str, Any]) -> OneTimeScheduler:
         import boto3
 
-        if self.stack is None or self.functions is None:
-            raise RuntimeError("event sources need the stack and its functions")
-        functions = self.functions
-        sqs = boto3.client("sqs")
-        for name, spec in resources_of_type(self.stack.template, "AWS::Serverless::Function").items():
-            for event_name, event in ((spec.get("Properties") or {}).get("Events") or {}).items():
-                kind = event.get("Type")
-                props = self.stack.resolver.resolve(event.get("Properties") or {})
-
-                def invoke(payload: dict[str, Any], function: str = name) -> Any:
-                    return functions.invoke(function, payload)
-
-                if kind == "SQS":
-                    if props.get("Enabled") is False:
-                        continue
-                    arn = str(props["Queue"])
-                    source = SqsSource(
-                        function=name,
-                        queue_url=sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"],
-                        queue_arn=arn,
-                        batch_size=int(props.get("BatchSize", 10)),
-                        window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                        report_failures="ReportBatchItemFailures"
-                        in (props.get("FunctionResponseTypes") or []),
-                    )
-                    self.workers.append(
-                        SqsPoller(boto3.client("sqs"), source, invoke, region=self.options.region)
-                    )
-                elif kind in ("Schedule", "ScheduleV2"):
-                    if props.get("Enabled") is False or props.get("State") == "DISABLED":
-                        continue
-                    expression = str(props.get("Schedule") or props.get("ScheduleExpression") or "")
-                    interval = self.options.sweep_interval or rate_seconds(expression)
-                    if interval is None:
-                        log.warning(
-                            "%s.%s: %r does not run locally (only rate(...))", name, event_name, expression
-                        )
-                        continue
-                    rule = f"arn:aws:events:{self.options.region}:123456789012:rule/{name}-{event_name}"
-                    self.workers.append(
-                        ScheduleTimer(name, interval, invoke, region=self.options.region, rule_arn=rule)
-                    )
-                elif kind != "Api":
-                    log.warning("%s.%s: event type %s does not run locally", name, event_name, kind)
         scheduler = OneTimeScheduler(
             boto3.client("scheduler"), boto3.client("sqs"), interval=self.options.scheduler_interval
         )
-        scheduler.fired.update((str(g), str(n)) for g, n in (saved or {}).get("fired_schedules", []))
-        self.workers.append(scheduler)
-        for worker in self.workers:
-            worker.start()
+        scheduler.fired.update((str(g), str(n)) for g, n in saved.get("fired_schedules", []))
+        return scheduler
+
+    def _event_source(self, function: str, event_name: str, event: dict[str, Any]) -> Any:
+        """The worker that feeds one of the template's function events locally, if it runs here."""
+        if self.stack is None or self.functions is None:
+            raise RuntimeError("event sources need the stack and its functions")
+        functions = self.functions
+        kind = event.get("Type")
+        props = self.stack.resolver.resolve(event.get("Properties") or {})
+
+        def invoke(payload: dict[str, Any]) -> Any:
+            return functions.invoke(function, payload)
+
+        if kind == "SQS":
+            return None if props.get("Enabled") is False else self._sqs_poller(function, props, invoke)
+        if kind in ("Schedule", "ScheduleV2"):
+            if props.get("Enabled") is False or props.get("State") == "DISABLED":
+                return None
+            return self._schedule_timer(function, event_name, props, invoke)
+        if kind != "Api":
+            log.warning("%s.%s: event type %s does not run locally", function, event_name, kind)
+        return None
+
+    def _sqs_poller(self, function: str, props: dict[str, Any], invoke: Any) -> SqsPoller:
+        import boto3
+
+        sqs = boto3.client("sqs")
+        arn = str(props["Queue"])
+        source = SqsSource(
+            function=function,
+            queue_url=sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"],
+            queue_arn=arn,
+            batch_size=int(props.get("BatchSize", 10)),
+            window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+            report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+        )
+        return SqsPoller(boto3.client("sqs"), source, invoke, region=self.options.region)
+
+    def _schedule_timer(
+        self, function: str, event_name: str, props: dict[str, Any], invoke: Any
+    ) -> ScheduleTimer | None:
+        expression = str(props.get("Schedule") or props.get("ScheduleExpression") or "")
+        interval = self.options.sweep_interval or rate_seconds(expression)
+        if interval is None:
+            log.warning("%s.%s: %r does not run locally (only rate(...))", function, event_name, expression)
+            return None
+        rule = f"arn:aws:events:{self.options.region}:123456789012:rule/{function}-{event_name}"
+        return ScheduleTimer(function, interval, invoke, region=self.options.region, rule_arn=rule)
 
     def _seed_demo_key(self) -> str:
         import boto3
@@ -420,12 +435,7 @@ class LocalStackRunner:
         write_info(self.options.info_path, info.as_json())  # 0600: it holds the demo key
 
     def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-        deadline = time.monotonic() + 3  # SIGTERM to exit: within 5 s in all
-        for worker in self.workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
-        self.workers.clear()
+        self._stop_workers()
         if self._http is not None:
             self._http.stop()
             self._http = None
@@ -438,12 +448,24 @@ class LocalStackRunner:
             self._aws.stop()
             self._aws = None
         if self.info is not None:
-            try:
-                current = json.loads(self.options.info_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                current = None
-            if current and current.get("api_url") == self.info.api_url:
-                self.options.info_path.unlink(missing_ok=True)
+            self._remove_info(self.info)
             self.info = None
         if self.persistence is not None:
             self.persistence.folder.unlock()
+
+    def _stop_workers(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        deadline = time.monotonic() + 3  # SIGTERM to exit: within 5 s in all
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        self.workers.clear()
+
+    def _remove_info(self, info: LocalInfo) -> None:
+        """The info file, if it is still this stack's (another may have started since)."""
+        try:
+            current = json.loads(self.options.info_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            current = None
+        if current and current.get("api_url") == info.api_url:
+            self.options.info_path.unlink(missing_ok=True)

@@ -50,14 +50,14 @@ EMPTY = "pass"
 RATIO_GOAL = 1.3
 # Work the handler leaves to its first invocation, each step timed after the handler import.
 DEFERRED = (
-    ("boto3 + S3/DynamoDB/SQS clients", "from functions.api import deps\ndeps.service()"),
+    ("boto3 + S3/DynamoDB/SQS clients", "from functions.handlers.api import wiring\nwiring().service"),
     ("Tracer: X-Ray SDK import + patching", "from functions.observability import tracer\ntracer()"),
     (
         "Markdown parser + nh3 cleaner",
         "from functions.domain import sanitise\nsanitise._markdown()\nsanitise._cleaner()",
     ),
 )
-# What deps.settings() reads; dummy values (creating clients makes no call).
+# What the API function's settings read; dummy values (creating clients makes no call).
 _SETTINGS = {
     "RELEASES_BUCKET": "bench-releases",
     "RELEASES_TABLE": "bench-releases-table",

@@ -25,7 +25,7 @@ at a time:
 * floor: the AWS calls the API function makes for that submission, made directly from this
   process with boto3 against the same moto endpoint, through the function's own adapters
   (``DynamoStateRepository``, ``S3ReleaseStore``, ``SqsModerationQueue``), the client
-  configuration of ``functions.runtime.aws_client`` and the real resource names from the info
+  configuration of ``functions.cold_start.aws_client`` and the real resource names from the info
   file: GetItem (digest lookup), PutObject (``IfNoneMatch="*"``, the same version document),
   TransactWriteItems (state item with its condition + digest item), SendMessage, UpdateItem
   (clear the outbox mark). Records and documents are built with the domain code *before* the
@@ -365,7 +365,7 @@ class FloorClient:
         from functions.domain.models import ReleaseSubmission
         from functions.domain.records import Caller
 
-        # The same client configuration as functions.runtime.aws_client, pointed at moto.
+        # The same client configuration as functions.cold_start.aws_client, pointed at moto.
         config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
         session = boto3.session.Session(
             aws_access_key_id="local", aws_secret_access_key="local", region_name=info["region"]
@@ -391,37 +391,23 @@ class FloorClient:
 
     def prepare(self, serial: int) -> Direct:
         """What IntakeService.submit builds before its first AWS call (outside the timed region)."""
-        from functions.domain.intake import flags_for, prepare, version_document
-        from functions.domain.records import MODERATION, ReleaseRecord, new_release_id
-        from functions.domain.states import Status
+        from functions.domain.intake import flags_for, prepare, version_document, version_record
+        from functions.domain.records import new_release_id
 
         submission = self._adapter.validate_python(release_body(serial))
         now = datetime.now(UTC)
         prepared = prepare(submission, now=now)
-        record = ReleaseRecord(
-            release_id=new_release_id(),
-            org_id=self.caller.org_id,
-            org_name=self.caller.org_name,
-            status=Status.PENDING_REVIEW.value,
-            version=1,
-            category=submission.category,
-            headline=submission.headline,
-            language=submission.language,
-            created_at=now,
-            updated_at=now,
-            release_at=submission.release_at,
-            object_key="",
-            payload_hash=prepared.payload_hash,
-            content_digest=prepared.content_digest,
-            prescreen=flags_for(submission, prepared, None),
-            outbox=MODERATION,
-            outbox_at=now,
+        flags = flags_for(submission, prepared, None)
+        record = version_record(
+            self.caller, submission, prepared, release_id=new_release_id(), now=now, flags=flags
         )
         document = version_document(record, prepared, submission.body_format, self.caller)
         return Direct(record=record, document=document)
 
     def submit(self, direct: Direct) -> None:
         """The five calls of IntakeService.submit without an Idempotency-Key, in its order."""
+        from functions.domain.messages import ModerationMessage
+
         record = direct.record
         if self.states.find_digest(record.org_id, record.content_digest) is not None:
             raise RuntimeError("unexpected duplicate digest: headlines are meant to be unique")
@@ -434,8 +420,7 @@ class FloorClient:
         )
         self.states.create(record, actor=self.caller.actor)
         self.queue.send(
-            release_id=record.release_id,
-            version=record.version,
+            ModerationMessage(release_id=record.release_id, version=record.version),
             org_id=record.org_id,
             category=record.category,
         )

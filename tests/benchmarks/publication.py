@@ -18,15 +18,16 @@ as the functional tests and the local stack apply it); every resource of templat
 ``POWERTOOLS_TRACE_DISABLED=true``, as in the tests). Each publication is a real
 ``PublisherFunction`` invocation: ``local_functions(...).invoke("PublisherFunction",
 sqs_event([...]))``, i.e. ``functions.handlers.publisher.lambda_handler`` with its Powertools
-decorators and batch processor, the composition root ``functions.publisher`` and its boto3 clients
-(``functions.runtime.aws_client``), all cached across invocations as in one warm execution
+decorators and batch processor, its wiring in the same module and its boto3 clients
+(``functions.cold_start.aws_client``), all cached across invocations as in one warm execution
 environment (the caches are cleared once at the start, so the clients are made under the mock).
 
 Releases. Approved releases are seeded, one just before it is published, so that the releases
 table, the releases bucket and the site grow together, as they would in service: the submission
 (a realistic release of one of the five categories in rotation, from one of four organisations,
 with a unique headline) is validated with the API's pydantic model, turned into its version
-document with the intake's own ``prepare()``/``version_document()``, and written with the
+document and state record with the intake's own ``prepare()``, ``version_record()`` (the record
+factory of submissions and revisions) and ``version_document()``, and written with the
 function adapters: ``S3ReleaseStore.put_version`` and ``DynamoStateRepository.create`` (state
 item with status ``approved``, the moderator's decision, no outbox mark; plus its content
 fingerprint item). The seeding clients are not the publisher's, and seeding is never timed.
@@ -44,7 +45,7 @@ stream). As bursts of load on the host only slow publications down, the fastest 
 each window is reported too (a robust view: minima drift less than medians).
 
 Counts and sizes. AWS calls are counted with a ``before-call`` handler on the publisher's own
-clients (``functions.runtime.aws_client("s3" | "dynamodb" | "scheduler")``), per operation, for
+clients (``functions.cold_start.aws_client("s3" | "dynamodb" | "scheduler")``), per operation, for
 every timed publication. ``index.html``, ``feeds/all.xml`` and the site catalog (``catalogs/all.json``
 in the releases bucket, gzip-compressed; its entries carry the sanitised bodies) are measured after
 publications #10, #100, the middle point and N.
@@ -224,10 +225,12 @@ class Seeder:
             self.seconds += time.perf_counter() - began
 
     def _seed(self, n: int) -> str:
-        from functions.domain.intake import flags_for, prepare, version_document
+        from dataclasses import replace
+
+        from functions.domain.intake import flags_for, prepare, version_document, version_record
         from functions.domain.moderation import Decision, DecisionAction
-        from functions.domain.records import Caller, ReleaseRecord, new_release_id
-        from functions.domain.states import Status
+        from functions.domain.records import Caller, new_release_id
+        from functions.domain.states import Action, next_status
 
         (org_id, org_name), body = release(n)
         submission = self._adapter.validate_python(body)
@@ -235,22 +238,21 @@ class Seeder:
         now = datetime.now(UTC)
         prepared = prepare(submission, now=now)
         release_id = new_release_id()
-        record = ReleaseRecord(
+        submitted = version_record(
+            caller,
+            submission,
+            prepared,
             release_id=release_id,
-            org_id=org_id,
-            org_name=org_name,
-            status=Status.APPROVED.value,
-            version=1,
-            category=submission.category,
-            headline=submission.headline,
-            language=submission.language,
-            created_at=now,
-            updated_at=now,
-            object_key="",
-            payload_hash=prepared.payload_hash,
-            content_digest=prepared.content_digest,
-            prescreen=flags_for(submission, prepared, None),
+            now=now,
+            flags=flags_for(submission, prepared, None),
+        )
+        # As moderation leaves it: approved, its publish message sent (no outbox mark).
+        record = replace(
+            submitted,
+            status=next_status(Action.APPROVE, submitted.status),
             decision=Decision(DecisionAction.APPROVE, moderator="bench").as_item(decided_at=now, version=1),
+            outbox=None,
+            outbox_at=None,
         )
         document = version_document(record, prepared, submission.body_format, caller)
         record.object_key = self._store.put_version(
@@ -311,10 +313,9 @@ def _quiet() -> Iterator[None]:
 
 def _reset_function_caches() -> None:
     """A fresh execution environment (as tests/functional/conftest.py's reset_function_caches)."""
-    from functions import publisher, runtime
+    from functions import cold_start
 
-    publisher.reset()
-    runtime.aws_client.cache_clear()
+    cold_start.reset_all()
 
 
 @dataclass
@@ -435,7 +436,8 @@ class World:
         }
         entries, _ = self.catalogs.get("all")
         self.sizes[n]["catalog all (entries)"] = len(entries)
-        self.sizes[n]["catalog all (bytes)"] = len(json.dumps(entries, separators=(",", ":")))
+        stored = [entry.to_json() for entry in entries]
+        self.sizes[n]["catalog all (bytes)"] = len(json.dumps(stored, separators=(",", ":")))
         self.sizes[n]["catalog all (gzip bytes)"] = int(
             self.site.head_object(Bucket=self.catalog_bucket, Key="catalogs/all.json")["ContentLength"]
         )
@@ -655,10 +657,11 @@ def publication(run: Run) -> list[Row]:
         with _environment(functions.environment):
             _reset_function_caches()
             try:
-                from functions import publisher, runtime
+                from functions.cold_start import aws_client
+                from functions.handlers import publisher
 
                 feed_size = publisher.settings().feed_size
-                counter = CallCounter({s: runtime.aws_client(s) for s in ("s3", "dynamodb", "scheduler")})
+                counter = CallCounter({s: aws_client(s) for s in ("s3", "dynamodb", "scheduler")})
                 ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
                 world = World(
                     functions=functions,

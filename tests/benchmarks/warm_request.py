@@ -11,9 +11,10 @@ path is taken). Only the handler call is timed, in this single thread, with both
 core, so a busy host distorts it less) and ``time.perf_counter_ns`` (wall time, reported beside it).
 GC stays enabled: collections are part of what a request costs.
 
-AWS is replaced without monkeypatching any library: ``functions.api.deps.service`` (the cached
-composition root) is swapped for a function returning an ``IntakeService`` wired to the in-memory
-fakes of ``tests/fakes.py``, and put back afterwards. The fakes are renewed every 500 rounds
+AWS is replaced without monkeypatching any library: the API function's wiring
+(``functions.handlers.api.wiring``, cached per execution environment) is swapped for one whose
+``IntakeService`` is wired to the in-memory fakes of ``tests/fakes.py``, and put back afterwards;
+``handle`` is given the same wiring. The fakes are renewed every 500 rounds
 (outside the timed region) so that they do not grow without bound. Powertools' metric flushes
 (EMF lines on stdout) go to ``os.devnull`` while requests run.
 
@@ -50,7 +51,7 @@ P50_GOAL_MS = 1.0
 RESET_EVERY = 500
 TARGET_BODY_BYTES = 5 * 1024
 
-# Settings the API function reads (deps.settings); never used with the fakes, set for safety.
+# Settings the API function reads (Wiring.settings); never used with the fakes, set for safety.
 _DUMMY_SETTINGS = {
     "RELEASES_BUCKET": "bench-releases",
     "RELEASES_TABLE": "bench-releases-table",
@@ -162,36 +163,46 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 class FakeWiring:
-    """``deps.service`` answering an IntakeService over fresh in-memory fakes, renewable."""
+    """The API function's wiring with an IntakeService over fresh in-memory fakes, renewable."""
 
     def __init__(self) -> None:
         from tests.fakes import MemoryQueue, MemoryStates, MemoryStore
 
         self._parts = (MemoryStore, MemoryStates, MemoryQueue)
-        self.service: Any = None
+        self.current: Any = None
         self.renew()
 
     def renew(self) -> None:
         from functions.domain.intake import IntakeService
-        from functions.runtime import utc_now
+        from functions.handlers.api import Wiring
 
         store, states, queue = self._parts
-        self.service = IntakeService(store=store(), states=states(), queue=queue(), clock=utc_now)
+        self.current = Wiring()
+        self.current.service = IntakeService(
+            store=store(), states=states(), queue=queue(), clock=lambda: datetime.now(UTC)
+        )
 
-    def __call__(self) -> Any:
-        return self.service
+    @property
+    def service(self) -> Any:
+        return self.current.service
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """``functions.api.app.handle`` with this wiring."""
+        from functions.api.app import handle
+
+        return handle(event, context, self.current)
 
 
 @contextlib.contextmanager
 def _fake_aws(wiring: FakeWiring) -> Iterator[None]:
-    from functions.api import deps
+    from functions.handlers import api
 
-    original = deps.service
-    deps.service = wiring  # type: ignore[assignment]
+    original = api.wiring
+    api.wiring = lambda: wiring.current
     try:
         yield
     finally:
-        deps.service = original
+        api.wiring = original
 
 
 def _events(count: int, body: str, start: int) -> list[dict[str, Any]]:
@@ -333,13 +344,13 @@ def warm_request(run: Run) -> list[Row]:
     body = markdown_body()
 
     with _environment({**template_globals(), **_DUMMY_SETTINGS}):
-        from functions.api.app import handle
         from functions.handlers.api import lambda_handler
         from functions.observability import metrics
         from infra.lambda_context import LocalLambdaContext
 
         context = LocalLambdaContext(function_name="ApiFunction")
         wiring = FakeWiring()
+        handle = wiring.handle
         sample_event = _events(1, body, start=0)[0]
         event_bytes = len(json.dumps(sample_event).encode())
         with (

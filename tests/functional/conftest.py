@@ -54,15 +54,11 @@ def use_function_environment(stack: LocalStack, logical_id: str, monkeypatch: py
 
 
 def reset_function_caches() -> None:
-    """Forget every composition root's cached settings and clients (a fresh execution environment)."""
-    from functions import authorizer, publisher, reconcile, runtime
-    from functions.api import deps
+    """Forget what every function built and kept: settings, clients, services (a fresh execution
+    environment)."""
+    from functions import cold_start
 
-    deps.reset()
-    authorizer.reset()
-    reconcile.reset()
-    publisher.reset()
-    runtime.aws_client.cache_clear()
+    cold_start.reset_all()
 
 
 @pytest.fixture
@@ -226,9 +222,9 @@ def faults() -> Iterator[Faults]:
 @pytest.fixture
 def lambda_clients(api: ApiClient) -> dict[str, Any]:
     """The boto3 clients the functions use (shared per service, as in one Lambda environment)."""
-    from functions import runtime
+    from functions.cold_start import aws_client
 
-    return {name: runtime.aws_client(name) for name in ("s3", "dynamodb", "sqs")}
+    return {name: aws_client(name) for name in ("s3", "dynamodb", "sqs")}
 
 
 def receive_all(sqs: Any, queue_url: str, wait: int = 0) -> list[dict[str, Any]]:

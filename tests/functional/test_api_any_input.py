@@ -74,7 +74,9 @@ bodies = st.one_of(
 
 
 def _call(api: ApiClient, event: Any) -> dict[str, Any]:
-    return handle(event, LocalLambdaContext(function_name="ApiFunction"))
+    from functions.handlers.api import wiring
+
+    return handle(event, LocalLambdaContext(function_name="ApiFunction"), wiring())
 
 
 def _assert_well_formed(result: Any, *, head: bool = False) -> int:

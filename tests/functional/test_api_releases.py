@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from functions.adapters.dynamodb_state import DynamoStateRepository
+from functions.domain.states import TRANSITIONS
 from infra.bootstrap import LocalStack
 from tests.functional.conftest import receive_all
 from tests.helpers import ApiClient, personnel_release
@@ -28,13 +29,12 @@ def _force_status(stack: LocalStack, dynamodb: Any, release_id: str, *to: str) -
     for status in to:
         current = repo.get(release_id)
         assert current is not None
+        action = next(a for a, t in TRANSITIONS.items() if t.target == status and current.status in t.sources)
         repo.transition(
             release_id,
+            action,
             org_id=current.org_id,
             expected_version=current.version,
-            from_statuses=[current.status],
-            to_status=status,
-            action=f"test-{status}",
             actor="test",
             now=datetime.now(UTC),
         )

@@ -85,11 +85,11 @@ def test_a_revoked_key_is_unauthorized(
 def test_last_used_is_recorded_without_a_write_per_request(
     stack: LocalStack, functions_env: LocalFunctions, dynamodb: Any
 ) -> None:
-    from functions import runtime
+    from functions.cold_start import aws_client
 
     key_id, token = issue_key(stack, "org-acme", "Acme")
     writes: list[str] = []
-    runtime.aws_client("dynamodb").meta.events.register(
+    aws_client("dynamodb").meta.events.register(
         "before-call.dynamodb.UpdateItem", lambda **_: writes.append("update")
     )
     for _ in range(3):

@@ -263,7 +263,7 @@ def test_publish_send_failure_after_the_decision_is_recovered(
     assert api.get(f"/releases/{release_id}").json()["status"] == "approved"
     assert _publish_messages(stack, sqs) == []
     faults.clear()
-    # The reconciler sends the approved release's publish message, once
+    # The outbox sweep sends the approved release's publish message, once
     assert _sweep(stack, monkeypatch)["releases"] == [{"id": release_id, "version": 1, "queue": "publish"}]
     assert _sweep(stack, monkeypatch)["sent"] == 0
     assert _publish_messages(stack, sqs) == [{"release_id": release_id, "version": 1, "action": "publish"}]

@@ -28,6 +28,8 @@ from cli.target import resolve
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
 from functions.adapters.sqs_publish import SqsPublishQueue
+from functions.domain.records import OutboxTarget
+from functions.domain.states import Action
 from infra.bootstrap import LocalStack
 from tests.functional.conftest import template
 from tests.helpers import ApiClient, personnel_release
@@ -126,11 +128,9 @@ def _moderate_everything(stack: LocalStack, api: ApiClient, dynamodb: Any) -> di
     assert record is not None
     repo.transition(
         ids["A"],
+        Action.PUBLISH,
         org_id=record.org_id,
         expected_version=record.version,
-        from_statuses=[record.status],
-        to_status="published",
-        action="publish",
         actor="publisher",
         now=datetime.now(UTC),
     )
@@ -238,6 +238,7 @@ _CONSOLE_CODE = {
     "dynamodb": [
         DynamoStateRepository.get,
         DynamoStateRepository.transition,
+        DynamoStateRepository._update,  # transition's one write
         DynamoStateRepository.clear_outbox,
     ],
     "s3": [S3ReleaseStore.get_document],
@@ -273,10 +274,11 @@ def test_every_call_written_in_the_console_code_has_a_statement(stack: LocalStac
 
 
 @pytest.mark.parametrize(
-    ("to_status", "outbox", "decision"),
+    ("action", "to_status", "outbox", "decision"),
     [
-        ("approved", "publish", {"action": "approve", "reason_codes": [], "version": 1}),
+        (Action.APPROVE, "approved", "publish", {"action": "approve", "reason_codes": [], "version": 1}),
         (
+            Action.REJECT,
             "rejected",
             None,
             {"action": "reject", "reason_codes": ["duplicate"], "note": "Seen.", "version": 1},
@@ -284,7 +286,13 @@ def test_every_call_written_in_the_console_code_has_a_statement(stack: LocalStac
     ],
 )
 def test_a_write_without_all_new_returns_the_record_as_stored(
-    stack: LocalStack, api: ApiClient, dynamodb: Any, to_status: str, outbox: str | None, decision: Any
+    stack: LocalStack,
+    api: ApiClient,
+    dynamodb: Any,
+    action: Action,
+    to_status: str,
+    outbox: str | None,
+    decision: Any,
 ) -> None:
     from datetime import UTC, datetime
 
@@ -293,18 +301,18 @@ def test_a_write_without_all_new_returns_the_record_as_stored(
     current = repo.get(release_id)
     assert current is not None
 
+    changes: dict[str, Any] = {"decision": decision}
+    if outbox is not None:
+        changes["outbox"] = OutboxTarget(outbox)
     returned = repo.transition(
         release_id,
+        action,
         org_id=current.org_id,
         expected_version=current.version,
-        from_statuses=["pending_review"],
-        to_status=to_status,
-        action="decide",
         actor="moderator:alice",
         now=datetime.now(UTC),
-        decision=decision,
-        outbox=outbox,
         current=current,
+        **changes,
     )
 
     assert returned == repo.get(release_id)

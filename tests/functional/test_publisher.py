@@ -13,6 +13,7 @@ import pytest
 
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.sqs_publish import SqsPublishQueue
+from functions.domain.messages import PublishAction, PublishMessage
 from functions.domain.moderation import Decision, DecisionAction, ModerationService
 from infra.bootstrap import LocalStack
 from infra.lambdas import LocalFunctions
@@ -83,11 +84,10 @@ class World:
         return [str(a.get("href")) for a in lxml.html.fromstring(body).iter("a")]
 
     def publisher_at(self, monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
-        """The publisher's clock reads ``now`` (a fresh execution environment)."""
-        from functions import publisher
+        """The publisher's clock reads ``now``."""
+        from functions.handlers import publisher
 
         monkeypatch.setattr(publisher, "utc_now", lambda: now)
-        publisher.reset()
 
     def queue_depth(self, logical_id: str) -> tuple[int, int]:
         """(visible, delayed) messages of a queue."""
@@ -108,11 +108,11 @@ class SentMessages:
     """Records what the functions' SQS client sends to one queue (observes, changes nothing)."""
 
     def __init__(self, queue_url: str) -> None:
-        from functions import runtime
+        from functions.cold_start import aws_client
 
         self.calls: list[dict[str, Any]] = []
         self._url = queue_url
-        self._client = runtime.aws_client("sqs")
+        self._client = aws_client("sqs")
         self._client.meta.events.register("provide-client-params.sqs.SendMessage", self._record)
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
@@ -192,9 +192,9 @@ def test_a_duplicate_delivery_yields_one_page_and_one_feed_entry(world: World) -
 
 def test_feeds_are_newest_first_and_bounded(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FEED_SIZE", "3")
-    from functions import publisher
+    from tests.functional.conftest import reset_function_caches
 
-    publisher.reset()
+    reset_function_caches()
     ids = []
     for n in range(5):
         ids.append(world.submit_and_approve(headline=f"Acme release number {n:02d} for the feed"))
@@ -213,7 +213,7 @@ def test_a_kill_takes_a_release_down(world: World) -> None:
     killed = world.submit_and_approve(headline="Acme release that is killed later")
     world.drain()
     SqsPublishQueue(world.sqs, world.stack.ref("PublishQueue")).send(
-        release_id=killed, version=1, action="kill", reason="inappropriate"
+        PublishMessage(release_id=killed, version=1, action=PublishAction.KILL, reason="inappropriate")
     )
 
     assert world.drain() == {"batchItemFailures": []}
@@ -232,7 +232,7 @@ def test_a_kill_takes_a_release_down(world: World) -> None:
     assert view["decision"]["reason_codes"] == ["inappropriate"]
     # A second kill is harmless
     SqsPublishQueue(world.sqs, world.stack.ref("PublishQueue")).send(
-        release_id=killed, version=1, action="kill"
+        PublishMessage(release_id=killed, version=1, action=PublishAction.KILL)
     )
     assert world.drain() == {"batchItemFailures": []}
 
@@ -284,10 +284,9 @@ def test_a_due_scheduled_release_is_published(world: World, monkeypatch: pytest.
     assert world.api.get(f"/releases/{release_id}").json()["status"] == "scheduled"
 
     # When the schedule delivers the message after the release time
-    from functions import publisher
+    from functions.handlers import publisher
 
     monkeypatch.setattr(publisher, "utc_now", lambda: release_at + timedelta(seconds=5))
-    publisher.reset()
     body = json.dumps({"release_id": release_id, "version": 1, "action": "publish"})
     assert world.run_publisher([body]) == {"batchItemFailures": []}
 
@@ -558,11 +557,11 @@ def test_a_release_that_cannot_be_rendered_is_dead_lettered_with_its_reason_and_
 
 
 def test_a_transient_failure_is_retried_not_dead_lettered(world: World, faults: Any) -> None:
-    from functions import runtime
+    from functions.cold_start import aws_client
 
     unlucky = world.submit_and_approve(headline="Acme release whose document read fails once")
     other = world.submit_and_approve()
-    faults.fail(runtime.aws_client("s3"), "GetObject", when=lambda params: unlucky in params["Key"])
+    faults.fail(aws_client("s3"), "GetObject", when=lambda params: unlucky in params["Key"])
 
     result = world.drain()
 
@@ -576,7 +575,7 @@ def test_a_transient_failure_is_retried_not_dead_lettered(world: World, faults: 
 
 def test_an_unrenderable_catalog_entry_is_skipped_and_the_site_still_updates(world: World) -> None:
     # Given catalogs that hold an entry no feed can carry (written before intake refused it)
-    from functions.adapters.s3_catalog import S3Catalogs
+    from functions.adapters.s3_catalog import catalog_key, decode, encode
 
     stale = {
         "release_id": "00000000-0000-4000-8000-00000000dead",
@@ -589,9 +588,16 @@ def test_an_unrenderable_catalog_entry_is_skipped_and_the_site_still_updates(wor
         "url": _page_url("00000000-0000-4000-8000-00000000dead"),
         "org_name": "Acme Corporation",
     }
-    catalogs = S3Catalogs(world.s3, world.stack.ref("ReleasesBucket"))
+    bucket = world.stack.ref("ReleasesBucket")
+
+    def stored(name: str) -> list[dict[str, Any]]:
+        body = world.s3.get_object(Bucket=bucket, Key=catalog_key(name))["Body"].read()
+        return decode(body)[0]
+
     for name in ("all", "personnel"):
-        catalogs.update(name, lambda entries: [*entries, stale])
+        world.s3.put_object(
+            Bucket=bucket, Key=catalog_key(name), Body=encode([stale], 1), ContentEncoding="gzip"
+        )
 
     # When a release is published
     release_id = world.submit_and_approve()
@@ -605,7 +611,7 @@ def test_an_unrenderable_catalog_entry_is_skipped_and_the_site_still_updates(wor
             assert [e.link for e in feed.entries] == [_page_url(release_id)]
     assert _page_url(release_id) in world.index_links()
     assert stale["url"] not in world.index_links()
-    assert [e["release_id"] for e in catalogs.get("all")[0]] == [release_id]
+    assert [e["release_id"] for e in stored("all")] == [release_id]
 
 
 EVIL = {
@@ -693,6 +699,7 @@ def test_a_full_catalog_of_the_longest_bodies_still_publishes(world: World) -> N
     # Given a site catalog of 49 entries with 50,000-character bodies of two-byte characters
     # (about 5 MB of JSON: a DynamoDB item holds at most 400 KB)
     from functions.adapters.s3_catalog import S3Catalogs
+    from functions.domain.publish.model import CatalogEntry
 
     long_body = "<p>" + "é" * 49_993 + "</p>"
     seeded = [
@@ -711,7 +718,7 @@ def test_a_full_catalog_of_the_longest_bodies_still_publishes(world: World) -> N
         for n in range(1, 50)
     ]
     catalogs = S3Catalogs(world.s3, world.stack.ref("ReleasesBucket"))
-    catalogs.update("all", lambda _: seeded)
+    catalogs.update("all", lambda _: [CatalogEntry.from_json(entry) for entry in seeded])
     assert len(json.dumps(seeded).encode()) > 400 * 1024
 
     # When a release with a body of the same size is published

@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 
-from functions import reconcile
-from functions.handlers.reconciler import lambda_handler as reconciler_handler
+from functions.handlers.outbox_sweep import lambda_handler as outbox_sweep_handler
 from infra.bootstrap import LocalStack
 from infra.lambda_context import LocalLambdaContext
-from tests.functional.conftest import Faults, receive_all, use_function_environment
+from tests.functional.conftest import Faults, receive_all, reset_function_caches, use_function_environment
 from tests.helpers import ApiClient, personnel_release
 
 
@@ -32,11 +31,11 @@ def _release_items(stack: LocalStack, dynamodb: Any) -> list[dict[str, Any]]:
 
 
 def _sweep(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Run the reconciler Lambda once, with the template's environment and no grace period."""
-    use_function_environment(stack, "ReconcilerFunction", monkeypatch)
+    """Run the outbox sweep Lambda once, with the template's environment and no grace period."""
+    use_function_environment(stack, "OutboxSweepFunction", monkeypatch)
     monkeypatch.setenv("OUTBOX_GRACE_SECONDS", "0")
-    reconcile.reset()
-    result: dict[str, Any] = reconciler_handler({}, LocalLambdaContext(function_name="ReconcilerFunction"))
+    reset_function_caches()
+    result: dict[str, Any] = outbox_sweep_handler({}, LocalLambdaContext(function_name="OutboxSweepFunction"))
     return result
 
 
@@ -165,7 +164,7 @@ def test_failure_after_the_bucket_write_is_5xx_and_retry_is_one_release(
     assert [m["json"] for m in messages] == [{"release_id": retry.json()["id"], "version": 1}]
 
 
-def test_queue_send_failure_still_202_and_the_reconciler_queues_it(
+def test_queue_send_failure_still_202_and_the_outbox_sweep_queues_it(
     api: ApiClient,
     stack: LocalStack,
     lambda_clients: dict[str, Any],
@@ -184,7 +183,7 @@ def test_queue_send_failure_still_202_and_the_reconciler_queues_it(
     assert receive_all(sqs, stack.ref("ModerationQueue")) == []
     faults.clear()
 
-    # And the reconciliation sweep queues it, once
+    # And the outbox sweep queues it, once
     assert _sweep(stack, monkeypatch)["sent"] == 1
     assert _sweep(stack, monkeypatch)["sent"] == 0
     messages = receive_all(sqs, stack.ref("ModerationQueue"))
@@ -211,13 +210,11 @@ def test_crash_after_commit_before_answer_is_recovered_and_retry_is_the_same_rel
     faults.clear()
     assert len(_release_items(stack, dynamodb)) == 1
 
-    # When the reconciler runs, Then the stored release reaches moderation
+    # When the outbox sweep runs, Then the stored release reaches moderation
     assert _sweep(stack, monkeypatch)["sent"] == 1
 
     # And when the client retries after the in-flight window, it gets the same release back
-    from functions.api import deps
-
-    deps.reset()  # a new execution environment picks up the retry
+    reset_function_caches()  # a new execution environment picks up the retry
     time.sleep(0.3)
     retry = api.post("/releases", personnel_release(), headers=headers)
     assert retry.status == 202
@@ -225,7 +222,7 @@ def test_crash_after_commit_before_answer_is_recovered_and_retry_is_the_same_rel
     assert len(receive_all(sqs, stack.ref("ModerationQueue"))) == 1
 
 
-def test_reconciler_leaves_fresh_entries_to_the_request_in_flight(
+def test_outbox_sweep_leaves_fresh_entries_to_the_request_in_flight(
     api: ApiClient,
     stack: LocalStack,
     lambda_clients: dict[str, Any],
@@ -236,8 +233,8 @@ def test_reconciler_leaves_fresh_entries_to_the_request_in_flight(
     faults.fail(lambda_clients["sqs"], "SendMessage", times=10)
     api.post("/releases", personnel_release())
     faults.clear()
-    use_function_environment(stack, "ReconcilerFunction", monkeypatch)
-    reconcile.reset()  # the template's grace period (60 s) applies
-    result = reconciler_handler({}, LocalLambdaContext(function_name="ReconcilerFunction"))
+    use_function_environment(stack, "OutboxSweepFunction", monkeypatch)
+    reset_function_caches()  # the template's grace period (60 s) applies
+    result = outbox_sweep_handler({}, LocalLambdaContext(function_name="OutboxSweepFunction"))
     assert result["sent"] == 0
     assert receive_all(sqs, stack.ref("ModerationQueue")) == []

@@ -286,7 +286,7 @@ def custom_domain_stack(aws: None) -> LocalStack:
             "SiteDomainName": "news.example.org",
             "SiteCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
             "ApiReservedConcurrency": "20",
-            "ReconcilerReservedConcurrency": "1",
+            "OutboxSweepReservedConcurrency": "1",
         },
     )
 
@@ -335,7 +335,7 @@ def test_reserved_concurrency_is_off_by_default_and_a_parameter_per_function(
         "ApiFunction": "20",
         "AuthorizerFunction": None,
         "PublisherFunction": None,
-        "ReconcilerFunction": "1",
+        "OutboxSweepFunction": "1",
     }
 
 

@@ -19,11 +19,12 @@ from functions.domain.errors import (
 )
 from functions.domain.intake import IntakeService
 from functions.domain.models import AnyRelease, ReleaseSubmission
-from functions.domain.outbox import sweep_outbox
+from functions.domain.outbox import sweep
 from functions.domain.prescreen import content_digest
-from functions.domain.records import MODERATION, Caller, ReleaseRecord
+from functions.domain.records import Caller, OutboxTarget, ReleaseRecord
 from functions.domain.sanitise import plain_words
-from tests.fakes import Clock, MemoryQueue, MemoryStates, MemoryStore
+from functions.domain.states import TRANSITIONS
+from tests.fakes import Clock, MemoryPublishQueue, MemoryQueue, MemoryStates, MemoryStore
 from tests.helpers import BODY_TEXT, personnel_release
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -44,25 +45,25 @@ class World:
     clock: Clock
     service: IntakeService
 
-    @property
-    def senders(self) -> dict[str, Any]:
-        """What the reconciler sends through, per outbox target."""
-        return {MODERATION: self.queue.send_entry}
+    def sweep(self, *, now: datetime, grace: timedelta) -> list[Any]:
+        """The outbox sweep, sending through this world's moderation queue."""
+        return sweep(self.states, moderation=self.queue, publish=MemoryPublishQueue(), now=now, grace=grace)
 
     def submit(self, release_id: str = "rel-1", caller: Caller = ACME, **overrides: Any) -> ReleaseRecord:
         return self.service.submit(caller, submission(**overrides), release_id=release_id)
 
     def decide(self, release_id: str, to_status: str, *, from_status: str = "pending_review") -> None:
-        """A moderator's (or the publisher's) conditional write, as the other functions do it."""
+        """A moderator's (or the publisher's) conditional write, as the other functions do it:
+        the action leading from ``from_status`` to ``to_status``."""
         current = self.states.get(release_id)
         assert current is not None
+        assert current.status == from_status
+        action = next(a for a, t in TRANSITIONS.items() if t.target == to_status and from_status in t.sources)
         self.states.transition(
             release_id,
+            action,
             org_id=current.org_id,
             expected_version=current.version,
-            from_statuses=[from_status],
-            to_status=to_status,
-            action="decide",
             actor="moderator:test",
             now=self.clock(),
         )
@@ -130,17 +131,17 @@ def test_queue_failure_is_not_a_submit_failure_and_the_sweep_sends_it_once(world
     record = world.submit()
     # Then the release is stored, pending review, and still marked for moderation
     assert record.status == "pending_review"
-    assert record.outbox == MODERATION
+    assert record.outbox == OutboxTarget.MODERATION
     stored = world.states.get("rel-1")
     assert stored is not None
-    assert stored.outbox == MODERATION
+    assert stored.outbox == OutboxTarget.MODERATION
     assert world.queue.messages == []
     grace = timedelta(minutes=2)
     # And a sweep within the grace period leaves it alone (the request may still be running)
-    assert sweep_outbox(world.states, world.senders, now=NOW + timedelta(minutes=1), grace=grace) == []
+    assert world.sweep(now=NOW + timedelta(minutes=1), grace=grace) == []
     assert world.queue.messages == []
     # When the sweep runs after the grace period
-    sent = sweep_outbox(world.states, world.senders, now=NOW + timedelta(minutes=3), grace=grace)
+    sent = world.sweep(now=NOW + timedelta(minutes=3), grace=grace)
     # Then it sends the message once and clears the mark
     assert [(e.release_id, e.version) for e in sent] == [("rel-1", 1)]
     assert world.queue.messages == [
@@ -150,7 +151,7 @@ def test_queue_failure_is_not_a_submit_failure_and_the_sweep_sends_it_once(world
     assert stored is not None
     assert stored.outbox is None
     # And a later sweep sends nothing more
-    assert sweep_outbox(world.states, world.senders, now=NOW + timedelta(hours=1), grace=grace) == []
+    assert world.sweep(now=NOW + timedelta(hours=1), grace=grace) == []
     assert len(world.queue.messages) == 1
 
 
@@ -162,9 +163,9 @@ def test_sweep_failure_keeps_the_mark_for_the_next_sweep(world: World) -> None:
     later = NOW + timedelta(minutes=10)
     # When the sweep fails
     with pytest.raises(ConnectionError):
-        sweep_outbox(world.states, world.senders, now=later, grace=timedelta(minutes=2))
+        world.sweep(now=later, grace=timedelta(minutes=2))
     # Then the next sweep still sends it
-    sent = sweep_outbox(world.states, world.senders, now=later, grace=timedelta(minutes=2))
+    sent = world.sweep(now=later, grace=timedelta(minutes=2))
     assert [e.release_id for e in sent] == ["rel-1"]
     assert len(world.queue.messages) == 1
 
@@ -280,7 +281,7 @@ def test_retry_after_a_failed_send_sends_it(world: World) -> None:
     # Then the message is sent now and the mark cleared
     assert record.outbox is None
     assert len(world.queue.messages) == 1
-    assert sweep_outbox(world.states, world.senders, now=NOW + timedelta(hours=1), grace=timedelta(0)) == []
+    assert world.sweep(now=NOW + timedelta(hours=1), grace=timedelta(0)) == []
 
 
 def test_retry_after_the_object_was_stored_but_not_the_state(world: World) -> None:
@@ -404,10 +405,8 @@ def test_revise_queue_failure_is_swept(world: World) -> None:
     world.submit("rel-1")
     world.queue.fail_next = 1
     revised = world.service.revise(ACME, "rel-1", submission(summary="Second."), expected_version=1)
-    assert revised.outbox == MODERATION
-    sent = sweep_outbox(
-        world.states, world.senders, now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1)
-    )
+    assert revised.outbox == OutboxTarget.MODERATION
+    sent = world.sweep(now=NOW + timedelta(minutes=5), grace=timedelta(minutes=1))
     assert [(e.release_id, e.version) for e in sent] == [("rel-1", 2)]
     assert [m["version"] for m in world.queue.messages] == [1, 2]
 

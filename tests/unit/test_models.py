@@ -1,4 +1,4 @@
-"""The submission contract (DESIGN.md, "Submission body"): what a client may send, and the
+"""The submission contract (docs/architecture.md, "The HTTP API"): what a client may send, and the
 error location and type it sees when it gets something wrong."""
 
 from __future__ import annotations
@@ -441,3 +441,25 @@ def test_a_release_repr_never_carries_its_body() -> None:
     assert "secret draft" not in shown
     assert shown.startswith("PersonnelRelease(headline='Acme names Jane Doe chief financial officer'")
     assert len(shown) < 300
+
+
+def test_the_categories_are_the_release_classes_discriminators() -> None:
+    # The one list of categories (CATEGORIES, from the Category type) is what the union accepts:
+    # one release class per category, none without one.
+    from typing import get_args
+
+    from functions.domain.models import CATEGORIES, AnyRelease
+
+    tags = [get_args(cls.model_fields["category"].annotation)[0] for cls in get_args(AnyRelease)]
+    assert sorted(tags) == sorted(CATEGORIES)
+    assert CATEGORIES == ("business", "sports", "personnel", "community", "event")
+
+
+def test_an_unknown_category_names_the_categories() -> None:
+    from functions.api.app import field_errors_of
+
+    with pytest.raises(ValidationError) as caught:
+        validate(release(category="weather"))
+    [error] = field_errors_of(list(caught.value.errors()))
+    assert error.field == "category"
+    assert error.message == "category must be one of business, sports, personnel, community, event"

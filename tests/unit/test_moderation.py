@@ -18,8 +18,8 @@ from functions.domain.moderation import (
     Outcome,
     parse_reasons,
 )
-from functions.domain.outbox import sweep_outbox
-from functions.domain.records import MODERATION, PUBLISH, Caller
+from functions.domain.outbox import sweep
+from functions.domain.records import Caller, OutboxTarget
 from tests.fakes import Clock, MemoryPublishQueue, MemoryQueue, MemoryStates, MemoryStore
 from tests.helpers import personnel_release
 
@@ -160,12 +160,13 @@ def test_publish_failure_after_approval_is_left_to_the_outbox(desk: tuple) -> No
     assert not result.done_with_message  # the moderation message stays until it is safe
     record = states.get("rel-1")
     assert record is not None
-    assert (record.status, record.outbox) == ("approved", PUBLISH)
-    sent = sweep_outbox(
+    assert (record.status, record.outbox) == ("approved", OutboxTarget.PUBLISH)
+    sent = sweep(
         states,
-        {MODERATION: MemoryQueue().send_entry, PUBLISH: publish.send_entry},
+        moderation=MemoryQueue(),
+        publish=publish,
         now=NOW + timedelta(minutes=5),
         grace=timedelta(minutes=1),
     )
-    assert [(e.release_id, e.target) for e in sent] == [("rel-1", PUBLISH)]
+    assert [(e.release_id, e.target) for e in sent] == [("rel-1", OutboxTarget.PUBLISH)]
     assert publish.messages == [{"release_id": "rel-1", "version": 1, "action": "publish"}]

@@ -37,3 +37,52 @@ def test_every_lambda_requirement_is_declared_with_the_same_version_range() -> N
 
 def test_cli_only_libraries_stay_out_of_lambda() -> None:
     assert not {"typer", "rich", "moto", "pyyaml"} & set(_requirements())
+
+
+def _handlers() -> dict[str, str]:
+    """Each function of template.yaml and the module its ``Handler`` names."""
+    from infra.template import load_template, resources_of_type
+
+    functions = resources_of_type(load_template(), "AWS::Serverless::Function")
+    return {name: str(spec["Properties"]["Handler"]).rpartition(".")[0] for name, spec in functions.items()}
+
+
+def _imported_by(module: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after importing ``module`` (Lambda's INIT)."""
+    import json
+    import subprocess
+    import sys
+
+    code = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own module name
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(done.stdout))
+
+
+def _top_level(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+def test_every_function_has_one_module_holding_its_handler() -> None:
+    handlers = _handlers()
+    assert handlers == {
+        "ApiFunction": "functions.handlers.api",
+        "AuthorizerFunction": "functions.handlers.authorizer",
+        "PublisherFunction": "functions.handlers.publisher",
+        "OutboxSweepFunction": "functions.handlers.outbox_sweep",
+    }
+
+
+def test_cold_starts_load_nothing_cli_or_local_only_and_no_boto3_client() -> None:
+    # Lambda imports the handler's module at INIT; what that loads is what every cold start pays.
+    for function, module in _handlers().items():
+        loaded = _imported_by(module)
+        assert not {"typer", "rich", "moto", "infra", "cli", "boto3", "aws_xray_sdk"} & _top_level(loaded), (
+            function
+        )
+        assert not {m for m in loaded if m.startswith("functions.adapters")}, function  # built on first use
+    api = _imported_by("functions.handlers.api")
+    # The API function never loads the publisher's renderers, nor the intake service before a request
+    assert not {"jinja2", "feedgenerator"} & _top_level(api)
+    assert not {m for m in api if m.startswith(("functions.domain.publish", "functions.domain.intake"))}

@@ -1,8 +1,10 @@
-"""The release state machine (DESIGN.md, "Release states"), checked over every (action, status)."""
+"""The release state machine (docs/architecture.md, "Release states"), checked over every
+(action, status), and the code that production runs through it."""
 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -21,7 +23,7 @@ from functions.domain.states import (
 S = Status
 BEFORE_PUBLICATION = {S.PENDING_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.SCHEDULED}
 
-# Written from DESIGN.md's diagram, independently of the module: action -> (from, to).
+# Written from the diagram (docs/architecture.md), independently of the module: action -> (from, to).
 EXPECTED: dict[Action, tuple[set[Status], Status]] = {
     Action.REVISE: ({S.PENDING_REVIEW, S.CHANGES_REQUESTED}, S.PENDING_REVIEW),
     Action.APPROVE: ({S.PENDING_REVIEW}, S.APPROVED),
@@ -115,3 +117,182 @@ def test_every_status_is_reachable_from_the_initial_one() -> None:
 def test_unknown_status_is_an_error() -> None:
     with pytest.raises(ValueError, match="'draft' is not a valid Status"):
         can(Action.APPROVE, "draft")
+
+
+# -- the code production runs decides through the state machine ---------------------------------
+
+
+class _Desk:
+    """The services over the in-memory fakes, with one release forced into a status."""
+
+    def __init__(self, status: Status) -> None:
+        from dataclasses import replace
+        from datetime import UTC, datetime
+
+        from pydantic import TypeAdapter
+
+        from functions.domain.intake import IntakeService
+        from functions.domain.models import ReleaseSubmission
+        from functions.domain.moderation import ModerationService
+        from functions.domain.publish.service import PublicationService
+        from functions.domain.records import Caller
+        from tests.fakes import (
+            Clock,
+            MemoryCatalogs,
+            MemoryPublishQueue,
+            MemoryQueue,
+            MemorySchedules,
+            MemorySite,
+            MemoryStates,
+            MemoryStore,
+        )
+        from tests.helpers import personnel_release
+
+        clock = Clock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+        self.caller = Caller(org_id="org-acme", org_name="Acme")
+        self.states, store = MemoryStates(), MemoryStore()
+        self.intake = IntakeService(store=store, states=self.states, queue=MemoryQueue(), clock=clock)
+        self.moderation = ModerationService(states=self.states, publish=MemoryPublishQueue(), clock=clock)
+        self.publisher = PublicationService(
+            states=self.states,
+            store=store,
+            site=MemorySite(),
+            catalogs=MemoryCatalogs(),
+            schedules=MemorySchedules(),
+            queue=MemoryPublishQueue(),
+            clock=clock,
+            site_url="https://news.example.org/",
+        )
+        self.submission = TypeAdapter(ReleaseSubmission).validate_python(personnel_release())
+        record = self.intake.submit(self.caller, self.submission, release_id="rel-1")
+        self.states.items["rel-1"] = replace(self.states.items["rel-1"], status=status)
+        self.version = record.version
+
+    def status(self) -> Status:
+        record = self.states.get("rel-1")
+        assert record is not None
+        return record.status
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_revising_is_allowed_exactly_where_the_state_machine_says(status: Status) -> None:
+    from functions.domain.errors import StateConflict
+
+    desk = _Desk(status)
+    if can(Action.REVISE, status):
+        revised = desk.intake.revise(desk.caller, "rel-1", desk.submission, expected_version=None)
+        assert (revised.status, revised.version) == (S.PENDING_REVIEW, 2)
+    else:
+        with pytest.raises(StateConflict, match=f"The release is {status.value};"):
+            desk.intake.revise(desk.caller, "rel-1", desk.submission, expected_version=None)
+        assert desk.status() is status
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_withdrawing_is_allowed_exactly_where_the_state_machine_says(status: Status) -> None:
+    from functions.domain.errors import StateConflict
+
+    desk = _Desk(status)
+    if can(Action.WITHDRAW, status) or status is S.WITHDRAWN:
+        assert desk.intake.withdraw(desk.caller, "rel-1").status is S.WITHDRAWN
+    else:
+        with pytest.raises(StateConflict):
+            desk.intake.withdraw(desk.caller, "rel-1")
+    expected = next_status(Action.WITHDRAW, status) if can(Action.WITHDRAW, status) else status
+    assert desk.status() is expected
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_moderators_decide_exactly_where_the_state_machine_says(status: Status) -> None:
+    from functions.domain.moderation import Decision, DecisionAction, Outcome
+
+    desk = _Desk(status)
+    result = desk.moderation.decide("rel-1", desk.version, Decision(DecisionAction.APPROVE, moderator="a"))
+    if can(Action.APPROVE, status):
+        assert (result.outcome, desk.status()) == (Outcome.DECIDED, S.APPROVED)
+    else:
+        assert result.outcome in (Outcome.ALREADY_DECIDED, Outcome.WITHDRAWN)
+        assert desk.status() is status
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_the_publisher_publishes_and_kills_exactly_where_the_state_machine_says(status: Status) -> None:
+    from functions.domain.messages import PublishAction, PublishMessage
+    from functions.domain.publish.service import Outcome
+
+    desk = _Desk(status)
+    published = desk.publisher.handle(PublishMessage(release_id="rel-1", version=desk.version))
+    if can(Action.PUBLISH, status):
+        assert (published.outcome, desk.status()) == (Outcome.PUBLISHED, S.PUBLISHED)
+    else:
+        expected = Outcome.ALREADY_PUBLISHED if status is S.PUBLISHED else Outcome.NOT_PUBLISHABLE
+        assert (published.outcome, desk.status()) == (expected, status)
+
+    desk = _Desk(status)
+    kill = PublishMessage(release_id="rel-1", version=desk.version, action=PublishAction.KILL)
+    killed = desk.publisher.handle(kill)
+    if can(Action.KILL, status):
+        assert (killed.outcome, desk.status()) == (Outcome.KILLED, S.KILLED)
+    else:
+        expected = Outcome.ALREADY_KILLED if status is S.KILLED else Outcome.NOT_KILLABLE
+        assert (killed.outcome, desk.status()) == (expected, status)
+
+
+class _RecordingDynamoDB:
+    """Stands in for a boto3 DynamoDB client: records each update and answers it as applied."""
+
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        self.updates.append(request)
+        return {"Attributes": {}}
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+
+def _org_statuses(request: dict[str, Any]) -> set[str]:
+    """The ``org_status`` values a transition's condition accepts."""
+    values = request["ExpressionAttributeValues"]
+    return {values[name]["S"] for name in values if name.startswith(":from")}
+
+
+@pytest.mark.parametrize("action", [a for a in TRANSITIONS if not TRANSITIONS[a].bumps_version])
+def test_the_dynamodb_write_is_conditioned_on_the_state_machines_sources(action: Action) -> None:
+    from datetime import UTC, datetime
+
+    from functions.adapters.dynamodb_state import DynamoStateRepository
+
+    client = _RecordingDynamoDB()
+    current = _Desk(S.PENDING_REVIEW).states.get("rel-1")
+    assert current is not None
+    DynamoStateRepository(client, "releases").transition(
+        current.release_id,
+        action,
+        org_id="org-acme",
+        expected_version=current.version,
+        actor="test",
+        now=datetime.now(UTC),
+        current=current,
+    )
+    [request] = client.updates
+    assert _org_statuses(request) == {f"org-acme#{source.value}" for source in EXPECTED[action][0]}
+    assert request["ExpressionAttributeValues"][":status"] == {"S": EXPECTED[action][1].value}
+
+
+def test_the_dynamodb_revision_is_conditioned_on_the_state_machines_sources() -> None:
+    from dataclasses import replace
+
+    from functions.adapters.dynamodb_state import DynamoStateRepository
+
+    client = _RecordingDynamoDB()
+    current = _Desk(S.PENDING_REVIEW).states.get("rel-1")
+    assert current is not None
+    revised = replace(current, version=2)
+    DynamoStateRepository(client, "releases").revise(revised, expected_version=1, actor="test")
+    [request] = client.updates
+    values = request["ExpressionAttributeValues"]
+    assert {values[n]["S"] for n in values if n.startswith(":from")} == {
+        s.value for s in EXPECTED[Action.REVISE][0]
+    }

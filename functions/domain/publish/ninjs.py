@@ -159,7 +159,7 @@ def _info_source(release: PublishedRelease) -> dict[str, Any]:
 Entities = dict[str, list[dict[str, Any]]]
 
 
-def _business(release: PublishedRelease, details: dict[str, Any]) -> Entities:
+def _business_entities(release: PublishedRelease, details: dict[str, Any]) -> Entities:
     return {
         "organisations": [
             {
@@ -172,37 +172,38 @@ def _business(release: PublishedRelease, details: dict[str, Any]) -> Entities:
     }
 
 
-def _sports(release: PublishedRelease, details: dict[str, Any]) -> Entities:
+def _sports_entities(release: PublishedRelease, details: dict[str, Any]) -> Entities:
     return {
         "subjects": [{"name": details["sport"], "rel": "sport"}] if details.get("sport") else [],
         "organisations": [{"name": team, "rel": "participant"} for team in details.get("teams") or []],
     }
 
 
-def _personnel(release: PublishedRelease, details: dict[str, Any]) -> Entities:
+def _personnel_entities(release: PublishedRelease, details: dict[str, Any]) -> Entities:
     return {"people": [{"name": details["person"], "rel": "subject"}] if details.get("person") else []}
 
 
-def _community(release: PublishedRelease, details: dict[str, Any]) -> Entities:
+def _community_entities(release: PublishedRelease, details: dict[str, Any]) -> Entities:
     return {
         "organisations": [{"name": details["group"], "rel": "subject"}] if details.get("group") else [],
         "places": [{"name": details["area"], "rel": "subject"}] if details.get("area") else [],
     }
 
 
-def _event(release: PublishedRelease, details: dict[str, Any]) -> Entities:
+def _event_entities(release: PublishedRelease, details: dict[str, Any]) -> Entities:
     return {
         "events": [{"name": release.headline, "rel": "subject"}],
         "places": [{"name": details["venue"], "rel": "venue"}] if details.get("venue") else [],
     }
 
 
+# Who and what each category's details name (an unknown category names nothing more).
 _ENTITIES: dict[str, Callable[[PublishedRelease, dict[str, Any]], Entities]] = {
-    "business": _business,
-    "sports": _sports,
-    "personnel": _personnel,
-    "community": _community,
-    "event": _event,
+    "business": _business_entities,
+    "sports": _sports_entities,
+    "personnel": _personnel_entities,
+    "community": _community_entities,
+    "event": _event_entities,
 }
 
 
@@ -221,14 +222,21 @@ def _entities(release: PublishedRelease) -> dict[str, Any]:
         found[key].extend(values)
     found["subjects"].extend({"name": tag, "rel": "keyword"} for tag in release.tags)
     entities: dict[str, Any] = {key: values for key, values in found.items() if values}
-    if release.category == "event" and details.get("starts_at") and details.get("ends_at"):
-        event_details: dict[str, Any] = {
-            "dates": {
-                "startDate": _event_iso(details["starts_at"]),
-                "endDate": _event_iso(details["ends_at"]),
-            }
-        }
-        if release.org_name:
-            event_details["organiser"] = {"name": release.org_name}
+    if (event_details := _event_details(release, details)) is not None:
         entities["eventDetails"] = event_details
     return entities
+
+
+def _event_details(release: PublishedRelease, details: dict[str, Any]) -> dict[str, Any] | None:
+    """When an event happens, and who organises it (events with both times only)."""
+    if release.category != "event" or not (details.get("starts_at") and details.get("ends_at")):
+        return None
+    event_details: dict[str, Any] = {
+        "dates": {
+            "startDate": _event_iso(details["starts_at"]),
+            "endDate": _event_iso(details["ends_at"]),
+        }
+    }
+    if release.org_name:
+        event_details["organiser"] = {"name": release.org_name}
+    return event_details

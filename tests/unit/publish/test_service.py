@@ -14,13 +14,13 @@ import pytest
 from pydantic import TypeAdapter
 
 from functions.domain.intake import IntakeService
+from functions.domain.messages import PublishMessage
 from functions.domain.models import ReleaseSubmission
 from functions.domain.moderation import Decision, DecisionAction, ModerationService
-from functions.domain.publication import (
+from functions.domain.publish.service import (
     FailureReason,
     Outcome,
     PublicationService,
-    PublishMessage,
     Unpublishable,
 )
 from functions.domain.records import Caller
@@ -74,7 +74,7 @@ class Desk:
 
     def deliver(self, release_id: str, at: datetime) -> Outcome:
         self.clock.now = at
-        return self.publisher.handle(PublishMessage(release_id, 1, "publish")).outcome
+        return self.publisher.handle(PublishMessage(release_id=release_id, version=1)).outcome
 
     def status(self, release_id: str) -> str:
         record = self.states.get(release_id)
@@ -249,7 +249,7 @@ def test_a_release_that_cannot_be_rendered_fails_alone_before_anything_shared_ch
     for name in ("all", "personnel"):
         assert desk.feed_links(name, "xml") == [_page(good)]
         assert desk.feed_links(name, "atom") == [_page(good)]
-    assert [entry["release_id"] for entry in desk.catalogs.get("all")[0]] == [good]
+    assert [entry.release_id for entry in desk.catalogs.get("all")[0]] == [good]
 
 
 def test_an_unrenderable_catalog_entry_is_skipped_and_the_site_still_updates(

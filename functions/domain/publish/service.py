@@ -1,7 +1,7 @@
-"""Publication: from an approved release to pages, ninjs, the newsroom index and feeds.
+"""The publication service: from an approved release to pages, ninjs, the newsroom index and feeds.
 
-One message of the publish queue is ``{release_id, version, action}``; handling it is
-idempotent (SQS delivers at least once):
+One message of the publish queue (``functions.domain.messages.PublishMessage``) is handled at a
+time, idempotently (SQS delivers at least once):
 
 - ``publish`` of a release whose ``release_at`` is still ahead, even by a second, publishes
   nothing: it re-arms itself for the remainder (status ``scheduled``). Within the last
@@ -31,13 +31,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from functions.domain.messages import PublishAction, PublishMessage
 from functions.domain.models import CATEGORIES
-from functions.domain.ports import ConditionFailed, ReleaseStore, Schedules, StateRepository
+from functions.domain.ports import (
+    Catalogs,
+    ConditionFailed,
+    PublishQueue,
+    ReleaseStore,
+    Schedules,
+    SiteWriter,
+    StateRepository,
+    TransitionChanges,
+)
+from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for, insert, remove
 from functions.domain.records import ReleaseRecord, schedule_name
-from functions.domain.states import Action, Status, can, transition_for
+from functions.domain.states import Action, already, can
 
 log = logging.getLogger(__name__)
 
@@ -52,40 +63,7 @@ JSON = "application/json; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 
-Entries = list[dict[str, Any]]
-
-
-class SiteWriter(Protocol):
-    def put(self, key: str, body: bytes, content_type: str, *, max_age: int = 300) -> None: ...
-
-    def put_if_newer(
-        self, key: str, body: bytes, content_type: str, *, seq: int, max_age: int = 60
-    ) -> bool: ...
-
-
-class Catalogs(Protocol):
-    """The bounded lists of newest entries behind the index and the feeds: the site's (``all``)
-    and one per category. ``update`` applies ``change`` atomically (retrying on a concurrent
-    change) and returns the catalog after it with its sequence number, which grows by one per
-    change; an unknown catalog is empty at sequence 0."""
-
-    def get(self, name: str) -> tuple[Entries, int]: ...
-
-    def update(self, name: str, change: Callable[[Entries], Entries]) -> tuple[Entries, int]: ...
-
-
-class PublishQueue(Protocol):
-    def send(
-        self,
-        *,
-        release_id: str,
-        version: int,
-        action: str,
-        reason: str | None = None,
-        delay_seconds: int = 0,
-    ) -> None:
-        """Put a publish-queue message, invisible for ``delay_seconds`` (at most 900)."""
-        ...
+Entries = list[CatalogEntry]
 
 
 class Outcome(StrEnum):
@@ -99,6 +77,7 @@ class Outcome(StrEnum):
     KILLED = "killed"
     ALREADY_KILLED = "already_killed"
     NOT_KILLABLE = "not_killable"
+    DEAD_LETTERED = "dead_lettered"  # Unpublishable: the publisher function dead-lettered it
 
 
 @dataclass(frozen=True)
@@ -130,26 +109,8 @@ class _Rendered:
 
     ninjs: bytes
     page: bytes
-    entry: dict[str, Any]
+    entry: CatalogEntry
     page_url: str
-
-
-@dataclass(frozen=True)
-class PublishMessage:
-    release_id: str
-    version: int
-    action: Literal["publish", "kill"]
-    reason: str | None = None
-
-    @classmethod
-    def parse(cls, body: str) -> PublishMessage:
-        data = json.loads(body)
-        if not isinstance(data, dict):
-            raise ValueError("a publish message is a JSON object")
-        action = data.get("action", "publish")
-        if action not in ("publish", "kill"):
-            raise ValueError(f"unknown action {action!r}")
-        return cls(str(data["release_id"]), int(data["version"]), action, data.get("reason"))
 
 
 class UnknownRelease(Exception):
@@ -207,7 +168,7 @@ class PublicationService:
         record = self._states.get(message.release_id)
         if record is None:
             raise UnknownRelease(message.release_id)
-        if message.action == "kill":
+        if message.action is PublishAction.KILL:
             return self._kill(record, message.reason)
         return self._publish(record, message.version)
 
@@ -216,30 +177,24 @@ class PublicationService:
     def _publish(self, record: ReleaseRecord, version: int) -> Handled:
         if version != record.version:
             return Handled(Outcome.STALE, f"version {version}, current {record.version}")
-        if record.status == Status.PUBLISHED:
+        if already(Action.PUBLISH, record.status):
             return Handled(Outcome.ALREADY_PUBLISHED)
         if not can(Action.PUBLISH, record.status):
             return Handled(Outcome.NOT_PUBLISHABLE, f"the release is {record.status}")
         now = self._clock()
         if record.release_at is not None and now < record.release_at:
             return self._rearm(record, record.release_at, now)
-        from functions.domain.publish.model import insert, parse_entries
-
         rendered = self._render(record, self._store.get_document(record.object_key), now)
         rid = record.release_id
         self._site.put(f"releases/{rid}.json", rendered.ninjs, JSON)
         self._site.put(f"releases/{rid}.html", rendered.page, HTML)
         entry, limit = rendered.entry, self._feed_size
-
-        def add(entries: Entries) -> Entries:
-            return _as_json(insert(parse_entries(entries), _entry(entry), limit))
-
-        self._refresh(record.category, add)
+        self._refresh(record.category, lambda entries: insert(entries, entry, limit))
         try:
             self._move(record, Action.PUBLISH, now, published_at=now, public_url=rendered.page_url)
         except ConditionFailed:
             latest = self._states.get(rid)
-            if latest is None or latest.status != Status.PUBLISHED:
+            if latest is None or not already(Action.PUBLISH, latest.status):
                 # Withdrawn at the last moment: take it down again rather than leave it public.
                 log.warning("release %s changed while publishing; taking it down", rid)
                 self._take_down(record, now)
@@ -249,7 +204,6 @@ class PublicationService:
     def _render(self, record: ReleaseRecord, document: dict[str, Any], now: datetime) -> _Rendered:
         """Every byte the publication writes, or ``Unpublishable``: rendering is pure, so what
         fails here fails the same way every time and is not worth a retry."""
-        from functions.domain.publish.model import PublishedRelease, entry_for
         from functions.domain.publish.ninjs import to_ninjs
         from functions.domain.publish.site import check_feed_item, render_page
 
@@ -262,7 +216,7 @@ class PublicationService:
             return _Rendered(
                 ninjs=_json_bytes(to_ninjs(release)),
                 page=render_page(release, site_url=self._site_url).encode(),
-                entry=entry.to_json(),
+                entry=entry,
                 page_url=release.page_url,
             )
         except MemoryError:
@@ -276,18 +230,16 @@ class PublicationService:
     def _rearm(self, record: ReleaseRecord, release_at: datetime, now: datetime) -> Handled:
         """Early: deliver the same message again at ``release_at``, publishing nothing now."""
         remainder = release_at - now
+        message = PublishMessage(release_id=record.release_id, version=record.version)
         if remainder <= MAX_DELAY:
             delay = max(1, math.ceil(remainder.total_seconds()))
-            self._queue.send(
-                release_id=record.release_id, version=record.version, action="publish", delay_seconds=delay
-            )
+            self._queue.send(message, delay_seconds=delay)
             handled = Handled(Outcome.DELAYED, f"due in {delay} s, at {release_at.isoformat()}")
         else:
             document = self._store.get_document(record.object_key)
             zone = schedule_zone(release_at, document.get("content") or {})
-            payload = {"release_id": record.release_id, "version": record.version, "action": "publish"}
             self._schedules.ensure(
-                schedule_name(record.release_id, record.version), at=release_at, zone=zone, payload=payload
+                schedule_name(record.release_id, record.version), at=release_at, zone=zone, message=message
             )
             handled = Handled(Outcome.SCHEDULED, f"for {release_at.isoformat()} ({zone})")
         if can(Action.SCHEDULE, record.status):
@@ -300,11 +252,12 @@ class PublicationService:
     # -- kill ---------------------------------------------------------------------------------------
 
     def _kill(self, record: ReleaseRecord, reason: str | None) -> Handled:
-        if record.status not in (Status.PUBLISHED, Status.KILLED):
+        killed = already(Action.KILL, record.status)
+        if not (killed or can(Action.KILL, record.status)):
             return Handled(Outcome.NOT_KILLABLE, f"the release is {record.status}")
         now = self._clock()
-        self._take_down(record, now)
-        if record.status == Status.KILLED:
+        self._take_down(record, now)  # again for a killed one: a redelivery repairs a crash
+        if killed:
             return Handled(Outcome.ALREADY_KILLED)
         try:
             self._move(
@@ -312,7 +265,7 @@ class PublicationService:
                 Action.KILL,
                 now,
                 decision={
-                    "action": "kill",
+                    "action": Action.KILL.value,
                     "reason_codes": [reason] if reason else [],
                     "decided_at": now.isoformat(),
                     "version": record.version,
@@ -322,23 +275,21 @@ class PublicationService:
             return Handled(Outcome.ALREADY_KILLED)
         return Handled(Outcome.KILLED)
 
-    def _move(self, record: ReleaseRecord, action: Action, now: datetime, **changes: Any) -> None:
+    def _move(
+        self, record: ReleaseRecord, action: Action, now: datetime, **changes: Unpack[TransitionChanges]
+    ) -> None:
         """One conditional transition of ``record`` (raises ``ConditionFailed`` if it moved on)."""
-        transition = transition_for(action)
         self._states.transition(
             record.release_id,
+            action,
             org_id=record.org_id,
             expected_version=record.version,
-            from_statuses=sorted(transition.sources),
-            to_status=transition.target.value,
-            action=action.value,
             actor="publisher",
             now=now,
             **changes,
         )
 
     def _take_down(self, record: ReleaseRecord, now: datetime) -> None:
-        from functions.domain.publish.model import PublishedRelease, parse_entries, remove
         from functions.domain.publish.ninjs import to_ninjs
         from functions.domain.publish.site import render_killed_page
 
@@ -354,11 +305,7 @@ class PublicationService:
         self._site.put(f"releases/{rid}.json", _json_bytes(to_ninjs(canceled)), JSON)
         notice = render_killed_page(rid, record.headline, site_url=self._site_url, killed_at=now)
         self._site.put(f"releases/{rid}.html", notice.encode(), HTML)
-
-        def drop(entries: Entries) -> Entries:
-            return _as_json(remove(parse_entries(entries), rid))
-
-        self._refresh(record.category, drop)
+        self._refresh(record.category, lambda entries: remove(entries, rid))
 
     # -- shared pages -----------------------------------------------------------------------------
 
@@ -368,15 +315,14 @@ class PublicationService:
         The category catalog changes first: whoever updates the site catalog later reads every
         category catalog after that, so the newest index always has every entry.
         """
-        category_entries, category_seq = self._catalogs.update(category, change)
-        all_entries, all_seq = self._catalogs.update(ALL, change)
+        in_category, category_seq = self._catalogs.update(category, change)
+        everything, all_seq = self._catalogs.update(ALL, change)
         now = self._clock()
-        in_category, everything = _entries(category_entries), _entries(all_entries)
         self._feeds(category, in_category, category_seq, now)
         self._feeds(ALL, everything, all_seq, now)
         self._index(everything, all_seq, now, fresh={category: (in_category, category_seq)})
 
-    def _feeds(self, name: str, items: list[Any], seq: int, now: datetime) -> None:
+    def _feeds(self, name: str, items: Entries, seq: int, now: datetime) -> None:
         from functions.domain.publish.site import CATEGORY_LABELS, render_atom, render_rss
 
         label = CATEGORY_LABELS.get(name, name)
@@ -397,17 +343,16 @@ class PublicationService:
             self._site.put_if_newer(path, body, content_type, seq=seq)
 
     def _index(
-        self, everything: list[Any], seq: int, now: datetime, fresh: dict[str, tuple[list[Any], int]]
+        self, everything: Entries, seq: int, now: datetime, fresh: dict[str, tuple[Entries, int]]
     ) -> None:
         from functions.domain.publish.site import render_index
 
-        by_category = {}
+        by_category: dict[str, Entries] = {}
         for category in CATEGORIES:
             if category in fresh:
                 entries, category_seq = fresh[category]
-            else:
-                stored, category_seq = self._catalogs.get(category)
-                entries = _entries(stored, limit=INDEX_PER_CATEGORY)
+            else:  # only as far as the index needs: the first INDEX_PER_CATEGORY entries
+                entries, category_seq = self._catalogs.get(category, limit=INDEX_PER_CATEGORY)
             by_category[category] = entries[:INDEX_PER_CATEGORY]
             if category_seq == 0:  # never used: the index links to its feeds, so they exist (empty)
                 self._feeds(category, [], 0, now)
@@ -417,19 +362,3 @@ class PublicationService:
 
 def _json_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
-
-
-def _entry(data: dict[str, Any]) -> Any:
-    from functions.domain.publish.model import CatalogEntry
-
-    return CatalogEntry.from_json(data)
-
-
-def _entries(data: Entries, limit: int | None = None) -> list[Any]:
-    from functions.domain.publish.model import parse_entries
-
-    return parse_entries(data, limit=limit)
-
-
-def _as_json(entries: list[Any]) -> Entries:
-    return [entry.to_json() for entry in entries]
