@@ -5,7 +5,7 @@ request-level checks that must come before body validation (size 413, content ty
 nesting deeper than ``MAX_JSON_DEPTH`` and malformed JSON 400), then lets the resolver route
 and validate. ``HEAD`` is answered as ``GET`` without a body, ``OPTIONS`` with the path's
 ``Allow``. Every error leaves as ``application/problem+json``; nothing a client sends makes it
-raise.
+raise. Every answer carries the CORS headers its ``Origin`` is entitled to (``functions.api.cors``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from functions.domain import errors
 from functions.domain.models import (
     MAX_JSON_DEPTH,
     MAX_REQUEST_BYTES,
+    PrescreenFlag,
     ReleaseAccepted,
     ReleaseList,
+    ReleasePreview,
     ReleaseSubmission,
     ReleaseView,
 )
@@ -50,6 +52,7 @@ API_VERSION = "1.0.0"
 ROUTES: dict[str, tuple[str, ...]] = {
     "/releases": ("GET", "HEAD", "POST", "OPTIONS"),
     "/releases/{id}": ("GET", "HEAD", "PUT", "DELETE", "OPTIONS"),
+    "/previews": ("POST", "OPTIONS"),
     "/openapi.json": ("GET", "HEAD", "OPTIONS"),
 }
 PUBLIC_PATHS = ("/openapi.json",)  # served without an API key (the template says so too)
@@ -337,6 +340,37 @@ def withdraw_release(id: _ID) -> Response[ReleaseView]:
     return _json(200, view_of(record, _api_root()).model_dump(mode="json"))
 
 
+@app.post(
+    "/previews",
+    summary="Preview a release: validated, sanitised and prescreened, stored nowhere",
+    description=(
+        "Runs exactly what `POST /releases` runs before it stores anything: the same validation (the same "
+        "`422` problems), the same sanitiser and the same prescreen flags (including `duplicate_content` "
+        "against your earlier releases). Nothing is stored, queued or counted as a submission."
+    ),
+    tags=["releases"],
+    responses={
+        200: {
+            "description": "The sanitised body as it would be published, and the prescreen flags.",
+            "content": {"application/json": {"model": ReleasePreview}},
+        },
+        **problems.openapi_responses(400, 401, 413, 415, 422, 429),
+    },
+)
+def preview_release(
+    release: Annotated[ReleaseSubmission, Body(description="The press release, as it would be submitted.")],
+) -> Response[ReleasePreview]:
+    from functions.api import deps
+
+    prepared, flags = deps.service().preview(_caller(), release)
+    metrics.add_metric(name="ReleasePreviewed", unit="Count", value=1)
+    preview = ReleasePreview(
+        html=prepared.body_html,
+        prescreen_flags=[PrescreenFlag(code=f.code, message=f.message) for f in flags],
+    )
+    return _json(200, preview.model_dump(mode="json"))
+
+
 @app.get(
     "/openapi.json",
     summary="This API's OpenAPI 3.1 document (no authentication)",
@@ -599,19 +633,26 @@ def _resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
 
 
+def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    method = str(event.get("httpMethod") or "").upper()
+    if method == "OPTIONS":
+        return _options(event)
+    if method == "HEAD":
+        # As GET, without the body (RFC 9110): the status and headers a GET would get.
+        response = _resolve({**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context)
+        return {**response, "body": "", "isBase64Encoded": False}
+    return _resolve(event, context)
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway REST proxy event. Never raises."""
+    """Answer one API Gateway REST proxy event, with its CORS headers. Never raises."""
+    from functions.api import deps
+    from functions.api.cors import with_cors
+
+    config = None
     try:
-        method = str(event.get("httpMethod") or "").upper()
-        if method == "OPTIONS":
-            return _options(event)
-        if method == "HEAD":
-            # As GET, without the body (RFC 9110): the status and headers a GET would get.
-            response = _resolve(
-                {**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context
-            )
-            return {**response, "body": "", "isBase64Encoded": False}
-        return _resolve(event, context)
+        config = deps.cors()  # a malformed DESK_ORIGINS fails here, loudly, on the first request
+        response = _answer(event, context)
     except Exception:
         logger.exception("Request failed outside the resolver")
         request_id = _request_id(event) if isinstance(event, dict) else None
@@ -620,4 +661,6 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "Something went wrong on our side; the request id identifies it.",
             request_id=request_id,
         )
-        return problems.proxy_response(document)
+        response = problems.proxy_response(document)
+    methods = _route_methods(str(event.get("path") or "")) if isinstance(event, dict) else None
+    return with_cors(event, response, config, methods)

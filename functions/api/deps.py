@@ -9,19 +9,30 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.domain import errors
 from functions.domain.intake import IntakeService
 from functions.domain.models import AnyRelease
 from functions.domain.records import Caller, ReleaseRecord, new_release_id, release_id_for_key
 from functions.runtime import aws_client, utc_now
-from functions.settings import ApiSettings
+from functions.settings import ApiSettings, CorsSettings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
 
 @cache
 def settings() -> ApiSettings:
     return ApiSettings.from_env(os.environ)
+
+
+@cache
+def cors() -> CORSConfig | None:
+    """Which browser origins may read the answers (``DESK_ORIGINS``); None: no browser origin."""
+    from functions.api.cors import cors_config
+
+    return cors_config(CorsSettings.from_env(os.environ).desk_origins)
 
 
 @cache
@@ -119,5 +130,5 @@ def submit(
 
 def reset() -> None:
     """Forget every cached object (tests change the environment between cases)."""
-    for cached in (settings, aws_client, service, _idempotent_submit):
+    for cached in (settings, cors, aws_client, service, _idempotent_submit):
         cached.cache_clear()

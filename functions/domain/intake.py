@@ -14,7 +14,7 @@ is durably stored and the reconciler (``sweep_outbox``) sends whatever is still 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -298,6 +298,16 @@ class IntakeService:
         self, caller: Caller, *, status: str | None, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[ReleaseRecord], dict[str, Any] | None]:
         return self._states.list_for_org(caller.org_id, status=status, limit=limit, cursor=cursor)
+
+    def preview(self, caller: Caller, submission: AnyRelease) -> tuple[Prepared, Sequence[Flag]]:
+        """What ``submit`` would store and flag, computed by the same code; nothing is written.
+
+        Raises ``ValidationFailed`` exactly where a submission would. The duplicate check reads
+        the organisation's earlier releases, as a submission does.
+        """
+        prepared = prepare(submission, now=self._clock())
+        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
+        return prepared, flags_for(submission, prepared, earlier)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -361,3 +361,10 @@ class ReleaseView(BaseModel):
 class ReleaseList(BaseModel):
     items: list[ReleaseView]
     next_cursor: str | None = None
+
+
+class ReleasePreview(BaseModel):
+    """What a submission would become, computed by the same code and stored nowhere."""
+
+    html: str
+    prescreen_flags: list[PrescreenFlag] = []

@@ -139,7 +139,9 @@ class _Application:
             if environ.get("wsgi.input_terminated"):  # chunked: read to its end, 10 MB at most
                 body = stream.read(MAX_PAYLOAD_BYTES + 1)
                 if len(body) > MAX_PAYLOAD_BYTES:
-                    return self.gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
+                    return self.gateway.gateway_response(
+                        "REQUEST_TOO_LARGE", str(uuid.uuid4()), _request_headers(environ)
+                    )
             else:
                 length = int(environ.get("CONTENT_LENGTH") or 0)  # checked by the handler
                 body = stream.read(length) if length else b""
@@ -261,7 +263,9 @@ class _RequestHandler(WSGIRequestHandler):
             return _coding_refusal(codings, lengths)
         refusal = _length_refusal(lengths)
         if refusal is None and lengths and int(lengths[0]) > MAX_PAYLOAD_BYTES:
-            return self.server.app.gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
+            return self.server.app.gateway.gateway_response(
+                "REQUEST_TOO_LARGE", str(uuid.uuid4()), list(self.headers.items())
+            )
         return refusal
 
     def _refuse(self, response: HttpResponse) -> None:
