@@ -88,3 +88,8 @@ class PublisherSettings(_Settings):
     ]
     # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class DeskFilesSettings(_Settings):
+    # Where the DeskFilesLayer puts the desk's files (Lambda unpacks layers under /opt).
+    desk_files_dir: Annotated[str, Field(min_length=1)] = "/opt/desk"

@@ -359,10 +359,17 @@ def withdraw_release(id: _ID) -> Response[ReleaseView]:
 )
 def preview_release(
     release: Annotated[ReleaseSubmission, Body(description="The press release, as it would be submitted.")],
+    revises: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The id of your release this is a revision of: it is not a duplicate of itself.",
+        ),
+    ] = None,
 ) -> Response[ReleasePreview]:
     from functions.api import deps
 
-    prepared, flags = deps.service().preview(_caller(), release)
+    prepared, flags = deps.service().preview(_caller(), release, revises=revises)
     metrics.add_metric(name="ReleasePreviewed", unit="Count", value=1)
     preview = ReleasePreview(
         html=prepared.body_html,

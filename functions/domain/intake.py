@@ -299,15 +299,19 @@ class IntakeService:
     ) -> tuple[list[ReleaseRecord], dict[str, Any] | None]:
         return self._states.list_for_org(caller.org_id, status=status, limit=limit, cursor=cursor)
 
-    def preview(self, caller: Caller, submission: AnyRelease) -> tuple[Prepared, Sequence[Flag]]:
-        """What ``submit`` would store and flag, computed by the same code; nothing is written.
+    def preview(
+        self, caller: Caller, submission: AnyRelease, *, revises: str | None = None
+    ) -> tuple[Prepared, Sequence[Flag]]:
+        """What ``submit`` (or ``revise`` of release ``revises``) would store and flag, computed by
+        the same code; nothing is written.
 
         Raises ``ValidationFailed`` exactly where a submission would. The duplicate check reads
-        the organisation's earlier releases, as a submission does.
+        the organisation's earlier releases, as a submission does (a revision is no duplicate of
+        the release it revises).
         """
         prepared = prepare(submission, now=self._clock())
         earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
-        return prepared, flags_for(submission, prepared, earlier)
+        return prepared, flags_for(submission, prepared, earlier if earlier != revises else None)
 
     # -- helpers ------------------------------------------------------------------------------
 
