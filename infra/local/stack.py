@@ -86,6 +86,7 @@ class LocalInfo:
     template: str
     pid: int = field(default_factory=os.getpid)
     data: str | None = None
+    desk_url: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +94,7 @@ class LocalInfo:
             "data": self.data,
             "api_url": self.api_url,
             "site_url": self.site_url,
+            "desk_url": self.desk_url,
             "aws_endpoint_url": self.aws_endpoint_url,
             "region": self.region,
             "demo_api_key": self.demo_api_key,
@@ -278,6 +280,7 @@ class LocalStackRunner:
         self.info = LocalInfo(
             api_url=self.api_url,
             site_url=f"{self.api_url}/site/",
+            desk_url=f"{self.api_url}/desk/" if desk is not None else None,
             aws_endpoint_url=self.endpoint_url,
             region=options.region,
             demo_api_key=demo_key,
