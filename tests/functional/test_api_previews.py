@@ -139,3 +139,18 @@ def test_the_openapi_document_describes_previews(api: ApiClient) -> None:
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     submit = document["paths"]["/releases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["oneOf"] == submit["oneOf"]  # the very same model
+
+
+def test_a_revision_previewed_with_revises_is_no_duplicate_of_itself(api: ApiClient) -> None:
+    release = personnel_release()
+    release_id = api.post("/releases", release).json()["id"]
+
+    plain = api.post("/previews", release).json()
+    revision = api.request("POST", "/previews", json_body=release, query={"revises": release_id}).json()
+
+    assert "duplicate_content" in {flag["code"] for flag in plain["prescreen_flags"]}
+    assert "duplicate_content" not in {flag["code"] for flag in revision["prescreen_flags"]}
+    # what the revision itself then records agrees
+    api.put(f"/releases/{release_id}", release)
+    view = api.get(f"/releases/{release_id}").json()
+    assert view["prescreen_flags"] == revision["prescreen_flags"]
