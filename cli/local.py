@@ -179,6 +179,8 @@ def _banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any
         console.print("  Data       in memory only (--memory): nothing is kept at the stop")
     console.print(f"  API        {api}   (OpenAPI: {api}/openapi.json)")
     console.print(f"  Site       {info['site_url']}")
+    if info.get("desk_url"):
+        console.print(f"  Web desk   {info['desk_url']}   (sign in with the demo key)")
     console.print(f"  AWS        {info['aws_endpoint_url']}   (moto; region {info['region']})")
     console.print(f"  Demo org   {info['demo_org_id']}")
     console.print("  Demo key   ", end="")

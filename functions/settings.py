@@ -6,10 +6,11 @@ else receives plain values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Settings(BaseModel):
@@ -29,6 +30,34 @@ class ApiSettings(_Settings):
     moderation_queue_url: Annotated[str, Field(min_length=8)]
     idempotency_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     schedule_group: str | None = None
+
+
+# An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash.
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$"
+)
+
+
+class CorsSettings(_Settings):
+    """Which browser origins may read the API's answers (the web desk's): ``DESK_ORIGINS``,
+    comma-separated, e.g. ``https://news.example.org,https://desk.example.org``."""
+
+    desk_origins: tuple[str, ...] = ()
+
+    @field_validator("desk_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("desk_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://news.example.org")
+        return value
 
 
 class OutboxSweepSettings(_Settings):
@@ -59,3 +88,8 @@ class PublisherSettings(_Settings):
     ]
     # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class DeskFilesSettings(_Settings):
+    # Where the DeskFilesLayer puts the desk's files (Lambda unpacks layers under /opt).
+    desk_files_dir: Annotated[str, Field(min_length=1)] = "/opt/desk"

@@ -6,7 +6,7 @@ request-level checks that must come before body validation (size 413, content ty
 nesting deeper than ``MAX_JSON_DEPTH`` and malformed JSON 400), then lets the resolver route
 and validate. ``HEAD`` is answered as ``GET`` without a body, ``OPTIONS`` with the path's
 ``Allow``. Every error leaves as ``application/problem+json``; nothing a client sends makes it
-raise.
+raise. Every answer carries the CORS headers its ``Origin`` is entitled to (``functions.api.cors``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
 from functions.api import problems
+from functions.api.cors import with_cors
 from functions.api.problems import PROBLEM_JSON
-from functions.api.views import ReleaseAccepted, ReleaseList, ReleaseView
+from functions.api.views import ReleaseAccepted, ReleaseList, ReleasePreview, ReleaseView
 from functions.domain import errors
 from functions.domain.models import (
     CATEGORIES,
@@ -44,6 +45,8 @@ from functions.domain.states import Status
 from functions.observability import logger, metrics
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
+
     from functions.domain.intake import IntakeService
 
 
@@ -52,6 +55,10 @@ class Intake(Protocol):
 
     @property
     def service(self) -> IntakeService: ...
+
+    @property
+    def cors(self) -> CORSConfig | None:
+        """Which browser origins may read the answers; None: no browser origin."""
 
     def submit(
         self, caller: Caller, release: AnyRelease, *, idempotency_key: str | None, lambda_context: Any
@@ -66,6 +73,7 @@ API_VERSION = "1.0.0"
 ROUTES: dict[str, tuple[str, ...]] = {
     "/releases": ("GET", "HEAD", "POST", "OPTIONS"),
     "/releases/{id}": ("GET", "HEAD", "PUT", "DELETE", "OPTIONS"),
+    "/previews": ("POST", "OPTIONS"),
     "/openapi.json": ("GET", "HEAD", "OPTIONS"),
 }
 PUBLIC_PATHS = ("/openapi.json",)  # served without an API key (the template says so too)
@@ -351,6 +359,40 @@ def withdraw_release(id: _ID) -> Response[ReleaseView]:
     return _json(200, view_of(record, _api_root()).model_dump(mode="json"))
 
 
+@app.post(
+    "/previews",
+    summary="Preview a release: validated, sanitised and prescreened, stored nowhere",
+    description=(
+        "Runs exactly what `POST /releases` runs before it stores anything: the same validation (the same "
+        "`422` problems), the same sanitiser and the same prescreen flags (including `duplicate_content` "
+        "against your earlier releases). Nothing is stored, queued or counted as a submission."
+    ),
+    tags=["releases"],
+    responses={
+        200: {
+            "description": "The sanitised body as it would be published, and the prescreen flags.",
+            "content": {"application/json": {"model": ReleasePreview}},
+        },
+        **problems.openapi_responses(400, 401, 413, 415, 422, 429),
+    },
+)
+def preview_release(
+    release: Annotated[ReleaseSubmission, Body(description="The press release, as it would be submitted.")],
+    revises: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The id of your release this is a revision of: it is not a duplicate of itself.",
+        ),
+    ] = None,
+) -> Response[ReleasePreview]:
+    from functions.api.views import preview_of
+
+    prepared, flags = _intake().service.preview(_caller(), release, revises=revises)
+    metrics.add_metric(name="ReleasePreviewed", unit="Count", value=1)
+    return _json(200, preview_of(prepared.body_html, flags).model_dump(mode="json"))
+
+
 @app.get(
     "/openapi.json",
     summary="This API's OpenAPI 3.1 document (no authentication)",
@@ -614,19 +656,26 @@ def _resolve(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, A
     return app.resolve(event, context)
 
 
+def _answer(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any]:
+    method = str(event.get("httpMethod") or "").upper()
+    if method == "OPTIONS":
+        return _options(event)
+    if method == "HEAD":
+        # As GET, without the body (RFC 9110): the status and headers a GET would get.
+        response = _resolve(
+            {**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context, intake
+        )
+        return {**response, "body": "", "isBase64Encoded": False}
+    return _resolve(event, context, intake)
+
+
 def handle(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any]:
-    """Answer one API Gateway REST proxy event, the routes using ``intake``. Never raises."""
+    """Answer one API Gateway REST proxy event, the routes using ``intake``, with the CORS
+    headers its origin is entitled to. Never raises."""
+    config = None
     try:
-        method = str(event.get("httpMethod") or "").upper()
-        if method == "OPTIONS":
-            return _options(event)
-        if method == "HEAD":
-            # As GET, without the body (RFC 9110): the status and headers a GET would get.
-            response = _resolve(
-                {**event, "httpMethod": "GET", "body": None, "isBase64Encoded": False}, context, intake
-            )
-            return {**response, "body": "", "isBase64Encoded": False}
-        return _resolve(event, context, intake)
+        config = intake.cors  # a malformed DESK_ORIGINS fails here, loudly, on the first request
+        response = _answer(event, context, intake)
     except Exception:
         logger.exception("Request failed outside the resolver")
         request_id = _request_id(event) if isinstance(event, dict) else None
@@ -635,4 +684,6 @@ def handle(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any
             "Something went wrong on our side; the request id identifies it.",
             request_id=request_id,
         )
-        return problems.proxy_response(document)
+        response = problems.proxy_response(document)
+    methods = _route_methods(str(event.get("path") or "")) if isinstance(event, dict) else None
+    return with_cors(event, response, config, methods)

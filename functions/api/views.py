@@ -6,13 +6,17 @@ the OpenAPI document shows them); what a submitter sends is ``functions/domain/m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from functions.domain.models import Category
 from functions.domain.records import ReleaseRecord
+
+if TYPE_CHECKING:
+    from functions.domain.prescreen import Flag
 
 
 class PrescreenFlag(BaseModel):
@@ -70,6 +74,14 @@ class ReleaseList(BaseModel):
     next_cursor: str | None = None
 
 
+class ReleasePreview(BaseModel):
+    """What a submission would become (``POST /previews``), computed by the same code and stored
+    nowhere."""
+
+    html: str
+    prescreen_flags: list[PrescreenFlag] = []
+
+
 def view_of(record: ReleaseRecord, api_root: str) -> ReleaseView:
     decision = None
     if record.decision:
@@ -93,7 +105,15 @@ def view_of(record: ReleaseRecord, api_root: str) -> ReleaseView:
         release_at=record.release_at,
         published_at=record.published_at,
         decision=decision,
-        prescreen_flags=[PrescreenFlag(code=f.code, message=f.message) for f in record.prescreen],
+        prescreen_flags=_flag_views(record.prescreen),
         public_url=record.public_url,
         links=ReleaseLinks(self=f"{api_root}/releases/{record.release_id}", public=record.public_url),
     )
+
+
+def preview_of(body_html: str, flags: Iterable[Flag]) -> ReleasePreview:
+    return ReleasePreview(html=body_html, prescreen_flags=_flag_views(flags))
+
+
+def _flag_views(flags: Iterable[Flag]) -> list[PrescreenFlag]:
+    return [PrescreenFlag(code=f.code, message=f.message) for f in flags]

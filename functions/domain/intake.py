@@ -15,7 +15,7 @@ still marked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 DOCUMENT_SCHEMA = "press-intake/release-version@1"
 RELEASE_AT_GRACE = timedelta(minutes=5)
 RELEASE_AT_HORIZON = timedelta(days=366)
+_Flags = list[Flag]  # spelt here: inside IntakeService, ``list`` is its method
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,18 @@ class IntakeService:
     ) -> tuple[list[ReleaseRecord], dict[str, Any] | None]:
         return self._states.list_for_org(caller.org_id, status=status, limit=limit, cursor=cursor)
 
+    def preview(
+        self, caller: Caller, submission: AnyRelease, *, revises: str | None = None
+    ) -> tuple[Prepared, Sequence[Flag]]:
+        """What ``submit`` (or ``revise`` of release ``revises``) would store and flag, computed by
+        the same code; nothing is written.
+
+        Raises ``ValidationFailed`` exactly where a submission would. The duplicate check reads
+        the organisation's earlier releases, as a submission does (a revision is no duplicate of
+        the release it revises).
+        """
+        return self._checked(caller, submission, release_id=revises, now=self._clock())
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _new_version(
@@ -299,13 +312,20 @@ class IntakeService:
     ) -> NewVersion:
         """The one path from a submission to a stored version, for a submission and a revision."""
         now = self._clock()
-        prepared = prepare(submission, now=now)
-        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
-        flags = flags_for(submission, prepared, earlier if earlier != release_id else None)
+        prepared, flags = self._checked(caller, submission, release_id=release_id, now=now)
         record = version_record(
             caller, submission, prepared, release_id=release_id, now=now, flags=flags, previous=previous
         )
         return NewVersion(record, version_document(record, prepared, submission.body_format, caller))
+
+    def _checked(
+        self, caller: Caller, submission: AnyRelease, *, release_id: str | None, now: datetime
+    ) -> tuple[Prepared, _Flags]:
+        """Validated, sanitised and prescreened, as every new version and every preview is; the
+        release's own earlier versions (``release_id``) are no duplicate of it."""
+        prepared = prepare(submission, now=now)
+        earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
+        return prepared, flags_for(submission, prepared, earlier if earlier != release_id else None)
 
     def _put(self, new: NewVersion) -> str:
         record = new.record

@@ -1,10 +1,11 @@
 """The API function (``ApiFunction``): its Lambda handler and its wiring.
 
 The handler is Powertools' decorators plus one call: ``functions.api.app.handle`` answers the
-request, given this function's ``Wiring``. The wiring (settings, boto3 clients, adapters, the
-intake service, Powertools idempotency) is built on first use, once per execution environment,
-never at import time, so that importing this module stays cheap (the cold start) and a request
-that needs no storage (``GET /openapi.json``, ``OPTIONS``, a 404) creates no client at all.
+request, given this function's ``Wiring``. The wiring (settings, the CORS origins, boto3
+clients, adapters, the intake service, Powertools idempotency) is built on first use, once per
+execution environment, never at import time, so that importing this module stays cheap (the
+cold start) and a request that needs no storage (``GET /openapi.json``, ``OPTIONS``, a 404)
+creates no client at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functions.cold_start import aws_client, once
 from functions.observability import logger, metrics, traced_handler
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     from functions.domain.intake import IntakeService
@@ -44,6 +46,17 @@ class Wiring:
         from functions.settings import ApiSettings
 
         return ApiSettings.from_env(os.environ)
+
+    @cached_property
+    def cors(self) -> CORSConfig | None:
+        """Which browser origins may read the answers (``DESK_ORIGINS``, the web desk's); None: no
+        browser origin. Its own settings model: a preflight needs nothing else."""
+        import os
+
+        from functions.api.cors import cors_config
+        from functions.settings import CorsSettings
+
+        return cors_config(CorsSettings.from_env(os.environ).desk_origins)
 
     @cached_property
     def service(self) -> IntakeService:

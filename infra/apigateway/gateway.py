@@ -153,10 +153,10 @@ class ApiGateway:
     ) -> HttpResponse:
         request_id = str(uuid.uuid4())
         if len(body) > MAX_PAYLOAD_BYTES:
-            return self.gateway_response("REQUEST_TOO_LARGE", request_id)
+            return self.gateway_response("REQUEST_TOO_LARGE", request_id, headers)
         matched = match_route(self.routes, method, path)
         if matched is None:
-            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
+            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id, headers)
         route, path_parameters = matched
         forwarded = [("X-Forwarded-For", source_ip), ("X-Forwarded-Proto", self._scheme)]
         event = proxy_event(
@@ -194,9 +194,9 @@ class ApiGateway:
                 usage_key = _header(event, "x-api-key")
             refused = self._admit_key(usage_key)
             if refused is not None:
-                return self.gateway_response(refused, request_id)
+                return self.gateway_response(refused, request_id, _headers(event))
         if self._bucket is not None and not self._bucket.take(self._clock()):
-            return self.gateway_response("THROTTLED", request_id)
+            return self.gateway_response("THROTTLED", request_id, _headers(event))
         return None
 
     def _admit_key(self, usage_key: str | None) -> str | None:
@@ -215,16 +215,16 @@ class ApiGateway:
         request_id = event["requestContext"]["requestId"]
         identity = tuple(_header(event, name) or "" for name in config.identity_headers)
         if not all(identity):
-            return self.gateway_response("UNAUTHORIZED", request_id)  # never reaches the authorizer
+            return self.gateway_response("UNAUTHORIZED", request_id, _headers(event))  # no authorizer call
         method_arn = (
             f"arn:aws:execute-api:us-east-1:123456789012:{self.api_id}/{self.stage}/"
             f"{event['httpMethod']}{event['path']}"
         )
         result = self._authorizer_answer(config, identity, event, method_arn)
         if isinstance(result, str):
-            return self.gateway_response(result, request_id)
+            return self.gateway_response(result, request_id, _headers(event))
         if not _allows(result["policyDocument"], method_arn):
-            return self.gateway_response("ACCESS_DENIED", request_id)
+            return self.gateway_response("ACCESS_DENIED", request_id, _headers(event))
         context = {k: str(v) for k, v in (result.get("context") or {}).items()}
         usage_key = result.get("usageIdentifierKey")
         return Authorized(
@@ -267,17 +267,21 @@ class ApiGateway:
             result = self._invoke(route.function, event)
         except Exception:
             log.exception("function %s failed", route.function)
-            return self.gateway_response("INTEGRATION_FAILURE", request_id)
+            return self.gateway_response("INTEGRATION_FAILURE", request_id, _headers(event))
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
             log.error("function %s returned a malformed proxy response", route.function)
-            return self.gateway_response("INTEGRATION_FAILURE", request_id)
+            return self.gateway_response("INTEGRATION_FAILURE", request_id, _headers(event))
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
         return HttpResponse(status=result["statusCode"], headers=_response_headers(result), body=body)
 
     # -- gateway responses ----------------------------------------------------------------------
 
-    def gateway_response(self, response_type: str, request_id: str) -> HttpResponse:
+    def gateway_response(
+        self, response_type: str, request_id: str, request_headers: Sequence[tuple[str, str]] = ()
+    ) -> HttpResponse:
+        """The template's gateway response of this type; its header values are static (``'...'``)
+        or the request's own (``method.request.header.NAME``, left out when the request has none)."""
         spec = self._responses.get(response_type)
         if spec is None:
             default = "DEFAULT_5XX" if _DEFAULT_STATUS.get(response_type, 500) >= 500 else "DEFAULT_4XX"
@@ -285,10 +289,11 @@ class ApiGateway:
             status = _DEFAULT_STATUS.get(response_type, 500)
         else:
             status = int(spec.get("StatusCode", _DEFAULT_STATUS.get(response_type, 500)))
-        headers = [
-            (name, str(value).strip("'"))
-            for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items()
-        ]
+        headers = []
+        for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items():
+            resolved = _mapped_value(str(value), request_headers)
+            if resolved is not None:
+                headers.append((name, resolved))
         template = (spec.get("ResponseTemplates") or {}).get("application/json")
         if template is None:
             body = json.dumps({"message": response_type.replace("_", " ").title()})
@@ -312,6 +317,22 @@ def problem(
         headers=[("Content-Type", PROBLEM_JSON), *headers],
         body=json.dumps(document).encode(),
     )
+
+
+_REQUEST_HEADER = "method.request.header."
+
+
+def _mapped_value(value: str, request_headers: Sequence[tuple[str, str]]) -> str | None:
+    """A gateway response parameter's value: a quoted literal, or a request header's value."""
+    if value.startswith(_REQUEST_HEADER):
+        wanted = value[len(_REQUEST_HEADER) :].lower()
+        return next((v for k, v in request_headers if k.lower() == wanted), None)
+    return value.strip("'")
+
+
+def _headers(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A proxy event's request headers as (name, value) pairs."""
+    return [(str(k), str(v)) for k, v in (event.get("headers") or {}).items() if v is not None]
 
 
 def _header(event: Mapping[str, Any], name: str) -> str | None:

@@ -1,7 +1,8 @@
 """The local stack's HTTP server: werkzeug's threaded server in front of the gateway and the site.
 
-``/site`` and ``/site/...`` serve the site bucket read-only (``infra.apigateway.site``); every
-other path goes to ``ApiGateway`` exactly as API Gateway would take it. What a robust edge does
+``/site`` and ``/site/...`` serve the site bucket read-only (``infra.apigateway.site``), ``/desk/``
+the web desk from it (``infra.apigateway.desk``); every other path goes to ``ApiGateway`` exactly
+as API Gateway would take it. What a robust edge does
 before any of that happens here, each answer ``application/problem+json``:
 
 - methods: ``GET HEAD POST PUT DELETE PATCH OPTIONS`` are served; ``TRACE`` and ``CONNECT`` are
@@ -91,9 +92,12 @@ def _log_request(method: str, target: str, status: int, started: float) -> None:
 class _Application:
     """The WSGI application: a well-framed request with a served method, to the site or the API."""
 
-    def __init__(self, gateway: ApiGateway, site: SiteReader, write_timeout: float) -> None:
+    def __init__(
+        self, gateway: ApiGateway, site: SiteReader, write_timeout: float, desk: SiteReader | None = None
+    ) -> None:
         self.gateway = gateway
         self.site = site
+        self.desk = desk
         self._write_timeout = write_timeout
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -124,6 +128,8 @@ class _Application:
             return problem(400, "malformed-request", "Malformed request", "Only OPTIONS may target *.")
         if path == SITE_PREFIX.rstrip("/") or path.startswith(SITE_PREFIX):
             return self.site.respond(method, path)
+        if self.desk is not None and self.desk.serves(path):
+            return self.desk.respond(method, path)
         return self.gateway.handle(
             method,
             path,
@@ -139,7 +145,9 @@ class _Application:
             if environ.get("wsgi.input_terminated"):  # chunked: read to its end, 10 MB at most
                 body = stream.read(MAX_PAYLOAD_BYTES + 1)
                 if len(body) > MAX_PAYLOAD_BYTES:
-                    return self.gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
+                    return self.gateway.gateway_response(
+                        "REQUEST_TOO_LARGE", str(uuid.uuid4()), _request_headers(environ)
+                    )
             else:
                 length = int(environ.get("CONTENT_LENGTH") or 0)  # checked by the handler
                 body = stream.read(length) if length else b""
@@ -261,7 +269,9 @@ class _RequestHandler(WSGIRequestHandler):
             return _coding_refusal(codings, lengths)
         refusal = _length_refusal(lengths)
         if refusal is None and lengths and int(lengths[0]) > MAX_PAYLOAD_BYTES:
-            return self.server.app.gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
+            return self.server.app.gateway.gateway_response(
+                "REQUEST_TOO_LARGE", str(uuid.uuid4()), list(self.headers.items())
+            )
         return refusal
 
     def _refuse(self, response: HttpResponse) -> None:
@@ -388,12 +398,13 @@ class LocalHttpServer:
         site: SiteReader,
         *,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        desk: SiteReader | None = None,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # Bound here, so a taken port is an OSError (werkzeug would print and exit instead).
         listener = socket.create_server((host, port), family=family, backlog=_Server.request_queue_size)
         handler = type("RequestHandler", (_RequestHandler,), {"read_timeout": read_timeout})
-        app = _Application(gateway, site, write_timeout=max(read_timeout, 5.0))
+        app = _Application(gateway, site, write_timeout=max(read_timeout, 5.0), desk=desk)
         try:
             self._server = _Server(host, port, app, handler=handler, fd=listener.fileno())
         finally:

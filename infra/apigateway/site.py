@@ -31,13 +31,22 @@ class PolicyHeader:
     override: bool = True
 
 
-def _referenced_policy(template: Mapping[str, Any]) -> str | None:
-    """The policy a distribution's default cache behaviour uses (``!Ref`` or ``!GetAtt .Id``)."""
+def _behaviour(config: Mapping[str, Any], path_pattern: str | None) -> Mapping[str, Any]:
+    """The distribution's default cache behaviour, or the one of ``path_pattern``."""
+    if path_pattern is None:
+        return config.get("DefaultCacheBehavior") or {}
+    for behaviour in config.get("CacheBehaviors") or []:
+        if behaviour.get("PathPattern") == path_pattern:
+            return dict(behaviour)
+    return {}
+
+
+def _referenced_policy(template: Mapping[str, Any], path_pattern: str | None = None) -> str | None:
+    """The policy a distribution's default cache behaviour (or the behaviour of ``path_pattern``)
+    uses (``!Ref`` or ``!GetAtt .Id``)."""
     for spec in resources_of_type(template, "AWS::CloudFront::Distribution").values():
-        behaviour = ((spec.get("Properties") or {}).get("DistributionConfig") or {}).get(
-            "DefaultCacheBehavior"
-        ) or {}
-        ref = behaviour.get("ResponseHeadersPolicyId")
+        config = (spec.get("Properties") or {}).get("DistributionConfig") or {}
+        ref = _behaviour(config, path_pattern).get("ResponseHeadersPolicyId")
         if isinstance(ref, Mapping):
             if "Ref" in ref:
                 return str(ref["Ref"])
@@ -47,18 +56,22 @@ def _referenced_policy(template: Mapping[str, Any]) -> str | None:
 
 
 def response_headers_policy(
-    template: Mapping[str, Any], resolve: Callable[[Any], Any] = lambda value: value
+    template: Mapping[str, Any],
+    resolve: Callable[[Any], Any] = lambda value: value,
+    path_pattern: str | None = None,
 ) -> tuple[PolicyHeader, ...]:
     """The headers the site's response headers policy adds (none when the template has none).
 
     The policy is the one the distribution's default cache behaviour names, else the
-    template's only ``AWS::CloudFront::ResponseHeadersPolicy``. ``resolve`` evaluates intrinsics.
+    template's only ``AWS::CloudFront::ResponseHeadersPolicy``; with ``path_pattern``, the one
+    the cache behaviour of that path pattern names (none without one). ``resolve`` evaluates
+    intrinsics.
     """
     policies = resources_of_type(template, "AWS::CloudFront::ResponseHeadersPolicy")
-    name = _referenced_policy(template)
-    if name not in policies:
+    name = _referenced_policy(template, path_pattern)
+    if name not in policies and path_pattern is None:
         name = next(iter(policies)) if len(policies) == 1 else None
-    if name is None:
+    if name not in policies:
         return ()
     config = resolve(((policies[name].get("Properties") or {}).get("ResponseHeadersPolicyConfig")) or {})
     return (*_security_headers(config.get("SecurityHeadersConfig") or {}), *_custom_headers(config))
@@ -123,25 +136,50 @@ def with_policy_headers(
     return result
 
 
-def _object_key(path: str) -> str | None:
-    """The bucket key of a ``/site/`` path (a folder is its ``index.html``); None for ``..`` tricks."""
-    key = unquote(path[len(SITE_PREFIX) :])
+def _object_key(path: str, prefix: str = SITE_PREFIX, key_prefix: str = "") -> str | None:
+    """The bucket key of a path under ``prefix`` (a folder is its ``index.html``); None for ``..``
+    tricks. ``key_prefix`` is where those objects are in the bucket."""
+    key = unquote(path[len(prefix) :])
     if key == "" or key.endswith("/"):
         key += "index.html"
-    return None if any(part in ("", ".", "..") for part in key.split("/")) else key
+    return None if any(part in ("", ".", "..") for part in key.split("/")) else key_prefix + key
 
 
 class SiteReader:
-    """Read-only view of the site bucket (none until the template declares one)."""
+    """Read-only view of the site bucket (none until the template declares one).
 
-    def __init__(self, s3: Any, bucket: str | None, policy: Sequence[PolicyHeader] = ()) -> None:
+    ``prefix`` is the URL path it serves (``/site/``) and ``key_prefix`` where those objects are
+    in the bucket (the desk: ``/desk/`` from ``desk/``). The bare prefix (``/site``) is its
+    folder, unless ``bare_redirect``: then it is a redirect to the folder (relative links in the
+    folder's pages only resolve from there).
+    """
+
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str | None,
+        policy: Sequence[PolicyHeader] = (),
+        *,
+        prefix: str = SITE_PREFIX,
+        key_prefix: str = "",
+        bare_redirect: bool = False,
+    ) -> None:
         self._s3 = s3
         self._bucket = bucket
         self.policy = tuple(policy)
+        self.prefix = prefix
+        self._key_prefix = key_prefix
+        self._bare_redirect = bare_redirect
+
+    def serves(self, path: str) -> bool:
+        return path == self.prefix.rstrip("/") or path.startswith(self.prefix)
 
     def respond(self, method: str, path: str) -> HttpResponse:
-        """The answer to ``method`` on ``path`` (``/site`` or under ``/site/``)."""
-        response = self._respond(method.upper(), path if path.startswith(SITE_PREFIX) else SITE_PREFIX)
+        """The answer to ``method`` on ``path`` (the bare prefix or under it)."""
+        if not path.startswith(self.prefix) and self._bare_redirect:
+            response = HttpResponse(308, [("Location", self.prefix)], b"")
+        else:
+            response = self._respond(method.upper(), path if path.startswith(self.prefix) else self.prefix)
         return HttpResponse(
             response.status, with_policy_headers(response.headers, self.policy), response.body
         )
@@ -161,7 +199,7 @@ class SiteReader:
         return self.get(path, head=method == "HEAD")
 
     def get(self, path: str, head: bool = False) -> HttpResponse:
-        key = _object_key(path)
+        key = _object_key(path, self.prefix, self._key_prefix)
         if self._bucket is None:
             return problem(404, "not-found", "Not found", "This template declares no site bucket.")
         found = self._fetch(self._bucket, key, head) if key is not None else None

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from infra.apigateway.desk import deploy_desk, desk_reader
 from infra.apigateway.gateway import ApiGateway
 from infra.apigateway.server import DEFAULT_READ_TIMEOUT, LocalHttpServer
 from infra.apigateway.site import SiteReader, response_headers_policy
@@ -85,6 +86,7 @@ class LocalInfo:
     template: str
     pid: int = field(default_factory=os.getpid)
     data: str | None = None
+    desk_url: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +94,7 @@ class LocalInfo:
             "data": self.data,
             "api_url": self.api_url,
             "site_url": self.site_url,
+            "desk_url": self.desk_url,
             "aws_endpoint_url": self.aws_endpoint_url,
             "region": self.region,
             "demo_api_key": self.demo_api_key,
@@ -240,8 +243,12 @@ class LocalStackRunner:
             region=options.region,
         )
         scheduler_state = self._restore_data()
-        # Published pages link to where this stack serves the site, not to a CloudFront domain.
-        self.functions = local_functions(self.stack, overrides={"SITE_URL": f"{self.api_url}/site/"})
+        # Published pages link to where this stack serves the site, not to a CloudFront domain;
+        # the web desk (/desk/ here) calls the API from this stack's own origin.
+        self.functions = local_functions(
+            self.stack,
+            overrides={"SITE_URL": f"{self.api_url}/site/", "DESK_ORIGINS": ",".join(self.own_origins)},
+        )
         os.environ.update(self.functions.environment)
         self.gateway = ApiGateway(
             self.stack,
@@ -257,13 +264,14 @@ class LocalStackRunner:
             self._site_bucket(),
             response_headers_policy(self.stack.template, self.stack.resolver.resolve),
         )
+        desk = self._deploy_desk()
         gateway = self.gateway
         self._http = _bind(
             "HTTP",
             options.host,
             options.port,
             lambda: LocalHttpServer(
-                options.host, options.port, gateway, site, read_timeout=options.read_timeout
+                options.host, options.port, gateway, site, read_timeout=options.read_timeout, desk=desk
             ),
         )
         self._http.start(threading.Thread)
@@ -272,6 +280,7 @@ class LocalStackRunner:
         self.info = LocalInfo(
             api_url=self.api_url,
             site_url=f"{self.api_url}/site/",
+            desk_url=f"{self.api_url}/desk/" if desk is not None else None,
             aws_endpoint_url=self.endpoint_url,
             region=options.region,
             demo_api_key=demo_key,
@@ -302,6 +311,36 @@ class LocalStackRunner:
         )
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
+
+    @property
+    def own_origins(self) -> list[str]:
+        """The origins of this stack's pages: its URL, and ``localhost`` for a loopback address."""
+        origins = [self.api_url]
+        if self.options.host in ("127.0.0.1", "::1"):
+            port = self._http.port if self._http else self.options.port
+            origins.append(f"http://localhost:{port}")
+        return origins
+
+    def _deploy_desk(self) -> SiteReader | None:
+        """The template's web desk into the site bucket (as its custom resource does on a deploy),
+        and its reader for ``/desk/``; None when the template declares no desk."""
+        import boto3
+
+        if self.stack is None:
+            return None
+        s3 = boto3.client("s3")
+        bucket = deploy_desk(
+            s3,
+            self.stack.template,
+            self.stack.resolver.resolve,
+            api_url=self.api_url,
+            site_url=f"{self.api_url}/site/",
+        )
+        if bucket is None:
+            return None
+        return desk_reader(
+            s3, bucket, self.stack.template, self.stack.resolver.resolve, api_origin=self.api_url
+        )
 
     def _site_bucket(self) -> str | None:
         if self.stack is None:

@@ -45,7 +45,9 @@ def _throttled(response: ApiResponse) -> None:
 # -- the template ---------------------------------------------------------------------------------
 
 
-def test_every_method_but_the_openapi_document_needs_the_organisations_usage_key() -> None:
+def test_every_method_but_the_openapi_document_and_cors_preflights_needs_the_organisations_usage_key() -> (
+    None
+):
     template = load_template()
     api = template["Resources"]["ReleasesApi"]["Properties"]
     assert api["ApiKeySourceType"] == "AUTHORIZER"
@@ -54,8 +56,15 @@ def test_every_method_but_the_openapi_document_needs_the_organisations_usage_key
     assert required == {
         ("/releases", "ANY"): True,
         ("/releases/{id}", "ANY"): True,
+        ("/previews", "ANY"): True,
         ("/openapi.json", "ANY"): False,
+        # a browser's CORS preflight carries no key (the function answers it, see test_cors.py)
+        ("/releases", "OPTIONS"): False,
+        ("/releases/{id}", "OPTIONS"): False,
+        ("/previews", "OPTIONS"): False,
     }
+    authorized = {(r.path, r.method) for r in api_routes(template) if r.authorized}
+    assert authorized == {("/releases", "ANY"), ("/releases/{id}", "ANY"), ("/previews", "ANY")}
 
 
 def test_the_default_organisation_limits_are_below_the_stage_limits() -> None:

@@ -1,0 +1,489 @@
+"""The web desk in a real browser: Debian's headless Chromium, driven by Selenium, against a real
+``press-intake local`` (one stack and one browser for the module).
+
+The page is opened at ``http://localhost:PORT/desk/`` while its ``config.json`` names the API at
+``http://127.0.0.1:PORT``: two origins, so every call the desk makes is a real cross-origin
+request with its CORS preflight, as on AWS (site on CloudFront, API on execute-api).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import RunningStack, start_stack, stop_stack
+
+selenium = pytest.importorskip("selenium", reason="selenium is a dev dependency (make venv installs it)")
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1000",
+)
+WAIT = 20.0
+
+
+def _binaries() -> tuple[str, str] | None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (chromium, driver) if chromium and driver else None
+
+
+class Desk:
+    """The desk in the browser, as a person uses it."""
+
+    def __init__(self, driver: Any, stack: RunningStack) -> None:
+        self.driver = driver
+        self.stack = stack
+        self.origin = f"http://localhost:{stack.ports[0]}"
+
+    # -- waiting and finding ----------------------------------------------------------------
+
+    def until(self, condition: Callable[[Any], Any], what: str, timeout: float = WAIT) -> Any:
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+        except TimeoutException:
+            path = Path(tempfile.gettempdir()) / "desk-failure.png"
+            self.driver.save_screenshot(str(path))
+            raise AssertionError(f"timed out waiting for {what} (screenshot {path})") from None
+
+    def css(self, selector: str) -> list[WebElement]:
+        return list(self.driver.find_elements(By.CSS_SELECTOR, selector))
+
+    def one(self, selector: str) -> WebElement:
+        return self.until(lambda d: (found := self.css(selector)) and found[0], selector)
+
+    def text_of(self, selector: str) -> str:
+        return str(self.one(selector).text)
+
+    # -- doing -------------------------------------------------------------------------------
+
+    def open(self, route: str = "") -> None:
+        self.driver.get(f"{self.origin}/desk/{route}")
+        self.until(lambda d: self.css("main h1"), "a view")
+
+    def storage(self) -> dict[str, str]:
+        script = "return Object.fromEntries(Object.entries(sessionStorage));"
+        return dict(self.driver.execute_script(script))
+
+    def sign_in(self, key: str | None = None) -> None:
+        self.open()
+        if not self.css("#api-key"):  # already signed in in this tab
+            return
+        field = self.one("#api-key")
+        field.clear()
+        field.send_keys(key or self.stack.key)
+        self.one("form.sign-in button[type=submit]").click()
+        self.until(lambda d: self.css(".list-state") and "#/releases" in d.current_url, "the releases list")
+
+    def sign_out(self) -> None:
+        self.one("#sign-out").click()
+        self.one("#api-key")
+
+    def type(self, field_id: str, text: str) -> None:
+        element = self.one(f"#{field_id}")
+        element.clear()
+        element.send_keys(text)
+
+    def compose(self, category: str, values: dict[str, str]) -> None:
+        self.open("#/new")
+        self.one(f"#category-{category}").click()
+        for field_id, text in values.items():
+            self.type(field_id, text)
+
+    def submit_button(self) -> WebElement:
+        return self.one("form.compose button[type=submit]")
+
+    def refresh_until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            self.one(".detail .actions button.secondary").click()  # Refresh
+            time.sleep(0.3)
+
+    def status(self) -> str:
+        return str(self.one(".status-line [data-status]").get_attribute("data-status"))
+
+    def axe(self) -> list[dict[str, Any]]:
+        """axe-core's violations on the page as it is now."""
+        if not self.driver.execute_script("return typeof window.axe === 'object'"):
+            self.driver.execute_script(AXE.read_text(encoding="utf-8"))
+        violations: list[dict[str, Any]] = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']})"
+            ".then((r) => done(r.violations.map((v) => ({id: v.id, help: v.help,"
+            " nodes: v.nodes.map((n) => n.target.join(' '))}))))"
+            ".catch((e) => done([{id: 'axe-error', help: String(e), nodes: []}]));"
+        )
+        return violations
+
+    def scheme(self, dark: bool) -> None:
+        value = "dark" if dark else "light"
+        self.driver.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": value}]}
+        )
+
+    def script_errors(self) -> list[str]:
+        """Errors the page's own scripts raised (failed requests the tests provoke are not)."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if entry["level"] == "SEVERE" and entry.get("source") == "javascript"
+        ]
+
+
+@pytest.fixture(scope="module")
+def desk_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    if shutil.which("press-intake") is None and not (Path(sys.executable).parent / "press-intake").exists():
+        pytest.skip("the press-intake command is not installed (make test installs it)")
+    stack = start_stack(tmp_path_factory.mktemp("desk"), "--memory")
+    yield stack
+    assert stop_stack(stack) == 0, stack.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def desk(desk_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    found = _binaries()
+    if found is None:
+        message = "chromium and chromedriver are needed (apt-get install -y chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs them (.ci/run): their absence there is a failure
+        pytest.skip(message)
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = found
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    try:
+        yield Desk(driver, desk_stack)
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def signed_in(desk: Desk) -> Desk:
+    desk.sign_in()
+    return desk
+
+
+def _releases(stack: RunningStack) -> list[dict[str, Any]]:
+    return list(stack.request("GET", "/releases?limit=100").json()["items"])
+
+
+def _moderate(stack: RunningStack, *args: str) -> list[dict[str, Any]]:
+    result = stack.cli("moderate", "--once", "--json", "--wait", "2", "--max", "20", *args)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def _drain(stack: RunningStack) -> None:
+    """Decide whatever earlier tests left waiting, so the next decision is the test's own."""
+    result = stack.cli(
+        "moderate",
+        "--once",
+        "--max",
+        "50",
+        "--wait",
+        "1",
+        "--decision",
+        "reject",
+        "--reason",
+        "other",
+        "--note",
+        "x",
+    )
+    assert result.returncode in (0, 3), result.stderr  # 3: nothing was waiting
+
+
+COMMUNITY = {
+    "f-headline": "Friends of the Park plant 200 trees",
+    "f-details-group": "Friends of the Park",
+    "f-body": "Volunteers from Friends of the Park planted 200 trees along the river on Saturday.",
+    "f-contact-name": "Press Office",
+    "f-contact-email": "press@park.example",
+}
+
+
+# -- the scenarios ---------------------------------------------------------------------------------
+
+
+def test_sign_in_shows_the_apis_401_for_a_wrong_key_and_keeps_the_key_in_session_storage_only(
+    desk: Desk,
+) -> None:
+    desk.open()
+    desk.one("#api-key").send_keys("pik_0000000000000000_wrong")
+    desk.one("form.sign-in button[type=submit]").click()
+
+    refusal = desk.one(".sign-in-error [role=alert]")
+    assert "Authentication required" in refusal.text  # the API's own problem title
+    assert "valid, active key" in refusal.text  # and its detail
+    assert desk.one("#api-key").get_attribute("aria-invalid") == "true"
+
+    desk.sign_in()
+    assert desk.storage().get("press-intake.desk.key") == desk.stack.key
+    assert desk.driver.execute_script("return localStorage.length") == 0
+    assert desk.driver.get_cookies() == []
+    assert desk.stack.key not in desk.driver.current_url
+
+
+def test_a_too_short_headline_shows_the_apis_error_at_the_headline_field(signed_in: Desk) -> None:
+    desk = signed_in
+    desk.compose("community", {**COMMUNITY, "f-headline": "Trees"})
+    before = len(_releases(desk.stack))
+
+    desk.submit_button().click()
+
+    error = desk.one("#f-headline-error:not([hidden])")
+    assert "at least 10 characters" in error.text  # pydantic's message, as the API sent it
+    assert desk.one("#f-headline").get_attribute("aria-invalid") == "true"
+    assert "f-headline-error" in (desk.one("#f-headline").get_attribute("aria-describedby") or "")
+    summary = desk.one(".error-summary[role=alert]")
+    assert "Headline" in summary.text
+    assert len(_releases(desk.stack)) == before
+
+
+def test_a_community_release_is_submitted_once_despite_a_double_click(signed_in: Desk) -> None:
+    desk = signed_in
+    desk.compose("community", COMMUNITY)
+    before = {r["id"] for r in _releases(desk.stack)}
+
+    ActionChains(desk.driver).double_click(desk.submit_button()).perform()
+
+    desk.until(lambda d: "#/releases/" in d.current_url and desk.css(".status-line"), "the status view")
+    new = [r for r in _releases(desk.stack) if r["id"] not in before]
+    assert len(new) == 1
+    assert new[0]["headline"] == COMMUNITY["f-headline"]
+    assert new[0]["category"] == "community"
+    assert desk.driver.current_url.endswith(f"#/releases/{new[0]['id']}")
+
+
+def test_the_status_shows_pending_review(signed_in: Desk) -> None:
+    desk = signed_in
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park open a tool library"})
+    desk.submit_button().click()
+
+    assert desk.status() == "pending_review"
+    assert "pending_review" in desk.text_of(".status-line")
+    assert "Pending review" in desk.text_of(".status-line")
+    assert "waiting for review" in desk.text_of(".callout.success")
+    # the list shows it too
+    desk.open("#/releases")
+    assert desk.one("li.release[data-status=pending_review]")
+
+
+def test_the_moderators_note_is_visible_and_the_revision_makes_version_2(signed_in: Desk) -> None:
+    desk = signed_in
+    _drain(desk.stack)
+    desk.compose(
+        "sports",
+        {
+            "f-headline": "Rovers beat United 3-1 in the derby",
+            "f-details-sport": "football",
+            "f-details-teams": "Rovers\nUnited",
+            "f-body": "Rovers beat United 3-1 on Saturday in front of a full house at the Old Ground.",
+            "f-contact-name": "Club secretary",
+            "f-contact-email": "secretary@rovers.example",
+        },
+    )
+    desk.submit_button().click()
+    assert desk.status() == "pending_review"
+    release_id = desk.driver.current_url.rsplit("/", 1)[-1]
+
+    decided = _moderate(desk.stack, "--decision", "request-changes", "--note", "Add the scorers, please.")
+    assert [d["release_id"] for d in decided] == [release_id]
+    desk.refresh_until(lambda: desk.status() == "changes_requested", "changes requested")
+    assert desk.text_of(".decision blockquote.note") == "Add the scorers, please."
+    assert "Changes requested" in desk.text_of(".decision")
+
+    desk.one(f"a[href='#/releases/{release_id}/revise']").click()
+    assert "Add the scorers, please." in desk.text_of(".callout blockquote.note")
+    body = desk.one("#f-body")
+    assert "full house" in str(body.get_attribute("value"))  # the tab kept what it submitted
+    body.send_keys(" Goals from Smith (2) and Jones.")
+    desk.submit_button().click()
+
+    desk.until(lambda d: desk.css(".status-line") and "Version 2" in desk.text_of(".callout.success"), "v2")
+    assert desk.status() == "pending_review"
+    view = desk.stack.request("GET", f"/releases/{release_id}")
+    assert (view.json()["version"], view.headers["etag"]) == (2, '"2"')
+
+
+def test_after_approval_the_public_link_opens_the_page(signed_in: Desk) -> None:
+    desk = signed_in
+    _drain(desk.stack)
+    headline = "Acme opens a repair cafe in the Old Town"
+    desk.compose("community", {**COMMUNITY, "f-headline": headline})
+    desk.submit_button().click()
+    assert desk.status() == "pending_review"
+
+    decided = _moderate(desk.stack, "--decision", "approve")
+    assert len(decided) == 1
+    desk.refresh_until(lambda: bool(desk.css(".public-link a")), "the public link")
+    assert desk.status() == "published"
+
+    desk.one(".public-link a").click()
+
+    desk.until(lambda d: "/site/releases/" in d.current_url, "the published page")
+    assert desk.one("h1").text == headline
+    desk.driver.back()
+    desk.one(".status-line")
+
+
+def test_withdrawing_asks_first_and_then_withdraws(signed_in: Desk) -> None:
+    desk = signed_in
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park cancel the fun run"})
+    desk.submit_button().click()
+    assert desk.status() == "pending_review"
+
+    desk.one(".detail .actions button.danger").click()
+    dialog = desk.one("dialog.confirm[open]")
+    dialog.find_element(By.CSS_SELECTOR, "button.secondary").click()  # keep it
+    assert desk.status() == "pending_review"
+    desk.one(".detail .actions button.danger").click()
+    desk.one("dialog.confirm[open] button.danger").click()
+
+    desk.until(lambda d: desk.status() == "withdrawn", "withdrawn")
+    assert not desk.css(".detail .actions button.danger")  # nothing left to withdraw
+
+
+def test_sign_out_clears_session_storage(signed_in: Desk) -> None:
+    desk = signed_in
+    desk.open("#/new")
+    desk.type("f-headline", "A draft that must not stay behind")
+    desk.until(lambda d: "press-intake.desk.draft" in desk.storage(), "the draft saved")
+    assert desk.storage()
+
+    desk.sign_out()
+
+    assert desk.storage() == {}
+    desk.open("#/releases")  # signed out: back to sign-in
+    assert desk.css("#api-key")
+
+
+def _screens(desk: Desk) -> Iterator[str]:
+    """Every screen of the desk, one after another (yields each one's name once it shows)."""
+    desk.driver.execute_script("sessionStorage.clear()")
+    desk.open()
+    yield "sign in"
+    desk.one("#api-key").send_keys("pik_wrong")
+    desk.one("form.sign-in button[type=submit]").click()
+    desk.one(".sign-in-error [role=alert]")
+    yield "sign in refused"
+    desk.sign_in()
+    yield "releases"
+    desk.compose("community", {**COMMUNITY, "f-headline": "Short"})
+    desk.submit_button().click()
+    desk.one("#f-headline-error:not([hidden])")
+    desk.until(
+        lambda d: (
+            "Up to date" in desk.text_of(".preview-status") or "Not ready" in desk.text_of(".preview-status")
+        ),
+        "preview",
+    )
+    yield "compose with errors"
+    desk.type("f-headline", "Friends of the Park count 40 kinds of birds")
+    desk.until(lambda d: "Up to date" in desk.text_of(".preview-status"), "the preview")
+    yield "compose with preview"
+    desk.submit_button().click()
+    desk.one(".status-line")
+    yield "status"
+    desk.one(".detail .actions button.danger").click()
+    desk.one("dialog.confirm[open]")
+    yield "withdraw dialog"
+    desk.one("dialog.confirm[open] button.secondary").click()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_axe_core_finds_no_violations_on_any_screen(desk: Desk, dark: bool) -> None:
+    desk.scheme(dark)
+    found = {}
+    try:
+        for screen in _screens(desk):
+            violations = desk.axe()
+            if violations:
+                found[screen] = violations
+    finally:
+        desk.scheme(False)
+    assert found == {}
+
+
+def test_at_390_pixels_nothing_overflows_horizontally(desk: Desk) -> None:
+    desk.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+    )
+    overflowing = {}
+    try:
+        for screen in _screens(desk):
+            widths = desk.driver.execute_script(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            if widths[0] > widths[1]:
+                overflowing[screen] = widths
+    finally:
+        desk.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert overflowing == {}
+
+
+def test_the_whole_flow_works_with_the_keyboard(desk: Desk) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    desk.driver.execute_script("sessionStorage.clear()")
+    desk.open()
+    active = lambda: desk.driver.switch_to.active_element  # noqa: E731
+
+    # sign in: each view puts focus on its heading; the key field is the next Tab; Enter submits
+    desk.until(lambda d: active().tag_name == "h1", "focus on the heading")
+    active().send_keys(Keys.TAB)
+    assert active().get_attribute("id") == "api-key"
+    active().send_keys(desk.stack.key, Keys.ENTER)
+    desk.until(lambda d: desk.css(".list-state"), "the list")
+
+    # compose: every control is reached with Tab, in order; Enter in a field submits
+    desk.open("#/new")
+    desk.one("#category-business").send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ARROW_DOWN)  # community
+    assert desk.one("#category-community").is_selected()
+    for field_id, text in COMMUNITY.items():
+        element = desk.one(f"#{field_id}")
+        element.send_keys(text)
+    desk.one("#f-contact-email").send_keys(Keys.ENTER)
+    desk.until(lambda d: desk.css(".status-line"), "the status view")
+    assert desk.status() == "pending_review"
+    # the withdraw dialog: Escape closes it and focus goes back to its button
+    withdraw = desk.one(".detail .actions button.danger")
+    withdraw.send_keys(Keys.ENTER)
+    desk.one("dialog.confirm[open]")
+    active().send_keys(Keys.ESCAPE)
+    desk.until(lambda d: not desk.css("dialog.confirm[open]"), "the dialog closed")
+    assert active() == withdraw
+
+
+def test_the_page_raised_no_script_error(desk: Desk) -> None:
+    assert desk.script_errors() == []
