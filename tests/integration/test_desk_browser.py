@@ -24,7 +24,7 @@ from tests.integration.conftest import RunningStack, start_stack, stop_stack
 
 selenium = pytest.importorskip("selenium", reason="selenium is a dev dependency (make venv installs it)")
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
@@ -62,8 +62,12 @@ class Desk:
     # -- waiting and finding ----------------------------------------------------------------
 
     def until(self, condition: Callable[[Any], Any], what: str, timeout: float = WAIT) -> Any:
+        # An element the desk re-rendered between finding and reading it is stale: look again.
+        wait = WebDriverWait(
+            self.driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+        )
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+            return wait.until(condition)
         except TimeoutException:
             path = Path(tempfile.gettempdir()) / "desk-failure.png"
             self.driver.save_screenshot(str(path))
@@ -75,8 +79,14 @@ class Desk:
     def one(self, selector: str) -> WebElement:
         return self.until(lambda d: (found := self.css(selector)) and found[0], selector)
 
+    def read(self, selector: str, what: Callable[[WebElement], Any]) -> str:
+        """``what`` of the first element of ``selector`` once there is one, found again if the
+        desk re-renders it while it is read."""
+        found = self.until(lambda d: (elements := self.css(selector)) and (what(elements[0]),), selector)
+        return str(found[0])
+
     def text_of(self, selector: str) -> str:
-        return str(self.one(selector).text)
+        return self.read(selector, lambda element: element.text)
 
     # -- doing -------------------------------------------------------------------------------
 
@@ -125,7 +135,7 @@ class Desk:
             time.sleep(0.3)
 
     def status(self) -> str:
-        return str(self.one(".status-line [data-status]").get_attribute("data-status"))
+        return self.read(".status-line [data-status]", lambda element: element.get_attribute("data-status"))
 
     def axe(self) -> list[dict[str, Any]]:
         """axe-core's violations on the page as it is now."""
