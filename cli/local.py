@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,10 +103,14 @@ def local(
         save_interval=save_interval,
     )
     runner = LocalStackRunner(options)
-    stop = threading.Event()
+    stopping: list[int] = []  # the signals received
 
     def request_stop(signum: int, _: Any) -> None:
-        stop.set()
+        # Python runs this in the main thread between two bytecodes, possibly while that thread
+        # is inside threading code holding a lock: it must take no lock itself. (It used to call
+        # Event.set(), which deadlocked when a signal came while the main thread was waiting on
+        # that same Event: the stack then never stopped.)
+        stopping.append(signum)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -119,9 +123,8 @@ def local(
         except TemplateError as error:
             fail(f"the template cannot be read: {error}", code=EXIT_USAGE)
         _banner(info.as_json(), runner.ready_seconds or 0.0, options.info_path, runner.restored)
-        # A signal may land on any thread; an untimed wait would then sleep through it.
-        while not stop.wait(0.2):
-            pass
+        while not stopping:
+            time.sleep(0.2)  # a signal interrupts the sleep; its handler runs right after
         console.print("\nStopping...")
     finally:
         runner.stop()
