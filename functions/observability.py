@@ -6,8 +6,8 @@ Service name and metrics namespace come from the template's Globals
 Tracing. Every function runs with Lambda's active tracing (``Tracing: Active``): Lambda itself
 records each invocation's segment (initialisation, invocation, overhead) and API Gateway the
 request's, with no code in the function. The X-Ray SDK adds a subsegment per AWS call, but its
-import and patching cost a cold start tens of milliseconds and megabytes (README, "Observability"), so
-it is off unless the template's ``TraceAwsCalls`` parameter turns it on
+import and patching add tens of milliseconds to a cold start, and every request pays for its
+segment (README, "Observability"), so it is off unless the template's ``TraceAwsCalls`` parameter turns it on
 (``POWERTOOLS_TRACE_DISABLED``). When on, the Tracer is created on the first invocation, never at
 import time, patches botocore only (the one library whose calls the functions make) and records
 no response bodies in traces (they hold submitters' contact details).
