@@ -33,6 +33,7 @@ class Target:
     endpoint_url: str | None = None
     local: bool = False
     info: dict[str, Any] = field(default_factory=dict)
+    stack_name: str | None = None  # a deployed stack's
 
     def output(self, name: str) -> str:
         try:
@@ -125,4 +126,5 @@ def _from_stack(name: str, region: str | None) -> Target:
         description=f"stack {name!r}",
         outputs=outputs,
         region=client.meta.region_name,
+        stack_name=name,
     )

@@ -1,8 +1,16 @@
 """The one observability module: Logger, Metrics and a lazily created Tracer.
 
 Service name and metrics namespace come from the template's Globals
-(``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``). The X-Ray SDK costs a few
-hundred milliseconds to import, so the Tracer is created on first use, never at import time.
+(``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``).
+
+Tracing. Every function runs with Lambda's active tracing (``Tracing: Active``): Lambda itself
+records each invocation's segment (initialisation, invocation, overhead) and API Gateway the
+request's, with no code in the function. The X-Ray SDK adds a subsegment per AWS call, but its
+import and patching add tens of milliseconds to a cold start, and every request pays for its
+segment (README, "Observability"), so it is off unless the template's ``TraceAwsCalls`` parameter turns it on
+(``POWERTOOLS_TRACE_DISABLED``). When on, the Tracer is created on the first invocation, never at
+import time, patches botocore only (the one library whose calls the functions make) and records
+no response bodies in traces (they hold submitters' contact details).
 
 The domain and the adapters log with the standard library (``logging.getLogger(__name__)``,
 so they depend on no framework). Those loggers are all below ``functions``, and that logger is
@@ -16,16 +24,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from functools import cache, wraps
+from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+from functions.cold_start import once
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 PACKAGE = "functions"  # the parent of every logger of the domain and the adapters
+TRACED_MODULES = ("botocore",)  # what the X-Ray SDK patches when tracing is on
 
 logger = Logger()
 metrics = Metrics()
@@ -36,11 +47,12 @@ copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@cache
+@once
 def tracer() -> Tracer:
+    """The Powertools Tracer (X-Ray SDK), patching ``TRACED_MODULES`` only; built on first use."""
     from aws_lambda_powertools import Tracer
 
-    return Tracer()
+    return Tracer(patch_modules=TRACED_MODULES)
 
 
 def tracing_disabled() -> bool:
@@ -48,15 +60,20 @@ def tracing_disabled() -> bool:
     return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+@once
+def _traced(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler`` as this execution environment runs it: through the Tracer when tracing is on."""
+    if tracing_disabled():
+        return handler
+    return tracer().capture_lambda_handler(handler, capture_response=False)
+
+
 def traced_handler(handler: F) -> F:
-    """``Tracer.capture_lambda_handler``, with the Tracer built on the first invocation, and not
-    at all when tracing is disabled (the local stack, tests)."""
-    wrapped: dict[str, Callable[..., Any]] = {}
+    """``Tracer.capture_lambda_handler``, decided on the first invocation (not at import time):
+    with tracing off (the default, the local stack, tests) the X-Ray SDK is never imported."""
 
     @wraps(handler)
     def wrapper(event: Any, context: Any) -> Any:
-        if "fn" not in wrapped:
-            wrapped["fn"] = handler if tracing_disabled() else tracer().capture_lambda_handler(handler)
-        return wrapped["fn"](event, context)
+        return _traced(handler)(event, context)
 
     return wrapper  # type: ignore[return-value]

@@ -86,8 +86,34 @@ _JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$", re.IGNORECASE)
 # What nesting depth depends on: brackets, and the quotes and escapes of strings they may hide in.
 _JSON_STRUCTURE = re.compile(r'[][{}"\\]')
 
+
+class _ParsedBody:
+    """The one JSON parse of a request body: ``precheck`` parses it (it must, to refuse what the
+    resolver must not see), keeps the document here, and the resolver, given this as its JSON
+    deserializer, takes it instead of parsing the body again. The text is matched by identity,
+    so a document is only ever handed out for the very string it was parsed from (and only once);
+    any other text is parsed as usual."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+        self._document: Any = None
+
+    def keep(self, text: str, document: Any) -> None:
+        self._text, self._document = text, document
+
+    def __call__(self, text: str) -> Any:
+        if self._text is not None and text is self._text:
+            document, self._text, self._document = self._document, None, None
+            return document
+        return json.loads(text)
+
+
+_parsed_body = _ParsedBody()
+
 # Response validation guards our own contract: a mismatch is our bug, so it is a 500, never a 422.
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+app = APIGatewayRestResolver(
+    enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=_parsed_body
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,27 +557,36 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 
 def precheck(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Checks that must happen before the resolver parses the body. A problem response, or None."""
+    """Checks that must happen before the resolver parses the body. A problem response, or None.
+
+    The body is parsed here, once: the resolver gets the document (``_ParsedBody``)."""
     if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
         return None
     body = event.get("body")
     if body is None or body == "":
         return None  # validation reports the missing body as 422
-    raw = _raw_body(body, bool(event.get("isBase64Encoded")))
+    encoded = bool(event.get("isBase64Encoded"))
+    raw = _raw_body(body, encoded)
+    if raw is None:
+        return _precheck_problem(event, "malformed-request", "The body is not valid base64.")
     refused = _refused_body(event, raw)
     if refused is not None:
         return _precheck_problem(event, *refused)
-    if event.get("isBase64Encoded") and raw is not None:
+    if encoded:
         # Hand the resolver plain JSON text so that it never decodes twice.
-        event["body"] = raw.decode("utf-8")
+        text = event["body"] = raw.decode("utf-8")
         event["isBase64Encoded"] = False
+    else:
+        text = body if isinstance(body, str) else str(body)
+        event["body"] = text
+    refused = _refused_json(text)
+    if refused is not None:
+        return _precheck_problem(event, *refused)
     return None
 
 
-def _refused_body(event: dict[str, Any], raw: bytes | None) -> tuple[str, str] | None:  # noqa: PLR0911
+def _refused_body(event: dict[str, Any], raw: bytes) -> tuple[str, str] | None:
     """(problem kind, detail) for a body the resolver must not see, in the order clients fix them."""
-    if raw is None:
-        return "malformed-request", "The body is not valid base64."
     if len(raw) > MAX_REQUEST_BYTES:
         detail = (
             f"The request body is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,} bytes (256 KiB)."
@@ -561,10 +596,17 @@ def _refused_body(event: dict[str, Any], raw: bytes | None) -> tuple[str, str] |
     if not _JSON_MEDIA.match(media_type):
         detail = f"Send the release as JSON with Content-Type: application/json (got {media_type or 'none'})."
         return "unsupported-media-type", detail
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "malformed-request", "The body is not valid UTF-8 JSON."
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return "malformed-request", "The body is not valid UTF-8 JSON."
+    return None
+
+
+def _refused_json(text: str) -> tuple[str, str] | None:
+    """(problem kind, detail) for JSON text that is too deep, invalid or not an object; the
+    document of any other is kept for the resolver."""
     if nests_deeper_than(text, MAX_JSON_DEPTH):
         return "malformed-request", f"The body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
     try:
@@ -573,6 +615,7 @@ def _refused_body(event: dict[str, Any], raw: bytes | None) -> tuple[str, str] |
         return "malformed-request", "The body is not valid UTF-8 JSON."
     if not isinstance(document, dict):
         return "malformed-request", "The body must be a JSON object."
+    _parsed_body.keep(text, document)
     return None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from functions.domain.sanitise import plain_words
+from functions.domain.sanitise import plain_words, word_count
 
 HYPE_WORDS = (
     "amazing", "best-in-class", "best in class", "breakthrough", "cutting-edge", "cutting edge",
@@ -61,21 +61,55 @@ _WEEKDAY_STARTS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # long s match "i" and "s" yet stay as they are), and a text holding one is scanned in full.
 # tests/unit/test_prescreen.py checks the list against the whole of Unicode.
 _CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
+# What every hype word begins with (its first word, up to a hyphen or an apostrophe), each once,
+# shorter ones covering longer: fewer places to look for, the same matches.
+_FIRST_WORDS = {re.split(r"[ '-]", word)[0] for word in HYPE_WORDS}
+_HYPE_STARTS = tuple(
+    sorted(w for w in _FIRST_WORDS if not any(w != other and w.startswith(other) for other in _FIRST_WORDS))
+)
 
 
-def _starts(text: str, prefixes: tuple[str, ...]) -> list[int] | None:
-    """Where in ``text`` one of ``prefixes`` (lower case) begins, in any case, in order; None when
-    ``text`` holds a character that makes lower-casing unreliable for this (see above)."""
+def _lowered(text: str) -> str | None:
+    """``text`` lower-cased, for finding where matches may start; None when ``text`` holds a
+    character that makes lower-casing unreliable for this (see above)."""
     if not text.isascii() and any(trap in text for trap in _CASE_TRAPS):
         return None
-    lowered = text.lower()
+    return text.lower()
+
+
+def _starts(text: str, lowered: str | None, prefixes: tuple[str, ...], joins: str = "") -> list[int] | None:
+    """Where in ``text`` (lower-cased: ``lowered``) one of ``prefixes`` (lower case) begins, in
+    order, after a character that is no word character (nor one of ``joins``); None (scan in
+    full) when ``lowered`` is None.
+
+    Both rules' patterns begin with a word character behind ``\\b`` or ``(?<![\\w-])``, so they
+    never match right after a word character (``\\w`` is ``str.isalnum()`` or ``_``): skipping
+    those places (inside words, where weekday prefixes such as "mon" and "sat" mostly occur)
+    changes no result."""
+    if lowered is None:
+        return None
     found: set[int] = set()
     for prefix in prefixes:
         at = lowered.find(prefix)
         while at != -1:
-            found.add(at)
+            if at == 0 or not ((before := text[at - 1]).isalnum() or before == "_" or before in joins):
+                found.add(at)
             at = lowered.find(prefix, at + 1)
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One text, lower-cased once, with the places where a hype word or a weekday may start."""
+
+    text: str
+    hype: list[int] | None
+    weekdays: list[int] | None
+
+
+def _scan(text: str) -> _Scan:
+    lowered = _lowered(text)
+    return _Scan(text, _starts(text, lowered, _HYPE_STARTS, "-"), _starts(text, lowered, _WEEKDAY_STARTS))
 
 
 def _finditer(pattern: re.Pattern[str], text: str, starts: list[int] | None) -> Iterator[re.Match[str]]:
@@ -106,9 +140,13 @@ def all_caps_headline(headline: str) -> Flag | None:
 
 
 def hype_words(*texts: str) -> Flag | None:
+    return _hype_words([_scan(text) for text in texts])
+
+
+def _hype_words(scans: list[_Scan]) -> Flag | None:
     found: list[str] = []
-    for text in texts:
-        for match in _finditer(_HYPE, text, _starts(text, HYPE_WORDS)):
+    for scan in scans:
+        for match in _finditer(_HYPE, scan.text, scan.hype):
             word = match.group(1).lower()
             if word not in found:
                 found.append(word)
@@ -141,10 +179,14 @@ def _weekday_number(token: str) -> int:
 
 def weekday_mismatches(text: str) -> list[str]:
     """Phrases like "Monday, December 2, 2026" whose weekday is not that date's weekday."""
+    return _weekday_mismatches(_scan(text))
+
+
+def _weekday_mismatches(scan: _Scan) -> list[str]:
     wrong: list[str] = []
-    starts = _starts(text, _WEEKDAY_STARTS)
+    text = scan.text
     for pattern in _WEEKDAY_DATES:
-        for match in _finditer(pattern, text, starts):
+        for match in _finditer(pattern, text, scan.weekdays):
             try:
                 when = date(int(match["year"]), _month_number(match["mon"]), int(match["day"]))
             except (ValueError, StopIteration):
@@ -156,7 +198,11 @@ def weekday_mismatches(text: str) -> list[str]:
 
 
 def weekday_mismatch(*texts: str) -> Flag | None:
-    wrong = [w for text in texts for w in weekday_mismatches(text)]
+    return _weekday_mismatch([_scan(text) for text in texts])
+
+
+def _weekday_mismatch(scans: list[_Scan]) -> Flag | None:
+    wrong = [w for scan in scans for w in _weekday_mismatches(scan)]
     if wrong:
         return Flag("weekday_mismatch", "A weekday contradicts its date: " + "; ".join(wrong[:3]) + ".")
     return None
@@ -169,8 +215,10 @@ def too_many_links(link_count: int, body_html: str) -> Flag | None:
     return None
 
 
-def short_body(body_text: str) -> Flag | None:
-    words = len(body_text.split())
+def short_body(body_text: str, *, words: int | None = None) -> Flag | None:
+    """``words``: how many words ``body_text`` has, when the caller counted them already."""
+    if words is None:
+        words = len(body_text.split())
     if words < SHORT_BODY_WORDS:
         return Flag("short_body", f"The body has only {words} words.")
     return None
@@ -209,14 +257,15 @@ class PrescreenInput:
 def prescreen(item: PrescreenInput) -> list[Flag]:
     """All flags for one release, in a stable order."""
     body_text = item.body_text if item.body_text is not None else plain_words(item.body_html)
-    texts = [t for t in (item.headline, item.subheadline, item.summary, body_text) if t]
+    # Each text is lower-cased and searched for where matches may start once, for both rules.
+    scans = [_scan(t) for t in (item.headline, item.subheadline, item.summary, body_text) if t]
     candidates = (
         all_caps_headline(item.headline),
-        hype_words(*texts),
+        _hype_words(scans),
         missing_phone(item.phone),
-        weekday_mismatch(*texts),
+        _weekday_mismatch(scans),
         too_many_links(item.link_count, item.body_html),
-        short_body(body_text),
+        short_body(body_text, words=word_count(body_text)),
         duplicate_of(item.duplicate_of),
     )
     return [flag for flag in candidates if flag is not None]

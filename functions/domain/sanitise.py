@@ -46,7 +46,7 @@ LINK_REL = "nofollow noopener"
 _SAFE_HREF = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
+_LINE_ENDS = re.compile(r"</(p|li|h[2-6]|blockquote|pre|tr|dd|dt)>|<br\s*/?>")
 # Elements outside the allow-list that keep their meaning under another name: a body's h1 becomes
 # h2 (the page's h1 is the headline), a div becomes a paragraph (so blocks do not run together),
 # and del (how GitHub-flavoured Markdown renders ~~strikethrough~~) becomes s; in one pass.
@@ -175,10 +175,19 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
 
 def html_to_text(fragment: str) -> str:
     """Readable plain text from sanitised HTML (for prescreen rules, summaries and consoles)."""
-    spaced = re.sub(r"</(p|li|h[2-6]|blockquote|pre|tr|dd|dt)>|<br\s*/?>", "\n", fragment)
+    spaced = _LINE_ENDS.sub("\n", fragment)
     return html.unescape(_TAG.sub("", spaced)).strip()
 
 
 def plain_words(fragment: str) -> str:
-    """Whitespace-collapsed text of an HTML fragment."""
-    return _SPACE.sub(" ", html_to_text(fragment)).strip()
+    """Whitespace-collapsed text of an HTML fragment: its words, one space between each.
+
+    ``str.split`` and a ``\\s+`` pattern agree on what white space is (both ``str.isspace``);
+    splitting is several times faster than substituting.
+    """
+    return " ".join(html_to_text(fragment).split())
+
+
+def word_count(plain: str) -> int:
+    """How many words ``plain`` (text as ``plain_words`` returns it) has, without splitting it."""
+    return plain.count(" ") + 1 if plain else 0

@@ -100,6 +100,7 @@ def handle_record(record: PublishRecord) -> Outcome:
     """
     message = record.body
     context = {"release_id": message.release_id, "version": message.version, "action": message.action.value}
+    lag: float | None = None  # seconds after release_at (or approval) when this published it
     try:
         handled = service().handle(message)
     except Unpublishable as failure:
@@ -114,9 +115,11 @@ def handle_record(record: PublishRecord) -> Outcome:
             "publish message handled",
             extra={**context, "outcome": handled.outcome.value, "detail": handled.detail},
         )
-        outcome = handled.outcome
+        outcome, lag = handled.outcome, handled.lag_seconds
     if name := _METRICS.get(outcome):
         metrics.add_metric(name=name, unit="Count", value=1)
+    if lag is not None:
+        metrics.add_metric(name="PublicationLag", unit="Seconds", value=lag)
     return outcome
 
 

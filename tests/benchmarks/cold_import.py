@@ -1,42 +1,43 @@
-"""Cold import of the API handler module against the floor of its three big dependencies.
+"""Cold start of the API function, to the end of its first request, against a minimal app's.
 
 Method
 ------
 Each sample is a fresh interpreter (``sys.executable -c ...``, working directory the repository
-root) that reads ``time.perf_counter()`` immediately before and after one ``import`` statement and
-prints the difference. Timing inside the child measures exactly the import: interpreter start-up,
-``site`` and ``.pth`` processing (identical for both variants) and interpreter teardown (which
-Lambda's INIT phase never waits for) are excluded, and so is the parent's ``fork``/``exec`` and
-pipe overhead. The alternative, "child process wall time minus an empty interpreter", subtracts
-two noisy numbers of which the import is only a part, and it counts interpreter teardown (freeing
-hundreds of modules at exit), which grows with what was imported but never delays a request; it
-is still reported as a cross-check, an empty interpreter (``-c pass``) being sampled in the same
-rotation.
+root, the environment Lambda would give it: the template's Globals, the runtime's variables,
+dummy resource names; ``PYTHONDONTWRITEBYTECODE`` removed) that reads ``time.perf_counter()``
+before its first import and after each step, and prints the step times. Timing inside the child
+measures what Lambda's INIT phase and first invocation run: interpreter start-up and teardown
+(identical for every variant, and teardown never delays a request) are excluded, and so is the
+parent's ``fork``/``exec``. The event (a ``POST /releases`` of ~5 KB Markdown, built as the
+``warm_request`` benchmark builds it) is read from a file before the clock starts.
 
-* handler: ``import functions.handlers.api`` (what Lambda's INIT phase runs for ApiFunction);
-* floor: ``import boto3, pydantic, aws_lambda_powertools``, the dependencies any handler of this
-  stack pays for. The ratio handler/floor is what the goal bounds.
+Two variants, alternating in rotating order so that drift affects both alike; medians reported:
 
-Handler, floor and empty samples alternate (rotating order) so that drift (thermal, page cache,
-other load) affects all alike; medians are reported. Children get the environment Lambda would give them
-(template Globals such as ``POWERTOOLS_SERVICE_NAME``; ``PYTHONDONTWRITEBYTECODE`` removed), and one
-discarded warm-up run of each variant comes first so that every ``.pyc`` exists and the page
-cache is warm: the figures are import (unmarshal + module execution), not compilation.
+* **handler**: ``import functions.handlers.api`` (INIT), then the first request's set-up as the
+  function builds it (``Wiring.service``: boto3, the S3, DynamoDB and SQS clients, the adapters),
+  then ``lambda_handler(event, context)``: its first ``POST /releases`` (Powertools' first
+  resolve, the first validation, the Markdown parser and nh3 built on first use, the Logger and
+  Metrics decorators). The adapters are given clients that answer at once (``_NullClient``): the
+  request makes no AWS call, so botocore's per-call work (serialising, signing, parsing, the
+  network) is in neither variant;
+* **floor**: ``tests/benchmarks/_minimal_app.py`` (a minimal Powertools function: one validated
+  route, the same Logger and Metrics decorators) imported, boto3 imported and the same three
+  clients created with the same ``Config``, then its ``lambda_handler`` on the same event: what
+  any function of this stack that talks to S3, DynamoDB and SQS pays.
 
-Caveats: ``import pydantic`` alone is lazy (its ``__init__`` defers submodules), so the floor holds
-less pydantic than any model-defining module needs. And the handler defers work to its first
-invocation (boto3 and its clients, the Tracer with the X-Ray SDK, the Markdown parser and nh3):
-that cost moves out of INIT, it does not disappear. A few extra children time each of those steps
-right after the handler import (the "1st request pays" rows), with dummy settings; creating the
-clients makes no network call.
+The ratio handler/floor of those totals is what the goal bounds. The import alone (handler
+module vs the minimal app's module, boto3 in neither: the handler defers it) is reported too,
+and so is the handler with the X-Ray SDK (``TraceAwsCalls=true``: the Tracer created on the first
+invocation, patching botocore). ``-X importtime`` diagnostics show where the import time goes.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
-import time
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,18 +46,8 @@ from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, median,
 from tests.benchmarks._env import lambda_child_environment
 
 HANDLER = "import functions.handlers.api"
-FLOOR = "import boto3, pydantic, aws_lambda_powertools"
-EMPTY = "pass"
-RATIO_GOAL = 1.3
-# Work the handler leaves to its first invocation, each step timed after the handler import.
-DEFERRED = (
-    ("boto3 + S3/DynamoDB/SQS clients", "from functions.handlers.api import wiring\nwiring().service"),
-    ("Tracer: X-Ray SDK import + patching", "from functions.observability import tracer\ntracer()"),
-    (
-        "Markdown parser + nh3 cleaner",
-        "from functions.domain import sanitise\nsanitise._markdown()\nsanitise._cleaner()",
-    ),
-)
+FLOOR = "import tests.benchmarks._minimal_app"
+RATIO_GOAL = 1.1  # handler / floor, import + first request (both with boto3 and the same clients)
 # What the API function's settings read; dummy values (creating clients makes no call).
 _SETTINGS = {
     "RELEASES_BUCKET": "bench-releases",
@@ -64,42 +55,79 @@ _SETTINGS = {
     "IDEMPOTENCY_TABLE": "bench-idempotency",
     "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-moderation",
 }
+_CLIENTS = ("s3", "dynamodb", "sqs")  # what ApiFunction's first submission creates
 
-# The child imports nothing before t0 beyond what the interpreter itself loads (time is built in).
-# A failing step prints nan (and its error on stderr) rather than losing the sample.
-_CHILD = """\
-import sys, time
+# A step that fails prints nan (and its error on stderr) rather than losing the sample.
+_PRELUDE = """\
+import json, sys, time
+event = json.loads(open({event_path!r}).read())
+class Context:
+    function_name = "press-intake-ApiFunction"; memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:press-intake-ApiFunction"
+    aws_request_id = "cold-0001"; log_group_name = "/aws/lambda/x"; log_stream_name = "x"
+    function_version = "$LATEST"
+    def get_remaining_time_in_millis(self): return 30000
+class _NullClient:  # answers every AWS call at once, with nothing
+    def __getattr__(self, name):
+        return lambda **kwargs: {{}}
 n0 = len(sys.modules)
-t0 = time.perf_counter()
-{statement}
-t1 = time.perf_counter()
-n1 = len(sys.modules)
-steps = []
-for code in {steps!r}:
-    s0 = time.perf_counter()
-    try:
-        exec(code, {{}})
-    except Exception as error:
-        sys.stderr.write(f"step failed: {{error!r}}\\n")
-        steps.append(float("nan"))
-    else:
-        steps.append(time.perf_counter() - s0)
-sys.stdout.write(" ".join(map(repr, [t1 - t0, n1 - n0, *steps])) + "\\n")
+marks = [time.perf_counter()]
+"""
+_HANDLER_STEPS = """\
+import functions.handlers.api as api
+marks.append(time.perf_counter())
+wiring = api.wiring()
+service = wiring.service
+marks.append(time.perf_counter())
+from functions.adapters.dynamodb_state import DynamoStateRepository
+from functions.adapters.s3_releases import S3ReleaseStore
+from functions.adapters.sqs_moderation import SqsModerationQueue
+null = _NullClient()
+service._store = S3ReleaseStore(null, "bench-releases")
+service._states = DynamoStateRepository(null, "bench-releases-table")
+service._queue = SqsModerationQueue(null, "https://sqs.us-east-1.amazonaws.com/123456789012/q")
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    response = api.lambda_handler(event, Context())
+marks.append(time.perf_counter())
+assert response["statusCode"] == 202, response
+"""
+_FLOOR_STEPS = """\
+import tests.benchmarks._minimal_app as app
+marks.append(time.perf_counter())
+import boto3
+from botocore.config import Config
+config = Config(retries={{"mode": "standard", "max_attempts": 3}}, connect_timeout=3, read_timeout=10)
+clients = [boto3.client(name, config=config) for name in {clients!r}]
+marks.append(time.perf_counter())
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    response = app.lambda_handler(event, Context())
+marks.append(time.perf_counter())
+assert response["statusCode"] == 202, response
+"""
+_REPORT = """\
+steps = [b - a for a, b in zip(marks, marks[1:])]
+sys.stdout.write(" ".join(map(repr, [*steps, len(sys.modules) - n0])) + "\\n")
 """
 
 
 @dataclass(frozen=True)
 class Sample:
+    """One fresh interpreter: import, clients, first request (seconds), modules loaded."""
+
     import_s: float
+    clients_s: float
+    request_s: float
     modules: int
-    steps: tuple[float, ...]
-    wall_s: float
-    failures: tuple[str, ...] = ()
+
+    @property
+    def total_s(self) -> float:
+        return self.import_s + self.clients_s + self.request_s
 
 
-def _child(statement: str, env: dict[str, str], steps: tuple[str, ...] = ()) -> Sample:
-    code = _CHILD.format(statement=statement, steps=steps)
-    began = time.perf_counter()
+def _child(steps: str, env: dict[str, str], event_path: str) -> Sample:
+    code = _PRELUDE.format(event_path=event_path) + steps.format(clients=_CLIENTS) + _REPORT
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -109,12 +137,10 @@ def _child(statement: str, env: dict[str, str], steps: tuple[str, ...] = ()) -> 
         timeout=120,
         check=False,
     )
-    wall = time.perf_counter() - began
     if done.returncode != 0:
-        raise RuntimeError(f"child failed ({statement!r}):\n{done.stderr}")
-    import_s, modules, *rest = done.stdout.split()
-    failures = tuple(line for line in done.stderr.splitlines() if line.startswith("step failed"))
-    return Sample(float(import_s), int(modules), tuple(float(x) for x in rest), wall, failures)
+        raise RuntimeError(f"cold child failed:\n{done.stderr[-4000:]}")
+    import_s, clients_s, request_s, modules = done.stdout.split()
+    return Sample(float(import_s), float(clients_s), float(request_s), int(modules))
 
 
 def _importtime(statement: str, env: dict[str, str]) -> list[tuple[int, int, str]]:
@@ -211,35 +237,53 @@ def _diagnostics(run: Run, handler: list[tuple[int, int, str]], floor: list[tupl
         )
 
 
-@benchmark("cold_import", "cold import of functions.handlers.api vs. boto3+pydantic+powertools")
+def _event_file() -> str:
+    """A POST /releases event as warm_request builds it, in a file the children read."""
+    from tests.benchmarks.warm_request import _events, markdown_body
+
+    (event,) = _events(1, markdown_body(), start=0)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(event, handle)
+    return handle.name
+
+
+@benchmark(
+    "cold_import", "cold start to the end of the first POST /releases vs a minimal app + the same clients"
+)
 def cold_import(run: Run) -> list[Row]:
     rounds = run.reps(full=15, quick=5)
-    env = lambda_child_environment()
+    env = {**lambda_child_environment(), **_SETTINGS}
+    traced_env = {
+        **env,
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",  # loopback: segments go nowhere
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    }
+    event_path = _event_file()
+    try:
+        # Warm-up, discarded: writes any missing .pyc and fills the page cache.
+        _child(_HANDLER_STEPS, env, event_path)
+        _child(_FLOOR_STEPS, env, event_path)
+        variants: list[tuple[str, dict[str, str], list[Sample]]] = [
+            (_HANDLER_STEPS, env, []),
+            (_FLOOR_STEPS, env, []),
+            (_HANDLER_STEPS, traced_env, []),
+        ]
+        for index in range(rounds):
+            shift = index % len(variants)  # rotate the order so drift spreads over all variants
+            for steps, variant_env, samples in variants[shift:] + variants[:shift]:
+                samples.append(_child(steps, variant_env, event_path))
+    finally:
+        Path(event_path).unlink(missing_ok=True)
+    handler, floor, traced = (samples for _, _, samples in variants)
 
-    # Warm-up, discarded: writes any missing .pyc and fills the page cache.
-    _child(HANDLER, env)
-    _child(FLOOR, env)
+    def ms(samples: list[Sample], attribute: str) -> float:
+        return median([getattr(s, attribute) for s in samples]) * 1000
 
-    variants: list[tuple[str, list[Sample]]] = [(HANDLER, []), (FLOOR, []), (EMPTY, [])]
-    for index in range(rounds):
-        shift = index % len(variants)  # rotate the order so drift spreads over all variants
-        for statement, samples in variants[shift:] + variants[:shift]:
-            samples.append(_child(statement, env))
-    handler, floor, empty = (samples for _, samples in variants)
-    steps = tuple(code for _, code in DEFERRED)
-    deferred = [_child(HANDLER, {**env, **_SETTINGS}, steps) for _ in range(max(3, rounds // 3))]
-    deferred_ms = [median([s.steps[i] for s in deferred]) * 1000 for i in range(len(DEFERRED))]
-    failures = sorted({line for s in deferred for line in s.failures})
-    if failures:
-        run.diagnostic("WARNING: first-request steps that failed (reported as n/a)", failures)
-
-    handler_ms = median([s.import_s for s in handler]) * 1000
-    floor_ms = median([s.import_s for s in floor]) * 1000
-    ratio = handler_ms / floor_ms
-    min_ratio = min(s.import_s for s in handler) / min(s.import_s for s in floor)
-    wall_empty = median([s.wall_s for s in empty]) * 1000
-    wall_handler = median([s.wall_s for s in handler]) * 1000 - wall_empty
-    wall_floor = median([s.wall_s for s in floor]) * 1000 - wall_empty
+    handler_total, floor_total = ms(handler, "total_s"), ms(floor, "total_s")
+    handler_import, floor_import = ms(handler, "import_s"), ms(floor, "import_s")
 
     handler_times = _importtime(HANDLER, env)
     floor_times = _importtime(FLOOR, env)
@@ -249,24 +293,52 @@ def cold_import(run: Run) -> list[Row]:
         run.diagnostic(
             "WARNING: first-party modules without a fresh .pyc (is the source tree read-only?)", stale
         )
-
+    run.diagnostic(
+        "workload",
+        [
+            f"{rounds} fresh interpreters per variant (rotating order) after one discarded warm-up each; "
+            "medians. Times are perf_counter inside the child, from before its first import to the end "
+            "of its first request; no AWS call is made (the handler's adapters get null clients).",
+            f"Tracing as the template deploys it by default: X-Ray SDK off ({HANDLER} never imports it).",
+        ],
+    )
     return [
-        Row(f"handler import, median of {rounds}", handler_ms, "ms"),
-        Row("handler import, min", min(s.import_s for s in handler) * 1000, "ms"),
-        Row(f"floor import, median of {rounds}", floor_ms, "ms"),
-        Row("floor import, min", min(s.import_s for s in floor) * 1000, "ms"),
-        Row("ratio handler / floor (medians)", ratio, "x", Goal(RATIO_GOAL)),
-        Row("cross-check: ratio of the minimums (noise-robust)", min_ratio, "x"),
-        Row("modules loaded by handler import", max(s.modules for s in handler), "modules"),
-        Row("modules loaded by floor import", max(s.modules for s in floor), "modules"),
-        *(
-            Row(f"1st request pays: {label}", ms, "ms")
-            for (label, _), ms in zip(DEFERRED, deferred_ms, strict=True)
+        Row("handler: import functions.handlers.api", handler_import, "ms"),
+        Row("handler: boto3 + S3/DynamoDB/SQS clients + adapters", ms(handler, "clients_s"), "ms"),
+        Row("handler: first POST /releases", ms(handler, "request_s"), "ms"),
+        Row(f"handler: to the end of the first request, median of {rounds}", handler_total, "ms"),
+        Row("floor: import the minimal app", floor_import, "ms"),
+        Row("floor: boto3 + the same three clients", ms(floor, "clients_s"), "ms"),
+        Row("floor: first POST /releases", ms(floor, "request_s"), "ms"),
+        Row(f"floor: to the end of the first request, median of {rounds}", floor_total, "ms"),
+        Row(
+            "ratio handler / floor, to the end of the first request",
+            handler_total / floor_total,
+            "x",
+            Goal(RATIO_GOAL),
         ),
-        Row("handler import + 1st-request setup (sum of medians)", handler_ms + sum(deferred_ms), "ms"),
-        Row("cross-check: handler wall - empty interpreter", wall_handler, "ms"),
-        Row("cross-check: floor wall - empty interpreter", wall_floor, "ms"),
-        Row("cross-check: ratio of the two", wall_handler / wall_floor, "x"),
-        Row("empty interpreter wall (median)", wall_empty, "ms"),
+        Row(
+            "  cross-check: ratio of the minimums",
+            min(s.total_s for s in handler) / min(s.total_s for s in floor),
+            "x",
+        ),
+        Row("ratio handler / floor, import alone (boto3 in neither)", handler_import / floor_import, "x"),
+        Row(
+            "with the X-Ray SDK (TraceAwsCalls=true): handler to the end of the first request",
+            ms(traced, "total_s"),
+            "ms",
+        ),
+        Row(
+            "with the X-Ray SDK: its first request (Tracer built, botocore patched)",
+            ms(traced, "request_s"),
+            "ms",
+        ),
+        Row("with the X-Ray SDK: ratio handler / floor", ms(traced, "total_s") / floor_total, "x"),
+        Row("modules loaded: handler (import + first request)", max(s.modules for s in handler), "modules"),
+        Row(
+            "modules loaded: floor (import + clients + first request)",
+            max(s.modules for s in floor),
+            "modules",
+        ),
         Row("first-party modules without fresh .pyc", len(stale), "modules"),
     ]

@@ -1,4 +1,4 @@
-"""Warm per-request time of a ~5 KB Markdown submission through the real API entry points.
+"""Warm per-request CPU of ``POST /releases`` (~5 KB Markdown): the API function vs a minimal app.
 
 Method
 ------
@@ -14,20 +14,37 @@ GC stays enabled: collections are part of what a request costs.
 AWS is replaced without monkeypatching any library: the API function's wiring
 (``functions.handlers.api.wiring``, cached per execution environment) is swapped for one whose
 ``IntakeService`` is wired to the in-memory fakes of ``tests/fakes.py``, and put back afterwards;
-``handle`` is given the same wiring. The fakes are renewed every 500 rounds
-(outside the timed region) so that they do not grow without bound. Powertools' metric flushes
-(EMF lines on stdout) go to ``os.devnull`` while requests run.
+``handle`` is given the same wiring. So the figures hold no AWS call (no botocore, no network):
+they are what the function's own code and its frameworks cost. The fakes are renewed every
+``RESET_EVERY`` rounds (outside the timed region) so that they do not grow without bound.
+Powertools' metric flushes (EMF lines on stdout) go to ``os.devnull`` while requests run.
 
-Two entry points, requests alternating between them so that drift affects both alike:
-``functions.api.app.handle`` (Powertools routing and validation, our code) and
-``functions.handlers.api.lambda_handler`` (adds the Powertools logger, metrics and tracer
-decorators; the tracer is disabled outside Lambda, as in the tests, so X-Ray cost is not included).
+Four entry points, each event going to the next one in turn (rotating order), so that drift
+(other processes, frequency scaling) affects all alike and their ratios come from the same run:
+
+* ``lambda_handler``: ``functions.handlers.api.lambda_handler``, what Lambda calls: the Powertools
+  Logger and Metrics decorators and tracing **as deployed** (the environment is the template's
+  Globals: ``POWERTOOLS_TRACE_DISABLED`` is ``true`` unless ``TraceAwsCalls`` is, so no X-Ray SDK);
+* ``handle``: ``functions.api.app.handle``, the same request without the decorators;
+* ``minimal``: ``tests/benchmarks/_minimal_app.py``'s ``lambda_handler``, a minimal Powertools
+  function (one validated route, a small body model, one metric) with the same Logger and Metrics
+  decorators, on the same events: the floor. The goal bounds ``lambda_handler`` / ``minimal``,
+  CPU p50;
+* ``minimal resolve``: that app's resolver without the decorators, the floor of ``handle``.
+
+The X-Ray SDK variant (``TraceAwsCalls=true``) runs in a child interpreter (it patches botocore
+for good, which the other benchmarks of this process must not inherit), with Lambda's
+environment as the SDK reads it (``LAMBDA_TASK_ROOT``, a sampled ``_X_AMZN_TRACE_ID`` per
+request, the daemon address a local UDP socket that counts what it receives): ``lambda_handler``
+with the SDK and the minimal app alternate there, and their ratio is reported. With the fakes the
+request makes no botocore call, so it holds the handler's own subsegment only; on Lambda each S3,
+DynamoDB and SQS call adds one more.
 
 Diagnostics: a cProfile of a batch of requests (per-request figures), and p50s of the pieces
 (body validation, ``IntakeService.submit`` with the fakes, ``prepare()`` + prescreen, sanitising),
 timed in rounds interleaved with whole requests, so that domain work and framework overhead can be
-told apart. The first request after import is reported too: lazy initialisation (Markdown parser,
-nh3, the X-Ray SDK behind the lazily built Tracer) moves cost from INIT to the first invocation.
+told apart. What a cold start pays (imports, clients, the first request) is the ``cold_import``
+benchmark's, in fresh interpreters.
 """
 
 from __future__ import annotations
@@ -38,16 +55,20 @@ import gc
 import json
 import os
 import pstats
+import socket
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, percentile, table
-from tests.benchmarks._env import template_globals
+from tests.benchmarks._env import lambda_child_environment, template_globals
 
-P50_GOAL_MS = 1.0
+RATIO_GOAL = 3.0  # lambda_handler / minimal app (both with Logger + Metrics decorators), CPU p50
 RESET_EVERY = 500
 TARGET_BODY_BYTES = 5 * 1024
 
@@ -243,15 +264,15 @@ class Timings:
         return result
 
 
-def _serve(handler: Handler, events: list[dict[str, Any]], context: Any, wiring: FakeWiring) -> Timings:
-    """Send every event through ``handler``, timing each call; fakes renewed every RESET_EVERY."""
-    return _serve_alternately({"handler": handler}, events, context, wiring)["handler"]
-
-
 def _serve_alternately(
-    handlers: dict[str, Handler], events: list[dict[str, Any]], context: Any, wiring: FakeWiring
+    handlers: dict[str, Handler],
+    events: list[dict[str, Any]],
+    context: Any,
+    wiring: FakeWiring,
+    before: Callable[[], None] | None = None,
 ) -> dict[str, Timings]:
-    """Each event goes to the next handler in turn (rotating order), so drift hits all alike."""
+    """Each event goes to the next handler in turn (rotating order), so drift hits all alike;
+    ``before`` runs before each call, outside the timed region."""
     timings = {name: Timings() for name in handlers}
     order = list(handlers.items())
     rounds = [events[i : i + len(order)] for i in range(0, len(events) - len(order) + 1, len(order))]
@@ -260,6 +281,8 @@ def _serve_alternately(
             wiring.renew()
         shift = index % len(order)
         for (name, handler), event in zip(order[shift:] + order[:shift], batch, strict=True):
+            if before is not None:
+                before()
             response: Any = timings[name].timed(partial(handler, event, context))
             if response["statusCode"] != 202:
                 raise RuntimeError(f"expected 202, got {response['statusCode']}: {response.get('body')}")
@@ -335,7 +358,7 @@ def _profile(
 # ---------------------------------------------------------------------------------------------
 
 
-@benchmark("warm_request", "warm POST /releases (~5 KB Markdown) through handle() and lambda_handler")
+@benchmark("warm_request", "warm POST /releases (~5 KB Markdown): lambda_handler vs a minimal Powertools app")
 def warm_request(run: Run) -> list[Row]:
     warmup = run.reps(full=200, quick=50)
     count = run.reps(full=2000, quick=400)
@@ -344,67 +367,195 @@ def warm_request(run: Run) -> list[Row]:
     body = markdown_body()
 
     with _environment({**template_globals(), **_DUMMY_SETTINGS}):
+        from functions.cold_start import reset_all
         from functions.handlers.api import lambda_handler
-        from functions.observability import metrics
+        from functions.observability import metrics, tracing_disabled
         from infra.lambda_context import LocalLambdaContext
+        from tests.benchmarks import _minimal_app
 
+        reset_all()  # this process's execution environment starts now, with the template's Globals
         context = LocalLambdaContext(function_name="ApiFunction")
         wiring = FakeWiring()
         handle = wiring.handle
         sample_event = _events(1, body, start=0)[0]
         event_bytes = len(json.dumps(sample_event).encode())
+        entry_points: dict[str, Handler] = {
+            "lambda_handler": lambda_handler,
+            "handle": handle,
+            "minimal": _minimal_app.lambda_handler,
+            "minimal resolve": _minimal_app.resolve,
+        }
         with (
             _fake_aws(wiring),
             open(os.devnull, "w") as devnull,
             contextlib.redirect_stdout(devnull),
         ):
-            first_handle = _serve(handle, [sample_event], context, wiring)
-            first_lambda = _serve(lambda_handler, _events(1, body, start=1), context, wiring)
-            entry_points: dict[str, Handler] = {"handle": handle, "lambda_handler": lambda_handler}
-            _serve_alternately(entry_points, _events(2 * warmup, body, start=10_000), context, wiring)
-            events = _events(2 * count, body, start=100_000)
+            rounds = len(entry_points)
+            _serve_alternately(entry_points, _events(rounds * warmup, body, start=10_000), context, wiring)
+            events = _events(rounds * count, body, start=100_000)
             gc.collect()
             results = _serve_alternately(entry_points, events, context, wiring)
             del events
             _profile(handle, _events(profiled, body, start=200_000), context, wiring, run)
             split_events = _events(split_count, body, start=300_000)
-            rows = _rows(results, first_handle.wall[0], first_lambda.wall[0])
+            rows = _rows(results)
             rows += _split(run, body, split_events, handle, context, wiring)
             metrics.clear_metrics()
+        deployed_tracing = "off (no X-Ray SDK)" if tracing_disabled() else "on (X-Ray SDK)"
 
+    rows += _traced_rows(run, run.reps(full=600, quick=150), warmup)
     run.diagnostic(
         "workload",
         [
             f"Markdown body {len(body.encode()):,} bytes (+ a unique reference line); request body "
             f"{len(sample_event['body'].encode()):,} bytes; whole proxy event {event_bytes:,} bytes.",
-            f"{warmup} warm-up + {count} measured requests per entry point, the two entry points "
+            f"{warmup} warm-up + {count} measured requests per entry point, the four entry points "
             f"alternating; fakes renewed every {RESET_EVERY} rounds. CPU = time.thread_time (not "
             "charged while another process runs); wall = time.perf_counter.",
+            f"Tracing as the template's Globals deploy it: X-Ray SDK {deployed_tracing}.",
         ],
     )
     return rows
 
 
-def _rows(results: dict[str, Timings], first_handle: float, first_lambda: float) -> list[Row]:
+def _rows(results: dict[str, Timings]) -> list[Row]:
     rows: list[Row] = []
     for name, timings in results.items():
         rows += [
-            Row(f"{name}: CPU p50", percentile(timings.cpu, 50), "ms", Goal(P50_GOAL_MS)),
+            Row(f"{name}: CPU p50", percentile(timings.cpu, 50), "ms"),
             Row(f"{name}: CPU p90", percentile(timings.cpu, 90), "ms"),
             Row(f"{name}: CPU p99", percentile(timings.cpu, 99), "ms"),
             Row(f"{name}: wall p50", percentile(timings.wall, 50), "ms"),
-            Row(f"{name}: wall p99", percentile(timings.wall, 99), "ms"),
-            Row(
-                f"{name}: requests/s (1 / mean wall)", len(timings.wall) / (sum(timings.wall) / 1000), "req/s"
-            ),
         ]
-    decorators = percentile(results["lambda_handler"].cpu, 50) - percentile(results["handle"].cpu, 50)
+    p50 = {name: percentile(t.cpu, 50) for name, t in results.items()}
     rows += [
-        Row("Powertools decorators (CPU p50 difference)", decorators, "ms"),
-        Row("first request after import: handle() (lazy init)", first_handle, "ms"),
-        Row("first request: lambda_handler (after handle)", first_lambda, "ms"),
+        Row(
+            "Logger + Metrics decorators (lambda_handler - handle, CPU p50)",
+            p50["lambda_handler"] - p50["handle"],
+            "ms",
+        ),
+        Row(
+            "ratio handle / minimal resolve (no decorators, CPU p50)",
+            p50["handle"] / p50["minimal resolve"],
+            "x",
+        ),
+        Row(
+            "ratio lambda_handler / minimal app (both decorated, CPU p50)",
+            p50["lambda_handler"] / p50["minimal"],
+            "x",
+            Goal(RATIO_GOAL),
+        ),
+        *_spread_rows(results),
     ]
     return rows
+
+
+def _spread_rows(results: dict[str, Timings], blocks: int = 5) -> list[Row]:
+    """The ratio's spread within this run: the measured requests cut into ``blocks`` consecutive
+    blocks, the ratio of CPU p50s taken per block; its smallest and largest."""
+    ours, floor = results["lambda_handler"].cpu, results["minimal"].cpu
+    size = min(len(ours), len(floor)) // blocks
+    if size < 20:
+        return []
+    ratios = [
+        percentile(ours[i * size : (i + 1) * size], 50) / percentile(floor[i * size : (i + 1) * size], 50)
+        for i in range(blocks)
+    ]
+    return [
+        Row(f"  spread: lowest of {blocks} blocks", min(ratios), "x"),
+        Row(f"  spread: highest of {blocks} blocks", max(ratios), "x"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# With the X-Ray SDK (TraceAwsCalls=true), in a child interpreter
+# ---------------------------------------------------------------------------------------------
+
+
+def _traced_rows(run: Run, count: int, warmup: int) -> list[Row]:
+    """lambda_handler with the X-Ray SDK vs the minimal app, alternating in a child interpreter."""
+    env = {
+        **lambda_child_environment(),
+        **_DUMMY_SETTINGS,
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+    }
+    code = f"from tests.benchmarks.warm_request import traced_child; traced_child({count}, {warmup})"
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    marker = next((line for line in done.stdout.splitlines() if line.startswith(_RESULT)), None)
+    if done.returncode != 0 or marker is None:
+        raise RuntimeError(f"the X-Ray SDK child failed:\n{done.stderr[-4000:]}")
+    result = json.loads(marker.removeprefix(_RESULT))
+    traced, floor = result["lambda_handler"], result["minimal"]
+    p50_traced, p50_floor = percentile(traced, 50), percentile(floor, 50)
+    run.diagnostic(
+        "X-Ray SDK variant (TraceAwsCalls=true, child interpreter)",
+        [
+            f"{count} requests per entry point after {warmup} warm-up ones, alternating; "
+            f"{result['datagrams']} segment datagrams reached the stand-in daemon "
+            f"({result['datagrams_per_request']:.1f} per traced request).",
+        ],
+    )
+    return [
+        Row("with the X-Ray SDK: lambda_handler CPU p50", p50_traced, "ms"),
+        Row("with the X-Ray SDK: minimal app CPU p50 (same child)", p50_floor, "ms"),
+        Row("with the X-Ray SDK: ratio lambda_handler / minimal app", p50_traced / p50_floor, "x"),
+    ]
+
+
+_RESULT = "RESULT "
+
+
+def traced_child(count: int, warmup: int) -> None:
+    """Run in a child interpreter whose environment turns the X-Ray SDK on; prints one RESULT line."""
+    from functions.handlers.api import lambda_handler
+    from infra.lambda_context import LocalLambdaContext
+    from tests.benchmarks import _minimal_app
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.setblocking(False)
+    os.environ["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{sink.getsockname()[1]}"
+    received = 0
+
+    def new_trace() -> None:
+        nonlocal received
+        os.environ["_X_AMZN_TRACE_ID"] = (
+            f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+        )
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                sink.recv(65536)
+                received += 1
+
+    body = markdown_body()
+    context = LocalLambdaContext(function_name="ApiFunction")
+    wiring = FakeWiring()
+    handlers: dict[str, Handler] = {"lambda_handler": lambda_handler, "minimal": _minimal_app.lambda_handler}
+    with _fake_aws(wiring), open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        _serve_alternately(handlers, _events(2 * warmup, body, start=10_000), context, wiring, new_trace)
+        received = 0
+        gc.collect()
+        results = _serve_alternately(
+            handlers, _events(2 * count, body, start=100_000), context, wiring, new_trace
+        )
+        new_trace()
+    summary = {
+        "lambda_handler": results["lambda_handler"].cpu,
+        "minimal": results["minimal"].cpu,
+        "datagrams": received,
+        "datagrams_per_request": received / max(1, len(results["lambda_handler"].cpu)),
+    }
+    print(_RESULT + json.dumps(summary))
 
 
 def _split(

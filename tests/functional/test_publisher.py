@@ -171,6 +171,26 @@ def test_an_approved_release_is_published_everywhere(world: World) -> None:
     assert view["published_at"]
 
 
+def test_a_publication_reports_its_lag_as_a_metric(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an approved release with no release_at (its lag counts from the approval)
+    world.submit_and_approve()
+    capsys.readouterr()
+
+    # When the publisher publishes it
+    world.drain()
+
+    # Then the function's metrics (EMF lines on stdout, as CloudWatch reads them) carry the
+    # publication and its lag in seconds, under the namespace the dashboard reads
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (lag,) = [m for m in emitted if "PublicationLag" in m]
+    assert lag["ReleasePublished"] in (1.0, [1.0]), lag  # EMF allows a value or a list of values
+    (seconds,) = lag["PublicationLag"] if isinstance(lag["PublicationLag"], list) else [lag["PublicationLag"]]
+    assert 0 <= seconds < 60
+    (directive,) = lag["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "PressIntake"
+    assert {"Name": "PublicationLag", "Unit": "Seconds"} in directive["Metrics"]
+
+
 def test_a_duplicate_delivery_yields_one_page_and_one_feed_entry(world: World) -> None:
     release_id = world.submit_and_approve()
     bodies = world.publish_queue()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from functions.domain import characters
 from functions.domain.characters import clean, code_point, first_forbidden, first_invisible, remove_invisible
 from functions.domain.models import ReleaseSubmission
 from functions.domain.sanitise import sanitise_body
@@ -283,3 +284,27 @@ def test_a_joining_reference_survives_sanitising() -> None:
 
 def test_clean_removes_forbidden_and_invisible_characters() -> None:
     assert clean("a\x0bb\u202ec\u200bd") == "abcd"
+
+
+# -- the fast path: text whose characters are all printable is never searched ---------------------
+
+
+def test_every_forbidden_or_invisible_character_is_unprintable_so_the_fast_path_cannot_hide_one() -> None:
+    # Given every code point of Unicode that the searches look for (forbidden, or invisible)
+    patterns = (characters._FORBIDDEN_BMP, characters._FORBIDDEN_ASTRAL, characters._INVISIBLE)
+    found = [chr(point) for point in range(0x110000) if any(p.match(chr(point)) for p in patterns)]
+    # Then none of them is printable: the check that lets printable text skip the searches
+    # (str.isprintable) never lets one through
+    assert len(found) > 2000  # controls, surrogates, non-characters, bidi and zero-width
+    assert [code_point(c) for c in found if c.isprintable()] == []
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\u202e", "\u200b", "\ud800", "\ufdd0", "\U0010ffff", "\x85"])
+def test_text_with_an_unprintable_character_is_still_searched(char: str) -> None:
+    # Given text that is printable but for one character (NEL, U+0085, is allowed and stays)
+    text = f"A long printable line of press-release text{char} that goes on.\nAnd a second line."
+    # Then the answers are those of the full search
+    expected_forbidden = None if char in ("\x85", "\u202e", "\u200b") else char
+    assert first_forbidden(text) == expected_forbidden
+    assert first_invisible(text) == (char if char in ("\u202e", "\u200b") else None)
+    assert clean(text) == (text if char == "\x85" else text.replace(char, ""))

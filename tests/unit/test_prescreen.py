@@ -36,7 +36,7 @@ from functions.domain.prescreen import (
     weekday_mismatch,
     weekday_mismatches,
 )
-from functions.domain.sanitise import plain_words, sanitise_body
+from functions.domain.sanitise import plain_words, sanitise_body, word_count
 from tests.helpers import BODY_TEXT
 
 # The calendar facts the expectations below rely on.
@@ -429,6 +429,10 @@ TRICKY_TEXTS = [
     "Mon\u0130day, December 2, 2026 and Monday\u0130, December 2, 2026",
     "Monday, December 2, 2026 Monday, December 2, 2026 Wednesday, December 2, 2026 Tuesday 1 Dec 2026",
     "\u212aMonday, December 2, 2026 \u00e9Monday, December 2, 2026",
+    # Right after a word character (letters, digits, marks of any script, "_") nothing matches
+    "_Monday, December 2, 2026 and 1Monday, December 2, 2026 and \u2160Monday, December 2, 2026",
+    "_amazing 9amazing \u00e9amazing \u0663amazing -amazing \u2013amazing \u00b7amazing",
+    "\u24b6Monday, December 2, 2026 \u24b6amazing \u0301amazing e\u0301Monday, December 2, 2026",
 ]
 
 
@@ -511,3 +515,14 @@ def test_every_weekday_spelling_starts_with_a_weekday_start() -> None:
 )
 def test_weekday_names_with_odd_case_letters_do_not_break_the_rule(text: str, expected: list[str]) -> None:
     assert weekday_mismatches(text) == expected
+
+
+def test_short_body_counts_the_words_it_is_given_as_it_would_count_them() -> None:
+    # Given a body's plain words and the count intake passes along (word_count, no splitting)
+    text = plain_words("<p>" + " ".join(["word"] * (SHORT_BODY_WORDS - 1)) + "</p>")
+    # Then the flag is the same with the count given and without it
+    assert short_body(text, words=word_count(text)) == short_body(text)
+    assert short_body(text) is not None
+    assert word_count("") == 0
+    assert word_count("one") == 1
+    assert word_count(plain_words("<p>two\u00a0 words</p>")) == 2

@@ -430,3 +430,15 @@ def test_markdown_top_level_heading_stays_a_heading() -> None:
 def test_html_block_elements_do_not_run_together() -> None:
     output = sanitise_body("<div>First paragraph.</div><div>Second one.</div>", "html")
     assert plain_words(output) == "First paragraph. Second one."
+
+
+def test_plain_words_collapses_every_kind_of_white_space_as_a_pattern_would() -> None:
+    # Given every character that Python's \s matches or str.isspace accepts, between words
+    spaces = [chr(p) for p in range(0x110000) if chr(p).isspace() or re.match(r"\s", chr(p))]
+    for space in spaces:
+        fragment = f"<p>{space}Acme{space}{space}names<br>a{space}CFO{space}</p>"
+        # Then each run of it is one space, none at the ends, exactly as substituting \s+ gives
+        assert (
+            plain_words(fragment) == re.sub(r"\s+", " ", html_to_text(fragment)).strip() == "Acme names a CFO"
+        )
+    assert len(spaces) > 20

@@ -84,6 +84,15 @@ class Outcome(StrEnum):
 class Handled:
     outcome: Outcome
     detail: str = ""
+    lag_seconds: float | None = None  # a publication: publication_lag(), the PublicationLag metric
+
+
+def publication_lag(record: ReleaseRecord, published_at: datetime) -> float | None:
+    """Seconds from when a release could first be published (its ``release_at``, else its
+    approval) to ``published_at``; None when neither is known."""
+    decided = (record.decision or {}).get("decided_at")
+    since = record.release_at or (datetime.fromisoformat(decided) if isinstance(decided, str) else None)
+    return None if since is None else max(0.0, (published_at - since).total_seconds())
 
 
 class FailureReason(StrEnum):
@@ -199,7 +208,7 @@ class PublicationService:
                 log.warning("release %s changed while publishing; taking it down", rid)
                 self._take_down(record, now)
                 return Handled(Outcome.CHANGED, f"the release is {latest.status if latest else 'gone'}")
-        return Handled(Outcome.PUBLISHED)
+        return Handled(Outcome.PUBLISHED, lag_seconds=publication_lag(record, now))
 
     def _render(self, record: ReleaseRecord, document: dict[str, Any], now: datetime) -> _Rendered:
         """Every byte the publication writes, or ``Unpublishable``: rendering is pure, so what

@@ -289,3 +289,28 @@ def test_an_unrenderable_catalog_entry_is_skipped_and_the_site_still_updates(
     skipped = " ".join(r.getMessage() for r in caplog.records)
     assert "rel-stale" in skipped
     assert "rel-broken" in skipped
+
+
+# -- publication lag (the PublicationLag metric) -------------------------------------------------------
+
+
+def test_the_publication_lag_counts_from_release_at(desk: Desk) -> None:
+    # Given a release embargoed until NOW + 60 s, delivered 2.5 s after that
+    rid = desk.approved("rel-lag", release_at=(NOW + timedelta(seconds=60)).isoformat())
+    desk.clock.now = NOW + timedelta(seconds=62.5)
+    handled = desk.publisher.handle(PublishMessage(release_id=rid, version=1))
+    # Then the lag is measured from release_at, not from approval
+    assert handled.outcome is Outcome.PUBLISHED
+    assert handled.lag_seconds == 2.5
+
+
+def test_the_publication_lag_counts_from_approval_without_release_at(desk: Desk) -> None:
+    rid = desk.approved("rel-lag-now")  # approved at NOW, no release_at
+    desk.clock.now = NOW + timedelta(seconds=4)
+    handled = desk.publisher.handle(PublishMessage(release_id=rid, version=1))
+    assert handled.outcome is Outcome.PUBLISHED
+    assert handled.lag_seconds == 4.0
+    # And what is not a publication carries no lag
+    again = desk.publisher.handle(PublishMessage(release_id=rid, version=1))
+    assert again.outcome is Outcome.ALREADY_PUBLISHED
+    assert again.lag_seconds is None
