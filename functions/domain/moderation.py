@@ -191,6 +191,10 @@ class ModerationService:
         record = self._states.get(release_id)
         return record, triage(record, release_id, version)
 
+    def states(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
+        """The current state of several releases, read at once (for ``triage`` and ``decide``)."""
+        return self._states.get_many(release_ids)
+
     def decide(
         self, release_id: str, version: int, decision: Decision, *, current: ReleaseRecord | None = None
     ) -> Result:
@@ -361,7 +365,8 @@ class ModerationDesk:
 
     def next_items(self, count: int, *, wait: int, documents: bool = True) -> list[Item]:
         """Up to ``count`` items; fewer when the queue has no more (the first receive long-polls
-        ``wait`` seconds, the next ones take only what is there)."""
+        ``wait`` seconds, the next ones take only what is there). The states of each received
+        batch are read at once: one read per release, which its decision then relies on."""
         items: list[Item] = []
         first = True
         while len(items) < count:
@@ -371,8 +376,9 @@ class ModerationDesk:
             first = False
             if not deliveries:
                 break
+            records = self._states_of(deliveries)
             for delivery in deliveries:
-                item = self._admit(delivery, documents, taken={i.key for i in items})
+                item = self._admit(delivery, records, documents, taken={i.key for i in items})
                 if item is not None:
                     items.append(item)
         return items
@@ -381,24 +387,51 @@ class ModerationDesk:
         items = self.next_items(1, wait=wait, documents=documents)
         return items[0] if items else None
 
-    def _admit(self, delivery: Delivery, documents: bool, taken: set[tuple[str, int]]) -> Item | None:
-        item = self._usable(delivery, documents, taken)
-        if item is None:
+    def _states_of(self, deliveries: Sequence[Delivery]) -> dict[str, ReleaseRecord] | Exception:
+        ids = [d.claim.release_id for d in deliveries if d.claim is not None]
+        try:
+            return self._service.states(ids) if ids else {}
+        except Exception as error:  # every item of the batch is then unreadable (a real failure)
+            log.warning("moderation items' states unreadable", exc_info=True)
+            return error
+
+    def _admit(
+        self,
+        delivery: Delivery,
+        records: dict[str, ReleaseRecord] | Exception,
+        documents: bool,
+        taken: set[tuple[str, int]],
+    ) -> Item | None:
+        """The item to show, or ``None`` when the message was dropped, handed back (returned or
+        skipped) or could not be read (released: it returns and that receive counts)."""
+        record = self._screen(delivery, records, taken)
+        if record is None or delivery.claim is None:
             return None
+        key = (record.release_id, delivery.claim.version)
         if self._renew_returned and delivery.receive_count > 1:
             self._inbox.hand_back([delivery], seen=False)
             return None
-        if item.key in self._skipped:
-            if item.key not in self._deferred:
-                self._deferred.add(item.key)
+        if key in self._skipped:
+            if key not in self._deferred:
+                self._deferred.add(key)
                 self._inbox.hand_back([delivery], seen=False)
                 return None
-            self._skipped.discard(item.key)
+            self._skipped.discard(key)
             self._deferred.clear()  # a new round: each skipped release may be deferred once more
+        item = Item(delivery, record)
+        if documents:
+            try:
+                item.document, item.previous = self._documents(record, key[1])
+            except Exception as error:
+                self._unreadable(delivery, key, error)
+                return None
         return item
 
-    def _usable(self, delivery: Delivery, documents: bool, taken: set[tuple[str, int]]) -> Item | None:
-        """The item, read; ``None`` when the message was dropped or could not be read."""
+    def _screen(
+        self, delivery: Delivery, records: dict[str, ReleaseRecord] | Exception, taken: set[tuple[str, int]]
+    ) -> ReleaseRecord | None:
+        """The record of a message a moderator should see; ``None`` once the message was dropped
+        (stale, decided, withdrawn, a duplicate) or released (unreadable)."""
         claim = delivery.claim
         if claim is None:  # not ours to drop: after maxReceiveCount SQS dead-letters it
             self._report(Result(Outcome.UNREADABLE, delivery.message_id, 0, None, "not a moderation item"))
@@ -408,20 +441,21 @@ class ModerationDesk:
         if key in taken:  # two copies in one receive (SQS delivers at least once)
             self._drop(delivery, Result(Outcome.ALREADY_DECIDED, *key, None, "a duplicate claim check"))
             return None
-        try:
-            record, skip = self._service.triage(*key)
-            if skip is not None or record is None:
-                self._drop(delivery, skip or Result(Outcome.UNKNOWN, *key))
-                return None
-            item = Item(delivery, record)
-            if documents:
-                item.document, item.previous = self._documents(record, claim.version)
-        except Exception as error:  # a real processing failure: SQS counts it
-            log.warning("moderation item %s v%s unreadable", *key, exc_info=True)
-            self._report(Result(Outcome.UNREADABLE, *key, None, f"{type(error).__name__}: {error}"))
-            self._inbox.release([delivery])
+        if isinstance(records, Exception):
+            self._unreadable(delivery, key, records)
             return None
-        return item
+        record = records.get(claim.release_id)
+        skip = triage(record, *key)
+        if skip is not None or record is None:
+            self._drop(delivery, skip or Result(Outcome.UNKNOWN, *key))
+            return None
+        return record
+
+    def _unreadable(self, delivery: Delivery, key: tuple[str, int], error: Exception) -> None:
+        """A real processing failure: released, so that SQS counts this receive."""
+        log.warning("moderation item %s v%s unreadable", *key, exc_info=error)
+        self._report(Result(Outcome.UNREADABLE, *key, None, f"{type(error).__name__}: {error}"))
+        self._inbox.release([delivery])
 
     def _documents(self, record: ReleaseRecord, version: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
         document = self._store.get_document(record.object_key)

@@ -82,6 +82,10 @@ class StateRepository(Protocol):
 
     def get(self, release_id: str) -> ReleaseRecord | None: ...
 
+    def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
+        """Several releases' state items in one read (release id -> record; unknown ids absent)."""
+        ...
+
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         """The id of an earlier release of this organisation with the same content, if any."""
         ...

@@ -100,6 +100,10 @@ def _arns(stack: LocalStack) -> dict[str, str]:
 def _request(stack: LocalStack, call: Call) -> Request:
     arns = _arns(stack)
     params = call.params
+    if call.service == "dynamodb" and call.operation == "BatchGetItem":
+        ((table, request),) = params["RequestItems"].items()
+        keys = [key["pk"]["S"] for key in request["Keys"]]
+        return Request(call.permission, arns[table], {"dynamodb:LeadingKeys": keys})
     if call.service == "dynamodb":
         return Request(call.permission, arns[params["TableName"]], dynamodb_context(params, "pk"))
     if call.service == "sqs":
@@ -166,7 +170,8 @@ def test_every_call_the_console_makes_is_allowed(
         "sqs:SendMessage",
         "sqs:GetQueueAttributes",
         "cloudwatch:GetMetricData",
-        "dynamodb:GetItem",
+        "dynamodb:GetItem",  # a kill reads one release
+        "dynamodb:BatchGetItem",  # the states of a received batch
         "dynamodb:UpdateItem",
         "s3:GetObject",
     }
@@ -368,6 +373,8 @@ def test_each_decision_reads_the_release_state_once(
     # Then each was decided with one read of its state item (the write is conditional anyway)
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["outcome"] for line in result.stdout.splitlines()] == ["decided"] * 3
-    reads = [c for c in calls if c.action == "dynamodb:GetItem"]
-    assert len(reads) == 3
-    assert len({c.params["Key"]["pk"]["S"] for c in reads}) == 3
+    read = [c.params["Key"]["pk"]["S"] for c in calls if c.operation == "GetItem"]
+    for batch in (c.params["RequestItems"] for c in calls if c.operation == "BatchGetItem"):
+        read += [key["pk"]["S"] for request in batch.values() for key in request["Keys"]]
+    assert len(read) == 3
+    assert len(set(read)) == 3
