@@ -22,15 +22,15 @@ DEFAULT_INTERVAL = 15.0  # seconds; SQS itself publishes every 60 s
 
 
 def oldest_ages(account_id: str, region: str, *, now: datetime) -> dict[str, int]:
-    """Queue name -> seconds since its oldest non-deleted message was sent (queues with any)."""
+    """Queue name -> seconds since its oldest non-deleted message was sent; 0 for an empty queue
+    (as SQS reports it, so that an emptied queue's last age does not linger)."""
     from moto.sqs.models import sqs_backends
 
     ages: dict[str, int] = {}
     for name, queue in list(sqs_backends[account_id][region].queues.items()):
         stamps: list[Any] = [m.sent_timestamp for m in list(queue._messages)]
         sent = [int(stamp) for stamp in stamps if stamp is not None]
-        if sent:
-            ages[name] = max(0, int(now.timestamp() - min(sent) / 1000))
+        ages[name] = max(0, int(now.timestamp() - min(sent) / 1000)) if sent else 0
     return ages
 
 

@@ -774,6 +774,28 @@ def test_status_counts_waiting_in_review_dead_letters_and_the_oldest_age(
     holder.close()
 
 
+def test_the_local_queue_age_metric_is_zero_for_an_empty_queue_as_on_aws(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any
+) -> None:
+    from datetime import timedelta
+
+    import boto3
+
+    from infra.bootstrap import LOCAL_ACCOUNT
+    from infra.local.metrics import publish_queue_ages
+
+    _submit(api)
+    moderation = stack.ref("ModerationQueue").rsplit("/", 1)[-1]
+    later = _now() + timedelta(seconds=90)
+
+    ages = publish_queue_ages(boto3.client("cloudwatch"), LOCAL_ACCOUNT, "us-east-1", now=later)
+    assert 89 <= ages[moderation] <= 92  # the oldest message's age, without receiving it
+    for message in receive_all(sqs, stack.ref("ModerationQueue")):  # consumed: the queue is empty
+        sqs.delete_message(QueueUrl=stack.ref("ModerationQueue"), ReceiptHandle=message["ReceiptHandle"])
+    ages = publish_queue_ages(boto3.client("cloudwatch"), LOCAL_ACCOUNT, "us-east-1", now=later)
+    assert ages[moderation] == 0
+
+
 def test_the_console_shows_the_queue_at_a_glance(local_info: Path, api: ApiClient) -> None:
     for n in range(3):
         _submit(api, headline=f"Release number {n} waiting for a moderator")
