@@ -1,23 +1,74 @@
-"""``press-intake``: operators' and moderators' command line."""
+"""``press-intake``: operators' and moderators' command line.
+
+Subcommands are imported only when they run: ``press-intake --help`` lists them from the table
+below without importing boto3, moto or the adapters (tests/unit/test_cli_lazy.py checks that
+the listed help is each command's own).
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from cli import dlq, keys, local, moderate, stats
-from cli.common import EXIT_FAILED, Options, err
+# name -> (module, attribute, short help): a typer app (a command group) or a command function.
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "local": (
+        "cli.local", "local",
+        "Run the whole pipeline here: emulated AWS, the API on HTTP, consumers and schedules.",
+    ),
+    "info": (
+        "cli.local", "info",
+        "Print the running local stack's info file (found from this folder or a parent): all of it "
+        "as JSON, or one value, e.g. `KEY=$(press-intake info demo_api_key)`.",
+    ),
+    "keys": ("cli.keys", "app", "Create, list and revoke organisations' API keys; set their rate limits."),
+    "moderate": ("cli.moderate", "app", "Work through the moderation queue."),
+    "dlq": ("cli.dlq", "app", "Inspect and redrive dead-letter queues."),
+    "stats": (
+        "cli.stats", "stats",
+        "The dashboard's figures: flow per minute, queues, dead letters, the API, publication lag.",
+    ),
+}  # fmt: skip
+
+
+def load_command(name: str) -> Any:
+    """The real click command of a subcommand (its module imported now)."""
+    module_name, attribute, _ = SUBCOMMANDS[name]
+    target = getattr(importlib.import_module(module_name), attribute)
+    # Mounted on a bare parent as add_typer/command would mount it on the real one: the same name,
+    # and no completion options of its own.
+    parent = typer.Typer(add_completion=False)
+    parent.callback()(lambda: None)
+    if isinstance(target, typer.Typer):
+        parent.add_typer(target, name=name)
+    else:
+        parent.command(name)(target)
+    return typer.main.get_group(parent).commands[name]
 
 
 class _Commands(TyperGroup):
-    """AWS failures become one readable line and exit code 1, never a traceback."""
+    """Lazy subcommands; AWS failures become one readable line and exit code 1, never a traceback."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (_, _, short_help) in SUBCOMMANDS.items():
+            # What help lists; the real command replaces it when it runs (resolve_command).
+            self.commands[name] = typer.core.TyperCommand(name, help=short_help, short_help=short_help)
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:  # type: ignore[override]
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in SUBCOMMANDS:
+            command = load_command(name)
+            self.commands[name] = command
+        return name, command, rest
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from cli.common import EXIT_FAILED, err
         from functions.adapters.aws_errors import error_code, error_message
 
         try:
@@ -39,15 +90,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(keys.app, name="keys")
-app.command("local")(local.local)
-app.command("info")(local.info)
-app.add_typer(moderate.app, name="moderate")
-app.add_typer(dlq.app, name="dlq")
-app.command("stats")(stats.stats)
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("press-intake")
     except PackageNotFoundError:  # running from a checkout without installing
@@ -81,6 +128,8 @@ def main_options(
     ] = False,
 ) -> None:
     """Press-release intake: local stack, API keys, moderation and dead letters."""
+    from cli.common import Options
+
     ctx.obj = Options(stack=stack, local=local, region=region)
 
 

@@ -1,10 +1,11 @@
-"""``press-intake moderate``: the moderators' queue consumer, interactive or scripted.
+"""``press-intake moderate``: the moderators' console (prompts and rendering) and its scripted form.
 
-Each item is a claim-check message (``ModerationMessage``). While a moderator reads, the
-message stays invisible to others (a heartbeat extends its visibility); quitting, skipping or
-a crash puts it back. A decision is one conditional write, so two moderators never both decide
-the same release; stale versions, releases already decided and releases withdrawn meanwhile
-are reported and dropped.
+The queue plumbing (receiving, holding with a heartbeat, handing back, deleting) is the
+moderation queue's adapter (``functions/adapters/sqs_moderation.py``); which message to show
+next, what to drop and how a skip comes back is the desk (``ModerationDesk`` in
+``functions/domain/moderation.py``); a decision is one conditional write
+(``ModerationService``). This module asks and shows: every string a submitter typed goes
+through ``cli.terminal.shown`` (never rich markup, control characters as visible escapes).
 """
 
 from __future__ import annotations
@@ -12,40 +13,46 @@ from __future__ import annotations
 import difflib
 import getpass
 import json
-import threading
+import os
+import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.prompt import Prompt
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import EXIT_FAILED, Options, fail, target_from
+from cli.body import render_body
+from cli.common import EXIT_FAILED, EXIT_USAGE, Options, fail, target_from
 from cli.target import Target
 from cli.terminal import joined, shown
+from functions.adapters.cloudwatch_sqs import QueueAge, SqsMetrics
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
+from functions.adapters.sqs_moderation import BATCH, SqsModerationQueue
 from functions.adapters.sqs_publish import SqsPublishQueue
-from functions.domain.messages import ModerationMessage, PublishAction, PublishMessage
+from functions.domain.errors import ReleaseNotFound, StateConflict
 from functions.domain.moderation import (
     FLAG_EXPLANATIONS,
+    MANY_DELIVERIES,
     REASON_CODES,
     Decision,
     DecisionAction,
     InvalidDecision,
+    Item,
+    ModerationDesk,
     ModerationService,
     Outcome,
     Result,
     parse_reasons,
 )
-from functions.domain.records import ReleaseRecord
 from functions.domain.sanitise import html_to_text
-from functions.domain.states import Action, can
 
 EXIT_EMPTY = 3
 DECISIONS = {
@@ -57,7 +64,7 @@ DECISIONS = {
 # The keys in brackets, as plain text: a markup string would read "[a]" as a style tag.
 LEGEND = Text.assemble(
     ("[a]", "bold"), "pprove  ", ("[r]", "bold"), "eject  request ", ("[c]", "bold"), "hanges  ",
-    ("[s]", "bold"), "kip  ", ("[q]", "bold"), "uit",
+    ("[s]", "bold"), "kip  ", ("[q]", "bold"), "uit  ", ("[p]", "bold"), "ager",
 )  # fmt: skip
 
 app = typer.Typer(help="Work through the moderation queue.", invoke_without_command=True)
@@ -66,22 +73,28 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------------------
-# Plumbing
+# The session: resources, the desk, the queue at a glance
 # ---------------------------------------------------------------------------------------------
 
 
 @dataclass
-class Desk:
+class Session:
     """Everything a moderator's session needs, found from the stack outputs or the local info file."""
 
     target: Target
-    sqs: Any
-    queue_url: str
-    states: DynamoStateRepository
-    store: S3ReleaseStore
-    publish: SqsPublishQueue
+    inbox: SqsModerationQueue
+    dead_letters: SqsModerationQueue
+    metrics: SqsMetrics
     service: ModerationService
+    desk: ModerationDesk
     moderator: str
+
+    def close(self) -> None:
+        """Hand back what the session holds, at once, and stop the heartbeat."""
+        try:
+            self.desk.close()
+        finally:
+            self.inbox.close()
 
 
 def _moderator(target: Target, given: str | None) -> str:
@@ -94,178 +107,131 @@ def _moderator(target: Target, given: str | None) -> str:
     return str(target.client("sts").get_caller_identity()["Arn"])
 
 
-def open_desk(options: Options | None, moderator: str | None) -> Desk:
+def _service(target: Target) -> ModerationService:
+    states = DynamoStateRepository(target.client("dynamodb"), target.output("ReleasesTableName"))
+    publish = SqsPublishQueue(target.client("sqs"), target.output("PublishQueueUrl"))
+    return ModerationService(states=states, publish=publish, clock=lambda: datetime.now(UTC))
+
+
+class _OnFirstUse:
+    """An AWS client created when first used: a scripted run reads no documents and no metrics,
+    and creating a client costs about a tenth of a second."""
+
+    def __init__(self, target: Target, service: str) -> None:
+        self._target = target
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target.client(self._service), name)
+
+
+def open_session(
+    options: Options | None,
+    moderator: str | None,
+    *,
+    hold: int = 120,
+    report: Any = None,
+    renew_returned: bool = True,
+) -> Session:
     target = target_from(options)
     sqs = target.client("sqs")
-    states = DynamoStateRepository(target.client("dynamodb"), target.output("ReleasesTableName"))
-    publish = SqsPublishQueue(sqs, target.output("PublishQueueUrl"))
-    return Desk(
+    inbox = SqsModerationQueue(sqs, target.output("ModerationQueueUrl"))
+    service = _service(target)
+    store = S3ReleaseStore(_OnFirstUse(target, "s3"), target.output("ReleasesBucketName"))
+    desk = ModerationDesk(
+        inbox=inbox,
+        service=service,
+        store=store,
+        hold=hold,
+        report=report or (lambda result: _report_skip(result, as_json=False)),
+        renew_returned=renew_returned,
+    )
+    return Session(
         target=target,
-        sqs=sqs,
-        queue_url=target.output("ModerationQueueUrl"),
-        states=states,
-        store=S3ReleaseStore(target.client("s3"), target.output("ReleasesBucketName")),
-        publish=publish,
-        service=ModerationService(states=states, publish=publish, clock=lambda: datetime.now(UTC)),
+        inbox=inbox,
+        dead_letters=SqsModerationQueue(sqs, target.output("ModerationDeadLetterQueueUrl")),
+        metrics=SqsMetrics(_OnFirstUse(target, "cloudwatch")),
+        service=service,
+        desk=desk,
         moderator=_moderator(target, moderator),
     )
 
 
-@dataclass
-class Item:
-    message_id: str
-    receipt: str
-    release_id: str
-    version: int
-    record: ReleaseRecord
-    document: dict[str, Any]
-    previous: dict[str, Any] | None
-    sent_at: datetime | None
+@dataclass(frozen=True)
+class QueueStatus:
+    """The moderation queue at a glance. SQS's counts are approximate (they settle within about
+    a minute); the oldest age is CloudWatch's, measured at ``oldest.as_of``."""
+
+    waiting: int
+    in_review: int  # held by consoles (this one's included; see held_here)
+    delayed: int
+    dead_letters: int
+    oldest: QueueAge | None
+    held_here: int = 0
+
+    @property
+    def in_review_by_others(self) -> int:
+        return max(0, self.in_review - self.held_here)
 
 
-class Hold:
-    """Keeps a message invisible while a moderator reads it (a visibility heartbeat)."""
-
-    def __init__(self, desk: Desk, receipt: str, seconds: int) -> None:
-        self._desk = desk
-        self._receipt = receipt
-        self._seconds = seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="hold", daemon=True)
-
-    def __enter__(self) -> Hold:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _beat(self) -> None:
-        while not self._stop.wait(max(1.0, self._seconds / 3)):
-            try:
-                self._desk.sqs.change_message_visibility(
-                    QueueUrl=self._desk.queue_url,
-                    ReceiptHandle=self._receipt,
-                    VisibilityTimeout=self._seconds,
-                )
-            except Exception:  # the next beat tries again; a lost item simply returns to the queue
-                err.print("[yellow]warning:[/] could not extend the hold on this item")
+def queue_status(session: Session, *, now: datetime) -> QueueStatus:
+    counts = session.inbox.counts()
+    dead = session.dead_letters.counts()
+    return QueueStatus(
+        waiting=counts.waiting,
+        in_review=counts.in_flight,
+        delayed=counts.delayed,
+        dead_letters=dead.waiting + dead.in_flight,
+        oldest=session.metrics.oldest_age(session.target.output("ModerationQueueUrl"), now=now),
+        held_here=len(session.inbox.held()),
+    )
 
 
-def release_now(desk: Desk, receipt: str) -> None:
-    """Put an item back on the queue for someone else, now."""
-    desk.sqs.change_message_visibility(QueueUrl=desk.queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
-
-
-def _delete(desk: Desk, receipt: str) -> None:
-    desk.sqs.delete_message(QueueUrl=desk.queue_url, ReceiptHandle=receipt)
-
-
-def _report_skip(result: Result, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(_result_json(result)), err=True)  # JSON escapes control characters
-    else:
-        err.print(shown(f"skipped {result.release_id} v{result.version}: {result.detail}", style="dim"))
-
-
-def next_item(desk: Desk, *, wait: int, hold: int, as_json: bool = False) -> Item | None:
-    """The next release to moderate, or ``None`` when one long poll finds the queue empty.
-
-    Messages for stale versions, decided or withdrawn releases are reported and deleted.
-    """
-    while True:
-        response = desk.sqs.receive_message(
-            QueueUrl=desk.queue_url,
-            MaxNumberOfMessages=1,
-            WaitTimeSeconds=wait,
-            VisibilityTimeout=hold,
-            AttributeNames=["SentTimestamp", "ApproximateReceiveCount"],
-        )
-        messages = response.get("Messages", [])
-        if not messages:
-            return None
-        message = messages[0]
-        try:
-            claim = ModerationMessage.model_validate_json(message["Body"])
-        except ValueError:
-            # Not ours to drop: after maxReceiveCount SQS moves it to the dead-letter queue.
-            name = message["MessageId"]
-            err.print(
-                joined(
-                    Text("warning:", style="yellow"),
-                    " message ",
-                    shown(name),
-                    " is not a moderation item; left for the DLQ",
-                )
-            )
-            continue
-        release_id, version = claim.release_id, claim.version
-        record, skip = desk.service.triage(release_id, version)
-        if skip is not None or record is None:
-            _report_skip(skip or Result(Outcome.UNKNOWN, release_id, version), as_json)
-            _delete(desk, message["ReceiptHandle"])
-            continue
-        document = desk.store.get_document(record.object_key)
-        previous = None
-        if version > 1:
-            try:
-                key = desk.store.version_key(org_id=record.org_id, release_id=release_id, version=version - 1)
-                previous = desk.store.get_document(key)
-            except Exception:
-                previous = None
-        sent = message.get("Attributes", {}).get("SentTimestamp")
-        return Item(
-            message_id=message["MessageId"],
-            receipt=message["ReceiptHandle"],
-            release_id=release_id,
-            version=version,
-            record=record,
-            document=document,
-            previous=previous,
-            sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
-        )
-
-
-def apply(desk: Desk, item: Item, decision: Decision) -> Result:
-    """Record the decision; delete the message only once everything it implies is done."""
-    result = desk.service.decide(item.release_id, item.version, decision)
-    if result.done_with_message:
-        _delete(desk, item.receipt)
-    return result
-
-
-def _result_json(result: Result, decision: Decision | None = None) -> dict[str, Any]:
-    record = result.record
-    payload: dict[str, Any] = {
-        "release_id": result.release_id,
-        "version": result.version,
-        "outcome": result.outcome.value,
-        "status": record.status if record else None,
-        "headline": record.headline if record else None,
-        "org_id": record.org_id if record else None,
+def status_json(status: QueueStatus) -> dict[str, Any]:
+    return {
+        "waiting": status.waiting,
+        "in_review": status.in_review,
+        "delayed": status.delayed,
+        "dead_letters": status.dead_letters,
+        "oldest_age_seconds": status.oldest.seconds if status.oldest else None,
+        "oldest_age_as_of": status.oldest.as_of.astimezone(UTC).isoformat() if status.oldest else None,
+        "approximate": True,
     }
-    if decision is not None and result.outcome in (Outcome.DECIDED, Outcome.PUBLISH_DEFERRED):
-        payload.update(
-            decision=decision.action.value,
-            reason_codes=list(decision.reason_codes),
-            note=decision.note,
-            moderator=decision.moderator,
-        )
-    if result.detail:
-        payload["detail"] = result.detail
-    return payload
+
+
+def status_line(status: QueueStatus, *, now: datetime, zone: tzinfo) -> Text:
+    """One line for the console's screen: what waits, what others hold, how old, dead letters."""
+    line = Text(style="dim")
+    line.append(f"queue: {status.waiting} waiting", style="bold" if status.waiting else "")
+    line.append(f" · {status.in_review_by_others} in review by others")
+    if status.oldest is not None:
+        line.append(f" · oldest {duration(status.oldest.seconds)}")
+        line.append(f" (as of {status.oldest.as_of.astimezone(zone):%H:%M})")
+    else:
+        line.append(" · oldest n/a")  # no CloudWatch figure (yet)
+    line.append(" · ")
+    line.append(f"{status.dead_letters} dead letters", style="bold red" if status.dead_letters else "")
+    return line
 
 
 # ---------------------------------------------------------------------------------------------
-# Rendering
+# Times: the moderator's zone, and relative
 # ---------------------------------------------------------------------------------------------
 
 
-def _ago(moment: datetime | None) -> str:
-    if moment is None:
-        return "unknown"
-    seconds = int((datetime.now(UTC) - moment).total_seconds())
+def moderator_zone(name: str | None) -> tzinfo:
+    """``--timezone NAME`` (IANA), else ``$TZ``, else this machine's zone."""
+    name = name or os.environ.get("TZ") or None
+    if name:
+        try:
+            return ZoneInfo(name.removeprefix(":"))
+        except (ZoneInfoNotFoundError, ValueError):
+            fail(f"unknown time zone {name!r} (use an IANA name such as Europe/London)")
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def duration(seconds: float) -> str:
+    seconds = int(abs(seconds))
     if seconds < 90:
         return f"{seconds} s"
     if seconds < 5400:
@@ -273,6 +239,49 @@ def _ago(moment: datetime | None) -> str:
     if seconds < 172800:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} days"
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    seconds = (moment - now).total_seconds()
+    if abs(seconds) < 30:
+        return "just now"
+    return f"in {duration(seconds)}" if seconds > 0 else f"{duration(seconds)} ago"
+
+
+def when(moment: datetime, *, now: datetime, zone: tzinfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname() or ''}".rstrip() + f" ({relative(moment, now)})"
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _moment(value: Any, *, now: datetime, zone: tzinfo) -> str | None:
+    """A datetime string with a zone as the moderator reads it ("... (in 3 days)"), a date with
+    its weekday; ``None`` for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if _ISO_DATETIME.match(value):
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                shown_at = when(moment, now=now, zone=zone)
+                offset = moment.strftime("%H:%M %z")
+                if moment.utcoffset() != moment.astimezone(zone).utcoffset():
+                    shown_at += f", {offset} as written"
+                return shown_at
+        if _ISO_DATE.match(value):
+            day = date.fromisoformat(value)
+            return f"{day:%a %d %b %Y}"
+    except ValueError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
 
 
 def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
@@ -296,6 +305,41 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     return lines
 
 
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def _value(value: Any, *, now: datetime, zone: tzinfo) -> Text:
+    """A detail's value as text: lists joined, records as their values, times made readable."""
+    if isinstance(value, bool):
+        return Text("yes" if value else "no")
+    if isinstance(value, list):
+        return Text(", ").join(_value(v, now=now, zone=zone) for v in value if not _empty(v))
+    if isinstance(value, dict):
+        parts = [_value(v, now=now, zone=zone) for v in value.values() if not _empty(v)]
+        return Text(" ").join(parts)
+    moment = _moment(value, now=now, zone=zone)
+    return shown(moment if moment is not None else value)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+class _Facts:
+    """Rows of "label  value", leaving out whatever is empty."""
+
+    def __init__(self) -> None:
+        self.grid = Table.grid(padding=(0, 2))
+        self.grid.add_column(style="dim", max_width=30)
+        self.grid.add_column()
+
+    def add(self, label: str | Text, value: Any) -> None:
+        if _empty(value) or (isinstance(value, Text) and not value.plain.strip()):
+            return
+        self.grid.add_row(label, value if isinstance(value, Text) else shown(value))
+
+
 def _header(content: dict[str, Any]) -> Text:
     header = shown(content.get("headline", ""), style="bold")
     if content.get("subheadline"):
@@ -304,78 +348,112 @@ def _header(content: dict[str, Any]) -> Text:
     return header
 
 
-def _shown_value(value: Any) -> Text:
-    return shown(json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value)
-
-
-def _meta(item: Item, content: dict[str, Any]) -> Table:
+def _meta(item: Item, content: dict[str, Any], *, now: datetime, zone: tzinfo) -> Table:
     """Who sent it, what it is about, when it may go out, how long it has waited, whom to ask."""
     record = item.record
-    meta = Table.grid(padding=(0, 2))
-    meta.add_column(style="dim")
-    meta.add_column()
-    meta.add_row("organisation", joined(shown(record.org_name), " (", shown(record.org_id), ")"))
-    meta.add_row("category", shown(content.get("category", record.category)))
+    facts = _Facts()
+    facts.add("organisation", joined(shown(record.org_name), " (", shown(record.org_id), ")"))
+    facts.add("category", shown(content.get("category") or record.category))
     for name, value in (content.get("details") or {}).items():
-        meta.add_row(joined("  ", shown(name)), _shown_value(value))
-    meta.add_row("dateline", shown(content.get("dateline") or "-"))
-    meta.add_row("language", shown(content.get("language", "en")))
-    meta.add_row("release at", shown(content.get("release_at") or "on approval"))
-    meta.add_row("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
-    meta.add_row("waiting", _ago(item.sent_at or record.updated_at))
-    _add_references(meta, content)
-    return meta
+        if not _empty(value):
+            facts.add(joined("  ", shown(_label(str(name)))), _value(value, now=now, zone=zone))
+    facts.add("dateline", content.get("dateline"))
+    facts.add("language", content.get("language"))
+    release_at = content.get("release_at")
+    facts.add("release at", _value(release_at, now=now, zone=zone) if release_at else "on approval")
+    facts.add("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
+    facts.add("submitted", when(record.created_at, now=now, zone=zone))
+    facts.add("waiting", f"since {when(item.waiting_since, now=now, zone=zone)}")
+    _add_references(facts, content)
+    return facts.grid
 
 
-def _add_references(meta: Table, content: dict[str, Any]) -> None:
+def _add_references(facts: _Facts, content: dict[str, Any]) -> None:
     """The press contact, the links and the tags."""
     contact = content.get("contact") or {}
-    reach = (contact.get("name"), contact.get("email"), contact.get("phone"))
-    meta.add_row("contact", shown(" / ".join(str(v) for v in reach if v)))
+    reach = [str(contact[k]) for k in ("name", "email", "phone") if not _empty(contact.get(k))]
+    facts.add("contact", shown(" / ".join(reach)) if reach else None)
     for link in content.get("links") or []:
-        meta.add_row("link", shown(f"{link.get('title') or ''} {link.get('url', '')}".strip()))
-    if content.get("tags"):
-        meta.add_row("tags", shown(", ".join(str(tag) for tag in content["tags"])))
+        title, url = link.get("title"), link.get("url")
+        facts.add("link", joined(shown(title), " <", shown(url), ">") if title else shown(url or ""))
+    tags = [str(tag) for tag in content.get("tags") or [] if not _empty(tag)]
+    facts.add("tags", shown(", ".join(tags)) if tags else None)
 
 
-def _text(content: dict[str, Any]) -> list[Any]:
-    """Summary, body and boilerplate, as plain text."""
-    parts: list[Any] = []
+def _text(content: dict[str, Any]) -> list[RenderableType]:
+    """Summary, body (with its structure) and boilerplate, a blank line between blocks."""
+    blocks: list[RenderableType] = []
     if content.get("summary"):
-        parts += [shown(content["summary"], style="italic"), Text("")]
-    parts.append(shown(html_to_text(content.get("body", ""))))
+        blocks.append(shown(content["summary"], style="italic"))
+    blocks.extend(render_body(content.get("body") or ""))
     if content.get("boilerplate"):
-        parts += [Text(""), shown(content["boilerplate"], style="dim")]
-    return parts
+        blocks.append(shown(content["boilerplate"], style="dim"))
+    spaced: list[RenderableType] = []
+    for block in blocks:
+        spaced += [block, Text("")]
+    return spaced[:-1]
 
 
 def _flags(item: Item) -> Text | None:
     """The prescreen flags, each with what it means for the decision."""
-    flags = item.document.get("prescreen") or [
+    document = item.document or {}
+    flags = document.get("prescreen") or [
         {"code": f.code, "message": f.message} for f in item.record.prescreen
     ]
     if not flags:
         return None
-    flag_text = Text("\nPrescreen flags\n", style="bold yellow")
+    flag_text = Text("Prescreen flags\n", style="bold yellow")
     for flag in flags:
         flag_text.append_text(shown(f"  {flag.get('code')}: {flag.get('message')}", style="yellow"))
         explanation = FLAG_EXPLANATIONS.get(str(flag.get("code")))
         if explanation:
             flag_text.append(f" ({explanation})", style="dim")
         flag_text.append("\n")
+    flag_text.rstrip()
     return flag_text
 
 
-def render(item: Item) -> Panel:
-    """The release as the moderator reads it. Every submitter string goes through ``shown``:
-    never parsed as rich markup, control characters made visible (cli/terminal.py)."""
-    content = item.document.get("content", {})
-    parts: list[Any] = [_header(content), Text(""), _meta(item, content), Text(""), *_text(content)]
+def _deliveries(item: Item) -> Text | None:
+    """A release that keeps coming back without a decision is pointed out."""
+    times = item.delivery.deliveries
+    if times < MANY_DELIVERIES:
+        return None
+    return Text(
+        f"Received {times} times without a decision (skipped, or a console stopped while holding it).",
+        style="bold yellow",
+    )
+
+
+def _attachments(document: dict[str, Any]) -> RenderableType | None:
+    """The release's media, once submissions carry them (the document's ``media``)."""
+    media = [m for m in document.get("media") or [] if isinstance(m, dict)]
+    if not media:
+        return None
+    facts = _Facts()
+    for medium in media:
+        described = [
+            medium.get(k) for k in ("filename", "content_type", "status") if not _empty(medium.get(k))
+        ]
+        facts.add("attachment", shown(" · ".join(str(v) for v in described) or medium.get("id") or "?"))
+    return facts.grid
+
+
+def render(item: Item, *, now: datetime | None = None, zone: tzinfo = UTC) -> Panel:
+    """The release as the moderator reads it. Every submitter string goes through ``shown``."""
+    now = now or datetime.now(UTC)
+    document = item.document or {}
+    content = document.get("content", {})
+    parts: list[RenderableType] = [_header(content), Text(""), _meta(item, content, now=now, zone=zone)]
+    if (returned := _deliveries(item)) is not None:
+        parts += [Text(""), returned]
+    parts += [Text(""), *_text(content)]
+    if (attachments := _attachments(document)) is not None:
+        parts += [Text(""), attachments]
     if (flags := _flags(item)) is not None:
-        parts.append(flags)
-    changes = changes_since(item.previous, item.document)
+        parts += [Text(""), flags]
+    changes = changes_since(item.previous, document)
     if changes:
-        parts.append(Text("\nChanged since version " + str(item.version - 1) + "\n", style="bold cyan"))
+        parts.append(Text("\nChanged since version " + str(item.version - 1), style="bold cyan"))
         parts.append(shown("\n".join(changes), style="cyan"))
     return Panel(Group(*parts), title=shown(f"release {item.release_id}"), subtitle=shown(f"v{item.version}"))
 
@@ -406,7 +484,7 @@ def moderate(
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Note for the submitter.")] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="With --once: print each result as a JSON line.")
+        bool, typer.Option("--json", help="With --once or --status: print JSON (one line per result).")
     ] = False,
     max_items: Annotated[int, typer.Option("--max", min=1, help="With --once: decide up to N items.")] = 1,
     moderator: Annotated[
@@ -418,21 +496,39 @@ def moderate(
     hold: Annotated[
         int, typer.Option("--hold", min=10, max=43200, help="Seconds an item stays yours between heartbeats.")
     ] = 120,
+    status: Annotated[
+        bool, typer.Option("--status", help="Show the queue at a glance (counts, oldest, dead letters).")
+    ] = False,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="Show times in this IANA zone (default: $TZ, this machine's)."),
+    ] = None,
 ) -> None:
     """Moderate releases: interactive console by default; --once --decision ... for scripts."""
     if ctx.invoked_subcommand is not None:
         return
     reasons = parse_reasons(reason or [])
+    if status:
+        if once or decision or reasons or note or max_items != 1:
+            fail("--status goes alone (with --json)")
+        raise typer.Exit(_status(ctx.obj, as_json=as_json, zone=moderator_zone(timezone)))
     if decision is not None and not once:
         fail("--decision needs --once (the interactive console asks for each decision)")
     if once:
         probe = _scripted_decision(decision, moderator, reasons, note)  # usage errors first
-        desk = open_desk(ctx.obj, moderator)
-        chosen = Decision(probe.action, desk.moderator, probe.reason_codes, probe.note)
-        raise typer.Exit(_run_once(desk, chosen, max_items=max_items, wait=wait, hold=hold, as_json=as_json))
+        session = open_session(
+            ctx.obj, moderator, hold=hold, report=lambda r: _report_skip(r, as_json), renew_returned=False
+        )
+        chosen = Decision(probe.action, session.moderator, probe.reason_codes, probe.note)
+        try:
+            code = _run_once(session, chosen, max_items=max_items, wait=wait, as_json=as_json)
+        finally:
+            session.close()
+        raise typer.Exit(code)
     if reasons or note or as_json or max_items != 1:
         fail("--reason, --note, --json and --max go with --once")
-    _console(open_desk(ctx.obj, moderator), wait=wait, hold=hold)
+    zone = moderator_zone(timezone)
+    _console(open_session(ctx.obj, moderator, hold=hold), wait=wait, zone=zone)
 
 
 def _scripted_decision(
@@ -446,31 +542,116 @@ def _scripted_decision(
     return _decision(DECISIONS[decision], moderator or "check", reasons, note)
 
 
-def _run_once(desk: Desk, decision: Decision, *, max_items: int, wait: int, hold: int, as_json: bool) -> int:
-    decided = 0
-    for _ in range(max_items):
-        item = next_item(desk, wait=wait, hold=hold, as_json=as_json)
-        if item is None:
-            break
-        result = apply(desk, item, decision)
-        if result.outcome in (Outcome.DECIDED, Outcome.PUBLISH_DEFERRED):
-            decided += 1
-        payload = _result_json(result, decision)
-        if as_json:
-            typer.echo(json.dumps(payload))
-        else:
-            verb = {"approve": "approved", "reject": "rejected", "request_changes": "sent back"}[
-                decision.action
-            ]
-            said = verb if result.outcome is Outcome.DECIDED else result.outcome.value.replace("_", " ")
-            console.print(shown(f"{said}: {result.release_id} v{result.version} {payload['headline']!r}"))
-            if result.outcome is Outcome.PUBLISH_DEFERRED:
-                console.print("[yellow]the publish message will be sent by the outbox sweep[/]")
+def _report_skip(result: Result, as_json: bool) -> None:
+    if result.outcome is Outcome.UNREADABLE:
+        err.print(
+            joined(
+                Text("warning:", style="yellow"),
+                " ",
+                shown(f"{result.release_id} v{result.version}" if result.version else result.release_id),
+                " could not be read (",
+                shown(result.detail),
+                "); it returns when its hold ends, and after repeated failures goes to the DLQ",
+            )
+        )
+    elif as_json:
+        typer.echo(json.dumps(_result_json(result)), err=True)  # JSON escapes control characters
+    else:
+        err.print(shown(f"skipped {result.release_id} v{result.version}: {result.detail}", style="dim"))
+
+
+def _result_json(result: Result, decision: Decision | None = None) -> dict[str, Any]:
+    record = result.record
+    payload: dict[str, Any] = {
+        "release_id": result.release_id,
+        "version": result.version,
+        "outcome": result.outcome.value,
+        "status": record.status if record else None,
+        "headline": record.headline if record else None,
+        "org_id": record.org_id if record else None,
+    }
+    if decision is not None and result.outcome in (Outcome.DECIDED, Outcome.PUBLISH_DEFERRED):
+        payload.update(
+            decision=decision.action.value,
+            reason_codes=list(decision.reason_codes),
+            note=decision.note,
+            moderator=decision.moderator,
+        )
+    if result.detail:
+        payload["detail"] = result.detail
+    return payload
+
+
+def _run_once(session: Session, decision: Decision, *, max_items: int, wait: int, as_json: bool) -> int:
+    """Take up to ``max_items`` items, ten at a time, and decide each batch in parallel while the
+    next batch is being received; one result line per item, in the order they were received."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    decided = taken = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="moderation-ahead") as ahead:
+
+        def take() -> Future[list[Item]] | None:
+            if taken >= max_items:
+                return None
+            count = min(BATCH, max_items - taken)
+            return ahead.submit(session.desk.next_items, count, wait=wait, documents=False)
+
+        coming = take()
+        while coming is not None:
+            items = coming.result()
+            if not items:
+                break
+            taken += len(items)
+            coming = take()  # received (and held) while this batch is decided
+            for result in session.desk.decide_all(items, decision):
+                if result.outcome in (Outcome.DECIDED, Outcome.PUBLISH_DEFERRED):
+                    decided += 1
+                _print_result(result, decision, as_json)
     if decided == 0:
         if not as_json:
             err.print("The moderation queue is empty.")
         return EXIT_EMPTY
     return 0
+
+
+def _print_result(result: Result, decision: Decision, as_json: bool) -> None:
+    payload = _result_json(result, decision)
+    if as_json:
+        typer.echo(json.dumps(payload))
+        return
+    verb = {"approve": "approved", "reject": "rejected", "request_changes": "sent back"}[decision.action]
+    said = verb if result.outcome is Outcome.DECIDED else result.outcome.value.replace("_", " ")
+    console.print(shown(f"{said}: {result.release_id} v{result.version} {payload['headline']!r}"))
+    if result.outcome is Outcome.PUBLISH_DEFERRED:
+        console.print("[yellow]the publish message will be sent by the outbox sweep[/]")
+
+
+def _status(options: Options | None, *, as_json: bool, zone: tzinfo) -> int:
+    session = open_session(options, "status")
+    now = datetime.now(UTC)
+    status = queue_status(session, now=now)
+    if as_json:
+        typer.echo(json.dumps(status_json(status)))
+        return 0
+    facts = _Facts()
+    facts.add("waiting", f"{status.waiting}")
+    facts.add("in review", f"{status.in_review} (held by moderators' consoles)")
+    if status.delayed:
+        facts.add("delayed", f"{status.delayed}")
+    if status.oldest is not None:
+        as_of = status.oldest.as_of.astimezone(zone)
+        facts.add("oldest", f"{duration(status.oldest.seconds)} (CloudWatch, measured {as_of:%H:%M %Z})")
+    else:
+        facts.add("oldest", "no figure yet (CloudWatch publishes it once a minute)")
+    facts.add(
+        "dead letters", f"{status.dead_letters}" + (" (press-intake dlq list)" if status.dead_letters else "")
+    )
+    console.print(joined("Moderation queue, ", shown(session.target.description), " (approximate counts):"))
+    console.print(facts.grid)
+    return 0
+
+
+# -- the interactive console ------------------------------------------------------------------------
 
 
 def _ask_reasons() -> tuple[str, ...]:
@@ -493,64 +674,87 @@ def _ask_reasons() -> tuple[str, ...]:
             return tuple(dict.fromkeys(chosen))
 
 
-def _console(desk: Desk, *, wait: int, hold: int) -> None:
+def _console(session: Session, *, wait: int, zone: tzinfo) -> None:
     console.print(
         joined(
             "Moderating as ",
-            shown(desk.moderator, style="bold"),
+            shown(session.moderator, style="bold"),
             " - ",
-            shown(desk.target.description),
+            shown(session.target.description),
             ". Ctrl-C to stop.",
         )
     )
-    item: Item | None = None
     try:
         while True:
-            item = _wait_for_item(desk, wait=wait, hold=hold)
+            item = _wait_for_item(session, wait=wait)
             if item is None:
                 continue
-            console.print(render(item))
-            with Hold(desk, item.receipt, hold):
-                choice = Prompt.ask(
-                    LEGEND,
-                    choices=["a", "r", "c", "s", "q"],
-                    show_choices=False,
-                )
-                if choice in ("s", "q"):
-                    release_now(desk, item.receipt)
-                    item = None
-                    if choice == "q":
-                        console.print("Back on the queue. Bye.")
-                        return
-                    continue
-                result = apply(desk, item, _ask_decision(desk, choice))
-            item = None
-            _say(result)
+            if not _review(session, item, zone=zone):
+                session.close()
+                console.print("Back on the queue. Bye.")
+                return
     except (KeyboardInterrupt, EOFError):
-        if item is not None:
-            release_now(desk, item.receipt)
+        session.close()
         console.print("\nStopped; any item on screen is back on the queue.")
+    finally:
+        session.close()
 
 
-def _wait_for_item(desk: Desk, *, wait: int, hold: int) -> Item | None:
+def _show(session: Session, item: Item, *, zone: tzinfo, page: bool = False) -> None:
+    """The queue's status line and the release; in the pager when it is taller than the screen."""
+    now = datetime.now(UTC)
+    line = status_line(queue_status(session, now=now), now=now, zone=zone)
+    view = render(item, now=now, zone=zone)
+    tall = len(console.render_lines(view, console.options.update(height=None))) + 3 > console.height
+    if console.is_terminal and (page or tall):
+        os.environ.setdefault("LESS", "-R")  # keep the styles; q returns to the prompt
+        with console.pager(styles=True):
+            console.print(line)
+            console.print(view)
+        console.print(line)
+        console.print(joined(shown(item.record.headline, style="bold"), "  (p: read it again)"))
+        return
+    console.print(line)
+    console.print(view)
+
+
+def _review(session: Session, item: Item, *, zone: tzinfo) -> bool:
+    """Show one item and act on the moderator's key; ``False`` when the moderator quits."""
+    _show(session, item, zone=zone)
+    while True:
+        choice = Prompt.ask(LEGEND, choices=["a", "r", "c", "s", "q", "p"], show_choices=False)
+        if choice != "p":
+            break
+        _show(session, item, zone=zone, page=True)
+    if choice == "q":
+        return False
+    if choice == "s":
+        session.desk.skip(item)
+        console.print("Skipped: back on the queue for someone else; you see it again after the others.\n")
+        return True
+    _say(session.desk.decide(item, _ask_decision(session, choice)))
+    return True
+
+
+def _wait_for_item(session: Session, *, wait: int) -> Item | None:
     with console.status("Waiting for releases... (Ctrl-C to stop)"):
-        item = next_item(desk, wait=wait, hold=hold)
+        item = session.desk.next_item(wait=wait)
         if item is None and wait == 0:
             time.sleep(1)  # without long polling, do not spin
     return item
 
 
-def _ask_decision(desk: Desk, choice: str) -> Decision:
+def _ask_decision(session: Session, choice: str) -> Decision:
     """The decision for the key pressed: a(pprove), r(eject) or (request) c(hanges)."""
     if choice == "a":
-        return _decision(DecisionAction.APPROVE, desk.moderator, (), None)
+        return _decision(DecisionAction.APPROVE, session.moderator, (), None)
     if choice == "r":
         reasons = _ask_reasons()
         note = Prompt.ask("Note for the submitter (optional)", default="") or None
         if "other" in reasons and not note:
             note = _ask_note()
-        return _decision(DecisionAction.REJECT, desk.moderator, reasons, note)
-    return _decision(DecisionAction.REQUEST_CHANGES, desk.moderator, (), _ask_note())
+        return _decision(DecisionAction.REJECT, session.moderator, reasons, note)
+    return _decision(DecisionAction.REQUEST_CHANGES, session.moderator, (), _ask_note())
 
 
 def _ask_note() -> str:
@@ -574,7 +778,7 @@ def _say(result: Result) -> None:
 
 @app.command()
 def reasons() -> None:
-    """List the reason codes for rejections."""
+    """List the reason codes for rejections and kills."""
     for code, meaning in REASON_CODES.items():
         console.print(f"{code:18} {meaning}")
 
@@ -584,6 +788,9 @@ def kill(
     ctx: typer.Context,
     release_id: Annotated[str, typer.Argument(help="The published release to take down.")],
     reason: Annotated[str, typer.Option("--reason", help="Reason code; see `moderate reasons`.")],
+    note: Annotated[
+        str | None, typer.Option("--note", help="Note for the submitter (required with reason other).")
+    ] = None,
     moderator: Annotated[str | None, typer.Option("--moderator", help="Who decides.")] = None,
 ) -> None:
     """Take down a published release (its page, feeds and ninjs say it was withdrawn)."""
@@ -593,17 +800,18 @@ def kill(
         fail(f"--reason must be one of: {', '.join(REASON_CODES)}")
     if not is_release_id(release_id):
         fail(f"{release_id!r} is not a release id")
-    desk = open_desk(ctx.obj, moderator)
-    record = desk.states.get(release_id)
-    if record is None:
-        fail(f"no release {release_id}", code=EXIT_FAILED)
-    if not can(Action.KILL, record.status):
-        fail(
-            f"release {release_id} is {record.status}; only published releases can be killed",
-            code=EXIT_FAILED,
-        )
-    kill = PublishMessage(
-        release_id=release_id, version=record.version, action=PublishAction.KILL, reason=reason
-    )
-    desk.publish.send(kill)
-    console.print(shown(f"Kill of {release_id} queued ({reason}); the publisher takes it down."))
+    _decision(DecisionAction.KILL, moderator or "check", (reason,), note)  # usage errors first
+    target = target_from(ctx.obj)
+    who = _moderator(target, moderator)
+    try:
+        result = _service(target).kill(release_id, moderator=who, reason=reason, note=note)
+    except ReleaseNotFound:
+        fail(f"no release {release_id}", code=EXIT_USAGE)
+    except StateConflict as error:
+        fail(error.detail, code=EXIT_FAILED)
+    if result.outcome is Outcome.ALREADY_DECIDED:
+        console.print(shown(f"Release {release_id} is {result.detail}; nothing to do."))
+    elif result.outcome is Outcome.PUBLISH_DEFERRED:
+        console.print(shown(f"Killed {release_id} ({reason}); the outbox sweep sends the take-down."))
+    else:
+        console.print(shown(f"Killed {release_id} ({reason}); the publisher takes its pages down."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Unpack
@@ -51,6 +51,9 @@ class MemoryStates:
     def get(self, release_id: str) -> ReleaseRecord | None:
         found = self.items.get(release_id)
         return replace(found) if found else None
+
+    def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
+        return {i: replace(self.items[i]) for i in release_ids if i in self.items}
 
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         return self.digests.get((org_id, content_digest))

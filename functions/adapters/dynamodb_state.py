@@ -362,6 +362,20 @@ class DynamoStateRepository:
         item = response.get("Item")
         return item_to_record(_deserialize(item)) if item else None
 
+    def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
+        """The state items of these releases (up to 100), read consistently in one BatchGetItem
+        (and more only for what DynamoDB leaves unprocessed); unknown ids are absent."""
+        keys = [{"pk": {"S": release_pk(release_id)}} for release_id in dict.fromkeys(release_ids)]
+        found: dict[str, ReleaseRecord] = {}
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}} if keys else {}
+        while request:
+            response = self._ddb.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                record = item_to_record(_deserialize(item))
+                found[record.release_id] = record
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         response = self._ddb.get_item(
             TableName=self._table, Key={"pk": {"S": digest_pk(org_id, content_digest)}}

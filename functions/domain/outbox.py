@@ -1,7 +1,8 @@
 """The outbox sweep: the reconciling half of "nothing is lost between the table and a queue".
 
 A state item is written with an ``outbox`` mark naming the queue its next message goes to
-("moderation" after a submission or revision, "publish" after an approval) in the same write
+("moderation" after a submission or revision, "publish" after an approval, "kill" after a kill:
+a kill message to the publish queue) in the same write
 as the change itself; the mark is cleared only after the send succeeded. Whatever still
 carries a mark after a grace period (a crash, a timeout, a failed send) is sent again here.
 Consumers are idempotent, so a message sent twice is harmless; one never sent would strand a
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from functions.domain.messages import ModerationMessage, PublishMessage
+from functions.domain.messages import ModerationMessage, PublishAction, PublishMessage
 from functions.domain.ports import ModerationQueue, PublishQueue, StateRepository
 from functions.domain.records import OutboxEntry, OutboxTarget
 
@@ -40,7 +41,10 @@ def sweep(
                     category=entry.category,
                 )
             else:
-                publish.send(PublishMessage(release_id=entry.release_id, version=entry.version))
+                action = PublishAction.KILL if target is OutboxTarget.KILL else PublishAction.PUBLISH
+                publish.send(
+                    PublishMessage(release_id=entry.release_id, version=entry.version, action=action)
+                )
             states.clear_outbox(entry.release_id, entry.version)
             sent.append(entry)
     return sent

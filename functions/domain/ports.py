@@ -7,7 +7,8 @@ constructors and never know which they got.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
@@ -81,6 +82,10 @@ class StateRepository(Protocol):
 
     def get(self, release_id: str) -> ReleaseRecord | None: ...
 
+    def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
+        """Several releases' state items in one read (release id -> record; unknown ids absent)."""
+        ...
+
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         """The id of an earlier release of this organisation with the same content, if any."""
         ...
@@ -130,6 +135,56 @@ class ModerationQueue(Protocol):
     def send(self, message: ModerationMessage, *, org_id: str, category: str) -> None:
         """Queue a release version for the moderators (organisation and category as attributes)."""
         ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One moderation message as a console received it (and now holds)."""
+
+    message_id: str
+    receipt: str
+    claim: ModerationMessage | None  # None: the body is not a claim check
+    body: str
+    attributes: dict[str, Any]  # message attributes, as they are sent again
+    receive_count: int  # SQS's receive count of this copy (what drives the dead-letter queue)
+    earlier_deliveries: int = 0  # receives of earlier copies by consoles that did not decide
+    sent_at: datetime | None = None  # when this copy was sent
+    queued_at: datetime | None = None  # when the first copy was sent
+
+    @property
+    def deliveries(self) -> int:
+        """How often consoles held this claim check without a decision, this time included."""
+        return self.earlier_deliveries + self.receive_count
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """A queue's approximate counts (SQS's own figures lag by up to a minute)."""
+
+    waiting: int  # visible: ready for the next moderator
+    in_flight: int  # received and held by a console (in review), not deleted yet
+    delayed: int = 0
+
+
+class ModerationInbox(Protocol):
+    """The moderators' side of the moderation queue. What ``receive`` returns stays held (the
+    SQS adapter keeps it invisible to others with a heartbeat) until deleted or handed back."""
+
+    def receive(self, *, max_messages: int, wait_seconds: int, hold_seconds: int) -> list[Delivery]: ...
+
+    def delete(self, deliveries: Sequence[Delivery]) -> None: ...
+
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        """Stop holding: back on the queue when the hold ends, and that receive counted (SQS
+        dead-letters a message after ``maxReceiveCount``): for what could not be processed."""
+        ...
+
+    def hand_back(self, deliveries: Sequence[Delivery], *, seen: bool = True) -> None:
+        """Back on the queue now, as fresh copies no receive has counted yet; ``seen``: this
+        receive counts in the copies' ``deliveries`` (a moderator had the release)."""
+        ...
+
+    def held(self) -> list[Delivery]: ...
 
 
 class PublishQueue(Protocol):

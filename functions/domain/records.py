@@ -22,6 +22,7 @@ class OutboxTarget(StrEnum):
 
     MODERATION = "moderation"  # after a submission or a revision
     PUBLISH = "publish"  # after an approval
+    KILL = "kill"  # after a kill (a kill message to the publish queue)
 
 
 def schedule_name(release_id: str, version: int) -> str:

@@ -389,6 +389,7 @@ class LocalStackRunner:
                 if worker is not None:
                     self.workers.append(worker)
         self.workers.append(self._one_time_scheduler(saved or {}))
+        self.workers.append(self._queue_age_metrics())
         for worker in self.workers:
             worker.start()
 
@@ -400,6 +401,17 @@ class LocalStackRunner:
         )
         scheduler.fired.update((str(g), str(n)) for g, n in saved.get("fired_schedules", []))
         return scheduler
+
+    def _queue_age_metrics(self) -> Any:
+        """SQS's ApproximateAgeOfOldestMessage, which moto does not publish (moderate --status)."""
+        import boto3
+
+        from infra.bootstrap import LOCAL_ACCOUNT
+        from infra.local.metrics import QueueAgeMetrics
+
+        return QueueAgeMetrics(
+            boto3.client("cloudwatch"), account_id=LOCAL_ACCOUNT, region=self.options.region
+        )
 
     def _event_source(self, function: str, event_name: str, event: dict[str, Any]) -> Any:
         """The worker that feeds one of the template's function events locally, if it runs here."""

@@ -1,10 +1,12 @@
-"""The moderators' queue consumer against moto: decisions, holds, races, stale items, recovery."""
+"""The moderators' queue consumer against moto: decisions, holds, skips, races, stale items,
+recovery, the queue at a glance, kills."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,9 @@ from typer.testing import CliRunner
 
 from cli.common import Options
 from cli.main import app
-from cli.moderate import Desk, Hold, apply, changes_since, next_item, open_desk, render
+from cli.moderate import Session, changes_since, open_session, render
 from functions.adapters.dynamodb_state import DynamoStateRepository
-from functions.domain.moderation import Decision, DecisionAction, Outcome
+from functions.domain.moderation import Decision, DecisionAction, Item, Outcome, Result
 from infra.bootstrap import LocalStack
 from tests.functional.conftest import Faults, receive_all
 from tests.functional.test_reliability import _sweep
@@ -26,8 +28,38 @@ runner = CliRunner()
 APPROVE = Decision(DecisionAction.APPROVE, moderator="alice")
 
 
+_opened: list[Session] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_heartbeats(aws: None) -> Iterator[None]:
+    """Every session a test opened stops beating before the emulated AWS goes away."""
+    yield
+    while _opened:
+        _opened.pop().inbox.close()
+
+
+def open_desk(options: Options, moderator: str, *, hold: int = 30) -> Session:
+    session = open_session(options, moderator, hold=hold)
+    _opened.append(session)
+    return session
+
+
+def next_item(session: Session, *, wait: int = 0) -> Item | None:
+    return session.desk.next_item(wait=wait)
+
+
+def apply(session: Session, item: Item, decision: Decision) -> Result:
+    return session.desk.decide(item, decision)
+
+
+def crash(session: Session) -> None:
+    """The console dies: its heartbeat stops and nothing is handed back."""
+    session.inbox.close()
+
+
 @pytest.fixture
-def desk(local_info: Path, api: ApiClient) -> Desk:
+def desk(local_info: Path, api: ApiClient) -> Session:
     return open_desk(Options(local=True), "alice")
 
 
@@ -41,21 +73,31 @@ def _publish_messages(stack: LocalStack, sqs: Any) -> list[dict[str, Any]]:
     return [m["json"] for m in receive_all(sqs, stack.ref("PublishQueue"))]
 
 
+def _attributes(sqs: Any, url: str) -> dict[str, str]:
+    return dict(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])
+
+
 def _queue_depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    attributes = _attributes(sqs, url)
     return int(attributes["ApproximateNumberOfMessages"]) + int(
         attributes["ApproximateNumberOfMessagesNotVisible"]
     )
+
+
+def _text(item: Item, **kwargs: Any) -> str:
+    shown = Console(record=True, width=120)
+    shown.print(render(item, **kwargs))
+    return shown.export_text()
 
 
 # -- decisions ------------------------------------------------------------------------------------
 
 
 def test_approval_queues_publication_and_removes_the_item(
-    desk: Desk, api: ApiClient, stack: LocalStack, sqs: Any
+    desk: Session, api: ApiClient, stack: LocalStack, sqs: Any
 ) -> None:
     release_id = _submit(api)
-    item = next_item(desk, wait=0, hold=30)
+    item = next_item(desk)
     assert item is not None
     assert (item.release_id, item.version) == (release_id, 1)
 
@@ -71,10 +113,10 @@ def test_approval_queues_publication_and_removes_the_item(
 
 
 def test_rejection_shows_reasons_and_note_to_the_submitter(
-    desk: Desk, api: ApiClient, stack: LocalStack, sqs: Any, dynamodb: Any
+    desk: Session, api: ApiClient, stack: LocalStack, sqs: Any, dynamodb: Any
 ) -> None:
     release_id = _submit(api)
-    item = next_item(desk, wait=0, hold=30)
+    item = next_item(desk)
     assert item is not None
     decision = Decision(
         DecisionAction.REJECT,
@@ -95,9 +137,9 @@ def test_rejection_shows_reasons_and_note_to_the_submitter(
     assert stored["Item"]["history"]["L"][-1]["M"]["actor"]["S"] == "moderator:alice"
 
 
-def test_request_changes_then_revision_shows_what_changed(desk: Desk, api: ApiClient) -> None:
+def test_request_changes_then_revision_shows_what_changed(desk: Session, api: ApiClient) -> None:
     release_id = _submit(api)
-    item = next_item(desk, wait=0, hold=30)
+    item = next_item(desk)
     assert item is not None
     changes = Decision(DecisionAction.REQUEST_CHANGES, moderator="alice", note="Add a phone number.")
     assert apply(desk, item, changes).outcome is Outcome.DECIDED
@@ -106,29 +148,25 @@ def test_request_changes_then_revision_shows_what_changed(desk: Desk, api: ApiCl
     revised = personnel_release(headline="Acme names Jane Doe as its new finance chief")
     assert api.put(f"/releases/{release_id}", revised).status == 200
 
-    item = next_item(desk, wait=0, hold=30)
+    item = next_item(desk)
     assert item is not None
     assert item.version == 2
     diff = changes_since(item.previous, item.document)
     assert any(line.startswith("headline:") and "new finance chief" in line for line in diff)
-    shown = Console(record=True, width=120)
-    shown.print(render(item))
-    text = shown.export_text()
+    text = _text(item)
     assert "Changed since version 1" in text
     assert "Acme names Jane Doe as its new finance chief" in text
 
 
-def test_the_console_shows_what_a_moderator_needs(desk: Desk, api: ApiClient) -> None:
+def test_the_console_shows_what_a_moderator_needs(desk: Session, api: ApiClient) -> None:
     _submit(
         api,
         headline="ACME ANNOUNCES REVOLUTIONARY WIDGET",
         contact={"name": "Press Office", "email": "press@acme.example"},
     )
-    item = next_item(desk, wait=0, hold=30)
+    item = next_item(desk)
     assert item is not None
-    shown = Console(record=True, width=120)
-    shown.print(render(item))
-    text = shown.export_text()
+    text = _text(item)
     for expected in (
         "ACME ANNOUNCES REVOLUTIONARY WIDGET",
         "Finance veteran joins from Example Industries",  # subheadline
@@ -161,7 +199,7 @@ def test_two_moderators_racing_yield_exactly_one_decision(
         MessageBody=json.dumps({"release_id": release_id, "version": 1}),
     )
     desks = [open_desk(Options(local=True), name) for name in ("alice", "bob")]
-    items = [next_item(d, wait=0, hold=30) for d in desks]
+    items = [next_item(d) for d in desks]
     assert all(items)
     barrier = threading.Barrier(2)
     results: dict[str, Any] = {}
@@ -190,10 +228,10 @@ def test_two_moderators_racing_yield_exactly_one_decision(
     assert _queue_depth(sqs, stack.ref("ModerationQueue")) == 0
 
 
-def test_a_stale_version_is_dropped(desk: Desk, api: ApiClient, stack: LocalStack, sqs: Any) -> None:
+def test_a_stale_version_is_dropped(desk: Session, api: ApiClient, stack: LocalStack, sqs: Any) -> None:
     release_id = _submit(api)
     api.put(f"/releases/{release_id}", personnel_release(summary="Second version."))
-    item = next_item(desk, wait=0, hold=30)  # the version 1 message is skipped and deleted
+    item = next_item(desk)  # the version 1 message is skipped and deleted
     assert item is not None
     assert item.version == 2
     assert apply(desk, item, APPROVE).outcome is Outcome.DECIDED
@@ -201,10 +239,10 @@ def test_a_stale_version_is_dropped(desk: Desk, api: ApiClient, stack: LocalStac
 
 
 def test_a_release_withdrawn_meanwhile_is_reported_and_skipped(
-    desk: Desk, api: ApiClient, stack: LocalStack, sqs: Any
+    desk: Session, api: ApiClient, stack: LocalStack, sqs: Any
 ) -> None:
     release_id = _submit(api)
-    item = next_item(desk, wait=0, hold=30)
+    item = next_item(desk)
     assert item is not None
     api.delete(f"/releases/{release_id}")  # the submitter withdraws while the moderator reads
 
@@ -219,25 +257,55 @@ def test_a_release_withdrawn_meanwhile_is_reported_and_skipped(
 # -- holding an item ----------------------------------------------------------------------------------
 
 
-def test_an_item_whose_console_died_returns_to_the_queue(local_info: Path, api: ApiClient) -> None:
-    _submit(api)
-    crashed = open_desk(Options(local=True), "alice")
-    assert next_item(crashed, wait=0, hold=1) is not None  # ... and the console dies: no heartbeat
+def test_an_item_whose_console_died_returns_to_the_queue_within_the_hold(
+    local_info: Path, api: ApiClient
+) -> None:
+    release_id = _submit(api)
+    crashed = open_desk(Options(local=True), "alice", hold=2)
+    assert next_item(crashed) is not None
+    started = time.monotonic()
+    crash(crashed)  # mid-review: no heartbeat any more, nothing handed back
     other = open_desk(Options(local=True), "bob")
-    assert next_item(other, wait=0, hold=30) is None  # hidden while held
-    time.sleep(1.3)
-    assert next_item(other, wait=0, hold=30) is not None  # back after the hold
+    assert next_item(other) is None  # hidden while held
+    item = None
+    while item is None and time.monotonic() - started < 4:
+        time.sleep(0.2)
+        item = next_item(other)
+    assert item is not None, "the item did not come back"
+    assert time.monotonic() - started < 2 + 1  # back once the hold ended
+    assert item.release_id == release_id
+
+
+def test_crashed_consoles_never_move_a_release_to_the_dead_letter_queue(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any
+) -> None:
+    # Given more crashed consoles in a row than the queue's maxReceiveCount (5)
+    release_id = _submit(api)
+    for _ in range(6):
+        crashed = open_desk(Options(local=True), "alice", hold=1)
+        item = None
+        while item is None:  # back within the hold of the console before
+            item = next_item(crashed)
+            time.sleep(0.1 if item is None else 0)
+        crash(crashed)
+    # Then the release is still there for the next moderator, and nothing was dead-lettered
+    time.sleep(1.1)
+    item = next_item(open_desk(Options(local=True), "bob"))
+    assert item is not None
+    assert item.release_id == release_id
+    assert item.delivery.deliveries >= 3
+    assert "Received" in _text(item)  # pointed out to the moderator
+    assert _queue_depth(sqs, stack.ref("ModerationDeadLetterQueue")) == 0
 
 
 def test_the_heartbeat_keeps_an_item_while_the_moderator_reads(local_info: Path, api: ApiClient) -> None:
     _submit(api)
-    reader = open_desk(Options(local=True), "alice")
+    reader = open_desk(Options(local=True), "alice", hold=3)
     other = open_desk(Options(local=True), "bob")
-    item = next_item(reader, wait=0, hold=3)
+    item = next_item(reader)  # held: the heartbeat beats every second, each renewing 3 s
     assert item is not None
-    with Hold(reader, item.receipt, 3):  # beats every second, each renewing 3 s
-        time.sleep(4.5)  # longer than the hold: only the heartbeat keeps it
-        assert next_item(other, wait=0, hold=30) is None
+    time.sleep(4.5)  # longer than the hold: only the heartbeat keeps it
+    assert next_item(other) is None
     assert apply(reader, item, APPROVE).outcome is Outcome.DECIDED
 
 
@@ -245,7 +313,7 @@ def test_the_heartbeat_keeps_an_item_while_the_moderator_reads(local_info: Path,
 
 
 def test_publish_send_failure_after_the_decision_is_recovered(
-    desk: Desk,
+    local_info: Path,
     api: ApiClient,
     stack: LocalStack,
     sqs: Any,
@@ -253,9 +321,10 @@ def test_publish_send_failure_after_the_decision_is_recovered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     release_id = _submit(api)
-    item = next_item(desk, wait=0, hold=1)
+    desk = open_desk(Options(local=True), "alice", hold=1)
+    item = next_item(desk)
     assert item is not None
-    faults.fail(desk.sqs, "SendMessage", times=5)
+    faults.fail(desk.target.client("sqs"), "SendMessage", times=5)
 
     result = apply(desk, item, APPROVE)
 
@@ -269,7 +338,7 @@ def test_publish_send_failure_after_the_decision_is_recovered(
     assert _publish_messages(stack, sqs) == [{"release_id": release_id, "version": 1, "action": "publish"}]
     # The moderation message was kept; when it comes back it is recognised as decided and dropped
     time.sleep(1.2)
-    assert next_item(desk, wait=0, hold=30) is None
+    assert next_item(desk) is None
     assert _queue_depth(sqs, stack.ref("ModerationQueue")) == 0
 
 
@@ -348,26 +417,104 @@ def test_usage_errors_exit_2_and_consume_nothing(
     assert _queue_depth(sqs, stack.ref("ModerationQueue")) == 1
 
 
-def test_kill_queues_a_kill_for_a_published_release_only(
-    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any, dynamodb: Any
-) -> None:
+def _published(api: ApiClient, stack: LocalStack, dynamodb: Any) -> str:
     from tests.functional.test_api_releases import _force_status
 
     release_id = _submit(api)
-    result = _cli("moderate", "kill", release_id, "--reason", "inappropriate")
-    assert result.exit_code == 1
-    assert "only published releases can be killed" in result.output
     _force_status(stack, dynamodb, release_id, "approved", "published")
+    return release_id
+
+
+def _stored(stack: LocalStack, dynamodb: Any, release_id: str) -> dict[str, Any]:
+    key = {"pk": {"S": f"release#{release_id}"}}
+    return dict(dynamodb.get_item(TableName=stack.ref("ReleasesTable"), Key=key)["Item"])
+
+
+def test_kill_with_a_note_records_who_why_and_the_note_and_queues_the_take_down(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any, dynamodb: Any
+) -> None:
+    release_id = _published(api, stack, dynamodb)
+
+    result = _cli(
+        "moderate", "kill", release_id, "--reason", "other", "--note", "Withdrawn at the court's request.",
+        "--moderator", "mona",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    view = api.get(f"/releases/{release_id}").json()
+    assert view["status"] == "killed"
+    assert view["decision"]["action"] == "kill"
+    assert view["decision"]["reason_codes"] == ["other"]
+    assert view["decision"]["note"] == "Withdrawn at the court's request."
+    assert "mona" not in json.dumps(view)  # the submitter never sees who
+    stored = _stored(stack, dynamodb, release_id)
+    assert stored["decision"]["M"]["moderator"]["S"] == "mona"
+    assert stored["history"]["L"][-1]["M"]["actor"]["S"] == "moderator:mona"
+    assert "outbox" not in stored  # the kill message was sent
+    assert _publish_messages(stack, sqs) == [
+        {"release_id": release_id, "version": 1, "action": "kill", "reason": "other"}
+    ]
+
+
+def test_kill_without_a_note(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any, dynamodb: Any
+) -> None:
+    release_id = _published(api, stack, dynamodb)
 
     result = _cli("moderate", "kill", release_id, "--reason", "inappropriate")
 
     assert result.exit_code == 0, result.output
-    assert _publish_messages(stack, sqs) == [
-        {"release_id": release_id, "version": 1, "action": "kill", "reason": "inappropriate"}
-    ]
-    unknown = _cli("moderate", "kill", "7d0f4f5e-8f57-4c5c-9a39-2fbb1f7e2a10", "--reason", "other")
-    assert unknown.exit_code == 1
+    decision = api.get(f"/releases/{release_id}").json()["decision"]
+    assert (decision["action"], decision["reason_codes"], decision["note"]) == (
+        "kill",
+        ["inappropriate"],
+        None,
+    )
+    assert _stored(stack, dynamodb, release_id)["decision"]["M"]["moderator"]["S"].startswith("local:")
+    assert len(_publish_messages(stack, sqs)) == 1
+    again = _cli("moderate", "kill", release_id, "--reason", "inappropriate")  # harmless
+    assert again.exit_code == 0, again.output
+    assert "already killed" in again.output
+
+
+def test_kill_send_failure_is_recovered_by_the_outbox_sweep(
+    local_info: Path,
+    api: ApiClient,
+    stack: LocalStack,
+    sqs: Any,
+    dynamodb: Any,
+    faults: Faults,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release_id = _published(api, stack, dynamodb)
+    from cli.target import resolve
+
+    faults.fail(resolve(None, True, None).client("sqs"), "SendMessage", times=5)
+    result = _cli("moderate", "kill", release_id, "--reason", "inappropriate")
+    assert result.exit_code == 0, result.output
+    assert "outbox sweep" in result.output
+    faults.clear()
+    assert api.get(f"/releases/{release_id}").json()["status"] == "killed"
+    assert _sweep(stack, monkeypatch)["releases"] == [{"id": release_id, "version": 1, "queue": "kill"}]
+    assert _publish_messages(stack, sqs) == [{"release_id": release_id, "version": 1, "action": "kill"}]
+
+
+def test_kill_refuses_what_it_cannot_do(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any, dynamodb: Any
+) -> None:
+    pending = _submit(api)
+    result = _cli("moderate", "kill", pending, "--reason", "inappropriate")
+    assert result.exit_code == 1
+    assert "only published releases can be killed" in result.output
+    unknown = _cli("moderate", "kill", "7d0f4f5e-8f57-4c5c-9a39-2fbb1f7e2a10", "--reason", "duplicate")
+    assert unknown.exit_code == 2  # a usage error: no such release
     assert "no release" in unknown.output
+    published = _published(api, stack, dynamodb)
+    without_note = _cli("moderate", "kill", published, "--reason", "other")
+    assert without_note.exit_code == 2
+    assert "reason 'other' needs a note" in without_note.output
+    assert api.get(f"/releases/{published}").json()["status"] == "published"
+    assert _publish_messages(stack, sqs) == []
 
 
 def test_reasons_are_listed(local_info: Path) -> None:
@@ -389,7 +536,7 @@ def test_interactive_console_approves_and_quits(
     assert api.get(f"/releases/{first}").json()["status"] == "approved"
     assert api.get(f"/releases/{second}").json()["status"] == "pending_review"
     # quitting put the second item straight back
-    assert next_item(open_desk(Options(local=True), "erin"), wait=0, hold=30) is not None
+    assert next_item(open_desk(Options(local=True), "erin")) is not None
 
 
 def test_interactive_reject_and_request_changes(local_info: Path, api: ApiClient) -> None:
@@ -470,7 +617,7 @@ def test_the_console_shows_hostile_submitter_text_literally_and_inert(
     # Given a revised release whose organisation name, both versions and every field are hostile
     api.org_name = f"{MARKUP[2]} {CONTROLS[0]}MARK-org"
     release_id = _submit(api)
-    first = next_item(open_desk(Options(local=True), "alice"), wait=0, hold=30)
+    first = next_item(open_desk(Options(local=True), "alice"))
     assert first is not None
     changes = Decision(DecisionAction.REQUEST_CHANGES, moderator="alice", note="Add quotes.")
     assert apply(open_desk(Options(local=True), "alice"), first, changes).outcome is Outcome.DECIDED
@@ -522,3 +669,223 @@ def test_usage_errors_quote_what_was_typed_without_markup(local_info: Path) -> N
     assert result.exit_code == 2
     assert "[/bold]\\x1b[2J" in result.output
     assert "\x1b" not in result.output
+
+
+# -- skipping and quitting never count against a release ------------------------------------------
+
+
+def _headlines_seen(output: str, headlines: list[str]) -> list[str]:
+    """The headlines in the order the console showed them."""
+    positions = sorted((output.index(h), h) for h in headlines if h in output)
+    return [h for _, h in positions]
+
+
+def test_skipping_twice_shows_three_different_releases(local_info: Path, api: ApiClient) -> None:
+    headlines = [f"Release number {n} waiting for a moderator" for n in (1, 2, 3)]
+    for headline in headlines:
+        _submit(api, headline=headline)
+
+    result = _cli("moderate", "--moderator", "dave", "--wait", "0", input="s\ns\nq\n")
+
+    assert result.exit_code == 0, result.output
+    assert _headlines_seen(result.output, headlines) == headlines  # each once, in queue order
+    for headline in headlines:
+        assert result.output.count(headline) == 1
+
+
+def test_ten_skips_and_a_quit_leave_everything_pending_and_nothing_dead_lettered(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any
+) -> None:
+    ids = [_submit(api, headline=f"Release number {n} waiting for a moderator") for n in (1, 2, 3)]
+
+    result = _cli("moderate", "--moderator", "dave", "--wait", "0", input="s\n" * 10 + "q\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Skipped") == 10
+    for release_id in ids:
+        assert api.get(f"/releases/{release_id}").json()["status"] == "pending_review"
+    assert _queue_depth(sqs, stack.ref("ModerationDeadLetterQueue")) == 0
+    queue = _attributes(sqs, stack.ref("ModerationQueue"))
+    assert int(queue["ApproximateNumberOfMessages"]) == 3  # all back at once (the quit too)
+    assert int(queue["ApproximateNumberOfMessagesNotVisible"]) == 0
+    # and the next moderator gets each of them, counted from zero again
+    messages = receive_all(sqs, stack.ref("ModerationQueue"))
+    assert sorted(m["json"]["release_id"] for m in messages) == sorted(ids)
+
+
+def test_a_skipped_release_comes_back_after_the_others_and_alone_at_once(
+    local_info: Path, api: ApiClient
+) -> None:
+    first = _submit(api, headline="The release skipped first in this session")
+    _submit(api, headline="The release shown after the skipped one")
+    session = open_desk(Options(local=True), "alice")
+    item = next_item(session)
+    assert item is not None
+    assert item.release_id == first
+    session.desk.skip(item)
+    other = next_item(session)
+    assert other is not None
+    assert other.release_id != first  # the others first
+    assert apply(session, other, APPROVE).outcome is Outcome.DECIDED
+    again = next_item(session)  # nothing else waits: the skipped one comes back
+    assert again is not None
+    assert again.release_id == first
+    session.close()
+
+
+# -- the queue at a glance --------------------------------------------------------------------------
+
+
+def test_status_counts_waiting_in_review_dead_letters_and_the_oldest_age(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any
+) -> None:
+    import boto3
+
+    from infra.bootstrap import LOCAL_ACCOUNT
+    from infra.local.metrics import publish_queue_ages
+
+    for n in range(3):
+        _submit(api, headline=f"Release number {n} waiting for a moderator")
+    holder = open_desk(Options(local=True), "bob")
+    assert next_item(holder) is not None  # in review by bob
+    sqs.send_message(QueueUrl=stack.ref("ModerationDeadLetterQueue"), MessageBody="{}")
+
+    result = _cli("moderate", "--status", "--json")
+
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.stdout)
+    assert status == {
+        "waiting": 2,
+        "in_review": 1,
+        "delayed": 0,
+        "dead_letters": 1,
+        "oldest_age_seconds": None,  # moto publishes no CloudWatch metrics by itself
+        "oldest_age_as_of": None,
+        "approximate": True,
+    }
+    # Given the metric SQS publishes (the local stack emulates it)
+    publish_queue_ages(boto3.client("cloudwatch"), LOCAL_ACCOUNT, "us-east-1", now=_now())
+    status = json.loads(_cli("moderate", "--status", "--json").stdout)
+    assert isinstance(status["oldest_age_seconds"], int)
+    assert 0 <= status["oldest_age_seconds"] < 60
+    text = _cli("moderate", "--status").stdout
+    for expected in ("waiting", "2", "in review", "oldest", "CloudWatch", "dead letters", "dlq list"):
+        assert expected in text, expected
+    holder.close()
+
+
+def test_the_local_queue_age_metric_is_zero_for_an_empty_queue_as_on_aws(
+    local_info: Path, api: ApiClient, stack: LocalStack, sqs: Any
+) -> None:
+    from datetime import timedelta
+
+    import boto3
+
+    from infra.bootstrap import LOCAL_ACCOUNT
+    from infra.local.metrics import publish_queue_ages
+
+    _submit(api)
+    moderation = stack.ref("ModerationQueue").rsplit("/", 1)[-1]
+    later = _now() + timedelta(seconds=90)
+
+    ages = publish_queue_ages(boto3.client("cloudwatch"), LOCAL_ACCOUNT, "us-east-1", now=later)
+    assert 89 <= ages[moderation] <= 92  # the oldest message's age, without receiving it
+    for message in receive_all(sqs, stack.ref("ModerationQueue")):  # consumed: the queue is empty
+        sqs.delete_message(QueueUrl=stack.ref("ModerationQueue"), ReceiptHandle=message["ReceiptHandle"])
+    ages = publish_queue_ages(boto3.client("cloudwatch"), LOCAL_ACCOUNT, "us-east-1", now=later)
+    assert ages[moderation] == 0
+
+
+def test_the_console_shows_the_queue_at_a_glance(local_info: Path, api: ApiClient) -> None:
+    for n in range(3):
+        _submit(api, headline=f"Release number {n} waiting for a moderator")
+    other = open_desk(Options(local=True), "bob")
+    assert next_item(other) is not None
+
+    result = _cli("moderate", "--moderator", "dave", "--wait", "0", input="q\n")
+
+    assert "queue: 1 waiting · 1 in review by others" in result.output
+    assert "0 dead letters" in result.output
+    other.close()
+
+
+# -- readable releases -------------------------------------------------------------------------------
+
+MARKDOWN_BODY = """The club's season in numbers.
+
+## Results
+
+| Team | Played | Won |
+|------|-------:|----:|
+| Rovers | 10 | 7 |
+| United | 10 | 4 |
+
+What changes next season:
+
+- a new coach
+- two new pitches
+  - one of them floodlit
+
+> "Our best season yet," said the chair.
+
+Tickets at [the club shop](https://rovers.example/shop).
+"""
+
+
+def test_a_markdown_body_with_a_table_and_a_list_keeps_its_structure(
+    local_info: Path, api: ApiClient
+) -> None:
+    _submit(api, body=MARKDOWN_BODY, body_format="markdown")
+    item = next_item(open_desk(Options(local=True), "alice"))
+    assert item is not None
+
+    text = _text(item)
+
+    lines = text.splitlines()
+    row = next(line for line in lines if "Rovers" in line)
+    assert "10" in row
+    assert "7" in row  # one table row per line: team, played, won
+    assert any("Team" in line and "Played" in line and "Won" in line for line in lines)
+    assert any(line.strip(" │").startswith("• a new coach") for line in lines)
+    assert any(line.strip(" │").startswith("• two new pitches") for line in lines)
+    nested = next(line for line in lines if "one of them floodlit" in line)
+    assert nested.index("◦") > next(line for line in lines if "a new coach" in line).index("•")
+    assert any('│ "Our best season yet," said the chair.' in line for line in lines)
+    assert "the club shop <https://rovers.example/shop>" in text
+    body = text[text.index("season in numbers") :]
+    assert "\n│" in body[: body.index("Results")]  # paragraphs separated by a blank line
+    assert "<p>" not in text
+    assert "<table>" not in text
+
+
+def test_empty_fields_are_left_out_and_times_are_relative(local_info: Path, api: ApiClient) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    _submit(
+        api,
+        subheadline=None,
+        boilerplate=None,
+        tags=[],
+        details={"person": "Jane Doe", "role": "CFO", "effective_date": "2027-01-01", "previous_role": None},
+        release_at=(_now() + timedelta(days=3)).isoformat(),
+    )
+    item = next_item(open_desk(Options(local=True), "alice"))
+    assert item is not None
+
+    text = _text(item, now=_now() + timedelta(hours=2), zone=ZoneInfo("Europe/Berlin"))
+
+    assert "None" not in text
+    assert "[]" not in text
+    assert "previous role" not in text
+    assert "tags" not in text
+    assert "(2 h ago)" in text  # submitted and waiting, relative to the moderator's now
+    assert "(in 2 days)" in text  # release at, 3 days after submission
+    assert "CET" in text or "CEST" in text  # in the moderator's zone
+    assert "Fri 01 Jan 2027" in text  # a date with its weekday
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

@@ -25,8 +25,10 @@ from typer.testing import CliRunner
 import cli.moderate
 from cli.main import app
 from cli.target import resolve
+from functions.adapters.cloudwatch_sqs import SqsMetrics
 from functions.adapters.dynamodb_state import DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
+from functions.adapters.sqs_moderation import SqsModerationQueue
 from functions.adapters.sqs_publish import SqsPublishQueue
 from functions.domain.records import OutboxTarget
 from functions.domain.states import Action
@@ -36,7 +38,7 @@ from tests.helpers import ApiClient, personnel_release
 from tests.iam import Request, allowed, dynamodb_context
 
 runner = CliRunner()
-SERVICES = ("sqs", "dynamodb", "s3", "sts", "cloudformation")
+SERVICES = ("sqs", "dynamodb", "s3", "sts", "cloudformation", "cloudwatch")
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}  # always allowed (who am I?)
 
 
@@ -49,6 +51,15 @@ class Call:
     @property
     def action(self) -> str:
         return f"{self.service}:{self.operation}"
+
+    @property
+    def permission(self) -> str:
+        """The IAM action that authorises the call (SQS's batch calls need their single form's)."""
+        return permission(self.action)
+
+
+def permission(action: str) -> str:
+    return action.removesuffix("Batch") if action.startswith("sqs:") else action
 
 
 @pytest.fixture
@@ -89,14 +100,20 @@ def _arns(stack: LocalStack) -> dict[str, str]:
 def _request(stack: LocalStack, call: Call) -> Request:
     arns = _arns(stack)
     params = call.params
+    if call.service == "dynamodb" and call.operation == "BatchGetItem":
+        ((table, request),) = params["RequestItems"].items()
+        keys = [key["pk"]["S"] for key in request["Keys"]]
+        return Request(call.permission, arns[table], {"dynamodb:LeadingKeys": keys})
     if call.service == "dynamodb":
-        return Request(call.action, arns[params["TableName"]], dynamodb_context(params, "pk"))
+        return Request(call.permission, arns[params["TableName"]], dynamodb_context(params, "pk"))
     if call.service == "sqs":
-        return Request(call.action, arns[params["QueueUrl"]])
+        return Request(call.permission, arns[params["QueueUrl"]])
     if call.service == "s3":
-        return Request(call.action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")
+        return Request(call.permission, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")
     if call.service == "cloudformation":
-        return Request(call.action, stack.resolver.ref("AWS::StackId"))
+        return Request(call.permission, stack.resolver.ref("AWS::StackId"))
+    if call.service == "cloudwatch":  # GetMetricData takes no resource but "*"
+        return Request(call.permission, "*")
     raise AssertionError(f"unexpected call {call.action}")
 
 
@@ -115,8 +132,9 @@ def _cli(*args: str, **kwargs: Any) -> Any:
 def _moderate_everything(stack: LocalStack, api: ApiClient, dynamodb: Any) -> dict[str, str]:
     """Drive the console through every kind of work it does; returns the release ids."""
     ids = {name: _submit(api, f"Release {name} for the policy test") for name in "ABCD"}
-    # approve A, reject B, send C back, skip D (it comes straight back), quit
+    # approve A, reject B, send C back, skip D (re-sent; it comes back after the others), quit
     _cli("moderate", "--moderator", "dave", "--wait", "0", input="a\nr\n1\n\nc\nAdd quotes.\ns\nq\n")
+    _cli("moderate", "--status", "--json")
     # C is revised: its version 1 message is stale (dropped), version 2 is decided by a script
     assert api.put(f"/releases/{ids['C']}", personnel_release(summary="Revised.")).status == 200
     stale = json.dumps({"release_id": ids["C"], "version": 1})  # delivered again, at least once
@@ -147,13 +165,18 @@ def test_every_call_the_console_makes_is_allowed(
     # the scenario exercised every kind of work (so this test keeps its meaning)
     assert made >= {
         "sqs:ReceiveMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:DeleteMessage",
+        "sqs:DeleteMessageBatch",
+        "sqs:SendMessageBatch",  # a skip's fresh copy
         "sqs:SendMessage",
-        "dynamodb:GetItem",
+        "sqs:GetQueueAttributes",
+        "cloudwatch:GetMetricData",
+        "dynamodb:GetItem",  # a kill reads one release
+        "dynamodb:BatchGetItem",  # the states of a received batch
         "dynamodb:UpdateItem",
         "s3:GetObject",
     }
+    counted = {c.params["QueueUrl"] for c in calls if c.operation == "GetQueueAttributes"}
+    assert counted == {stack.ref("ModerationQueue"), stack.ref("ModerationDeadLetterQueue")}
     for call in calls:
         if call.action in NEEDS_NO_PERMISSION:
             continue
@@ -229,12 +252,28 @@ def test_a_moderator_cannot_read_catalogs_or_write_other_ways(
     assert not allowed(policy, Request("dynamodb:Scan", table))
     assert not allowed(policy, Request("s3:PutObject", f"{stack.attribute('ReleasesBucket', 'Arn')}/orgs/x"))
     assert not allowed(policy, Request("s3:GetObject", f"{stack.attribute('SiteBucket', 'Arn')}/index.html"))
-    assert not allowed(policy, Request("sqs:SendMessage", stack.attribute("ModerationQueue", "Arn")))
+    # A skip re-sends a claim check to the moderation queue; nothing else is written to a queue
+    assert allowed(policy, Request("sqs:SendMessage", stack.attribute("ModerationQueue", "Arn")))
+    for queue in ("ModerationDeadLetterQueue", "PublishDeadLetterQueue"):
+        for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue"):
+            assert not allowed(policy, Request(action, stack.attribute(queue, "Arn"))), (queue, action)
+    assert not allowed(policy, Request("sqs:PurgeQueue", stack.attribute("ModerationQueue", "Arn")))
+    assert not allowed(policy, Request("sqs:ReceiveMessage", stack.attribute("PublishQueue", "Arn")))
+    assert not allowed(policy, Request("cloudwatch:PutMetricData", "*"))
 
 
 # Where the console's AWS calls are written: cli/moderate.py and the adapter methods it uses.
 _CONSOLE_CODE = {
-    "sqs": [cli.moderate, SqsPublishQueue.send],
+    "sqs": [
+        cli.moderate,
+        SqsPublishQueue.send,
+        SqsModerationQueue.receive,
+        SqsModerationQueue.delete,
+        SqsModerationQueue.hand_back,
+        SqsModerationQueue.extend,
+        SqsModerationQueue.counts,
+    ],
+    "cloudwatch": [SqsMetrics.oldest_age],
     "dynamodb": [
         DynamoStateRepository.get,
         DynamoStateRepository.transition,
@@ -247,6 +286,7 @@ _CALL = {
     "sqs": re.compile(r"(?:desk\.sqs|self\._sqs)\.(\w+)\("),
     "dynamodb": re.compile(r"self\._ddb\.(\w+)\("),
     "s3": re.compile(r"self\._s3\.(\w+)\("),
+    "cloudwatch": re.compile(r"self\._cloudwatch\.(\w+)\("),
 }
 
 
@@ -263,14 +303,17 @@ def test_every_call_written_in_the_console_code_has_a_statement(stack: LocalStac
                 found.add(f"{service}:{''.join(part.title() for part in operation.split('_'))}")
     assert found == {
         "sqs:ReceiveMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibilityBatch",
+        "sqs:DeleteMessageBatch",
+        "sqs:SendMessageBatch",
         "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "cloudwatch:GetMetricData",
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "s3:GetObject",
     }
-    assert found <= granted
+    assert {permission(action) for action in found} <= granted
 
 
 @pytest.mark.parametrize(
@@ -317,3 +360,21 @@ def test_a_write_without_all_new_returns_the_record_as_stored(
 
     assert returned == repo.get(release_id)
     assert (returned.status, returned.outbox, returned.decision) == (to_status, outbox, decision)
+
+
+def test_each_decision_reads_the_release_state_once(
+    stack: LocalStack, api: ApiClient, calls: list[Call]
+) -> None:
+    # Given three releases waiting
+    for name in "ABC":
+        _submit(api, f"Release {name} for the state reads test")
+    # When a script approves them
+    result = _cli("moderate", "--once", "--decision", "approve", "--max", "3", "--wait", "0", "--json")
+    # Then each was decided with one read of its state item (the write is conditional anyway)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["outcome"] for line in result.stdout.splitlines()] == ["decided"] * 3
+    read = [c.params["Key"]["pk"]["S"] for c in calls if c.operation == "GetItem"]
+    for batch in (c.params["RequestItems"] for c in calls if c.operation == "BatchGetItem"):
+        read += [key["pk"]["S"] for request in batch.values() for key in request["Keys"]]
+    assert len(read) == 3
+    assert len(set(read)) == 3

@@ -50,3 +50,66 @@ def test_an_empty_queue_exits_3(local_stack: RunningStack) -> None:
     _drain(local_stack, "--decision", "approve")
     result = local_stack.cli("moderate", "--once", "--decision", "approve", "--wait", "0")
     assert result.returncode == 3
+
+
+def _status(stack: RunningStack) -> dict[str, object]:
+    result = stack.cli("moderate", "--status", "--json")
+    assert result.returncode == 0, result.stderr
+    status: dict[str, object] = json.loads(result.stdout)
+    return status
+
+
+def test_status_shows_what_waits_and_how_old_the_oldest_is(local_stack: RunningStack) -> None:
+    import time
+
+    # Given an empty queue, then two releases waiting
+    _drain(local_stack, "--decision", "approve")
+    for _ in range(2):
+        assert local_stack.request("POST", "/releases", json_body=personnel_release()).status == 202
+
+    # When the moderator asks for the queue at a glance
+    status = _status(local_stack)
+
+    # Then it counts them, and within one round of the local metric (15 s) says how old they are
+    assert (status["waiting"], status["in_review"], status["dead_letters"]) == (2, 0, 0)
+    deadline = time.monotonic() + 25
+    while not (isinstance(status["oldest_age_seconds"], int) and status["oldest_age_seconds"] > 0):
+        assert time.monotonic() < deadline, status
+        time.sleep(1)
+        status = _status(local_stack)
+    assert status["approximate"] is True
+    _drain(local_stack, "--decision", "approve")
+
+
+def test_a_published_release_killed_with_a_note(local_stack: RunningStack) -> None:
+    import time
+
+    # Given a published release
+    _drain(local_stack, "--decision", "approve")
+    release_id = local_stack.request("POST", "/releases", json_body=personnel_release()).json()["id"]
+    _drain(local_stack, "--decision", "approve")
+    deadline = time.monotonic() + 20
+    while local_stack.request("GET", f"/releases/{release_id}").json()["status"] != "published":
+        assert time.monotonic() < deadline, "not published"
+        time.sleep(0.3)
+
+    # When a moderator kills it with a reason and a note
+    result = local_stack.cli(
+        "moderate", "kill", release_id, "--reason", "other", "--note", "Withdrawn at the court's request.",
+        "--moderator", "it",
+    )  # fmt: skip
+
+    # Then the submitter sees it killed, with the reason and the note
+    assert result.returncode == 0, result.stderr
+    view = local_stack.request("GET", f"/releases/{release_id}").json()
+    assert view["status"] == "killed"
+    assert view["decision"]["reason_codes"] == ["other"]
+    assert view["decision"]["note"] == "Withdrawn at the court's request."
+    # and a second kill has nothing to do; an unknown release is a usage error
+    again = local_stack.cli("moderate", "kill", release_id, "--reason", "duplicate")
+    assert again.returncode == 0
+    assert "nothing to do" in again.stdout
+    unknown = local_stack.cli(
+        "moderate", "kill", "7d0f4f5e-8f57-4c5c-9a39-2fbb1f7e2a10", "--reason", "duplicate"
+    )
+    assert unknown.returncode == 2
