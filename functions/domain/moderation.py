@@ -21,7 +21,7 @@ from itertools import chain
 from functions.domain.messages import PublishMessage
 from functions.domain.ports import ConditionFailed, PublishQueue, StateRepository, TransitionChanges
 from functions.domain.records import OutboxTarget, ReleaseRecord
-from functions.domain.states import Action, already, awaits_decision
+from functions.domain.states import Action, action_for, already, awaits_decision
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,8 @@ class ModerationService:
         try:
             updated = self._states.transition(
                 release_id,
-                Action(decision.action.value),
+                # the decision on the release, or on its correction (approve -> approve_correction)
+                action_for(Action(decision.action.value), record.status),
                 org_id=record.org_id,
                 expected_version=version,
                 actor=f"moderator:{decision.moderator}",

@@ -33,7 +33,7 @@ from typing import Any
 
 from infra.apigateway.gateway import ApiGateway
 from infra.apigateway.server import DEFAULT_READ_TIMEOUT, LocalHttpServer
-from infra.apigateway.site import SiteReader, response_headers_policy
+from infra.apigateway.site import SiteReader, error_page, response_headers_policy
 from infra.bootstrap import LocalStack, bootstrap, default_clients
 from infra.lambdas import LocalFunctions, local_functions
 from infra.local.info import write_info
@@ -252,10 +252,12 @@ class LocalStackRunner:
         )
         for function in self.functions.functions.values():
             _ = function.handler  # import now, like Lambda's init phase, not on the first request
+        self._set_up_site()
         site = SiteReader(
             boto3.client("s3"),
             self._site_bucket(),
             response_headers_policy(self.stack.template, self.stack.resolver.resolve),
+            not_found=error_page(self.stack.template),
         )
         gateway = self.gateway
         self._http = _bind(
@@ -302,6 +304,16 @@ class LocalStackRunner:
         )
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
+
+    def _set_up_site(self) -> None:
+        """What the template's ``Custom::SiteFiles`` resource does at a deploy: the site's static
+        files and, on a fresh site, the empty newsroom (with this stack's settings)."""
+        if self.stack is None or not resources_of_type(self.stack.template, "Custom::SiteFiles"):
+            return
+        from functions.handlers.site_files import set_up
+
+        written = set_up()
+        log.debug("site set up: %d objects written", len(written))
 
     def _site_bucket(self) -> str | None:
         if self.stack is None:

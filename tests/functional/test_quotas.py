@@ -45,7 +45,8 @@ def _throttled(response: ApiResponse) -> None:
 # -- the template ---------------------------------------------------------------------------------
 
 
-def test_every_method_but_the_openapi_document_needs_the_organisations_usage_key() -> None:
+def test_every_method_but_the_public_documents_needs_the_organisations_usage_key() -> None:
+    # The OpenAPI document and the problem pages (what a problem's type URI resolves to) are public
     template = load_template()
     api = template["Resources"]["ReleasesApi"]["Properties"]
     assert api["ApiKeySourceType"] == "AUTHORIZER"
@@ -55,6 +56,7 @@ def test_every_method_but_the_openapi_document_needs_the_organisations_usage_key
         ("/releases", "ANY"): True,
         ("/releases/{id}", "ANY"): True,
         ("/openapi.json", "ANY"): False,
+        ("/problems/{slug}", "ANY"): False,
     }
 
 
