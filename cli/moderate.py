@@ -321,7 +321,15 @@ def _meta(item: Item, content: dict[str, Any]) -> Table:
     meta.add_row("dateline", shown(content.get("dateline") or "-"))
     meta.add_row("language", shown(content.get("language", "en")))
     meta.add_row("release at", shown(content.get("release_at") or "on approval"))
-    meta.add_row("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
+    correction = item.document.get("correction") or {}
+    if correction:  # a published release's correction: its note is shown to readers
+        meta.add_row(
+            "version",
+            f"{item.version} (correction of published version {correction.get('corrects_version')})",
+        )
+        meta.add_row("correction", shown(correction.get("note") or ""))
+    else:
+        meta.add_row("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
     meta.add_row("waiting", _ago(item.sent_at or record.updated_at))
     _add_references(meta, content)
     return meta

@@ -83,17 +83,18 @@ def run_custom_resource(
     context: Any,
     action: Action,
     *,
-    send: Sender = send_response,
+    send: Sender | None = None,
     margin_seconds: float = TIMEOUT_MARGIN_SECONDS,
 ) -> dict[str, Any] | None:
     """Do ``action`` for a CloudFormation custom resource request and answer it, always.
 
     Success answers ``SUCCESS`` with the action's physical id; any exception answers ``FAILED``
     with its message; if the action is still running ``margin_seconds`` before the invocation
-    would time out, ``FAILED`` goes first. Returns the answer sent.
+    would time out, ``FAILED`` goes first. ``send`` delivers the answer (default
+    ``send_response``: a PUT to the request's ``ResponseURL``). Returns the answer sent.
     """
     log_stream = str(getattr(context, "log_stream_name", "") or "custom-resource")
-    responder = _Responder(event, send, fallback_id=log_stream)
+    responder = _Responder(event, send or send_response, fallback_id=log_stream)
     remaining = float(context.get_remaining_time_in_millis()) / 1000 if context is not None else 60.0
     watchdog = threading.Timer(
         max(0.0, remaining - margin_seconds),

@@ -152,12 +152,13 @@ def api_root(event: Any) -> str:
     context = _mapping(raw.get("requestContext"))
     resource_path = raw.get("path") or ""
     full_path = context.get("path") or resource_path
+    if not isinstance(resource_path, str) or not isinstance(full_path, str):
+        return ""  # a mangled event: a relative type rather than no answer
     prefix = full_path[: len(full_path) - len(resource_path)] if full_path.endswith(resource_path) else ""
     domain = context.get("domainName")
     headers = {str(k).lower(): v for k, v in _mapping(raw.get("headers")).items()}
-    scheme = str(headers.get("x-forwarded-proto") or "https")
-    if not isinstance(resource_path, str) or not isinstance(full_path, str):
-        return ""
+    scheme = headers.get("x-forwarded-proto")
+    scheme = scheme if scheme in ("http", "https") else "https"
     return f"{scheme}://{domain}{prefix}" if isinstance(domain, str) and domain else prefix
 
 

@@ -71,6 +71,7 @@ class LocalOptions:
     data: Path | None = field(default_factory=lambda: Path(".press-intake") / "data")  # None: memory only
     fresh: bool = False
     save_interval: float = DEFAULT_SAVE_INTERVAL
+    parameters: dict[str, str] = field(default_factory=dict)  # the template's, e.g. the site's settings
 
 
 @dataclass
@@ -238,6 +239,7 @@ class LocalStackRunner:
             template=template,
             stack_name=STACK_NAME,
             region=options.region,
+            parameters=dict(options.parameters),
         )
         scheduler_state = self._restore_data()
         # Published pages link to where this stack serves the site, not to a CloudFront domain.

@@ -38,7 +38,7 @@ def _statuses(client: GatewayClient, count: int) -> list[int]:
 def _throttled(response: ApiResponse) -> None:
     assert response.status == 429
     assert response.content_type == PROBLEM
-    assert response.json()["type"] == "/problems/throttled"
+    assert response.json()["type"] == "http://localhost/v1/problems/throttled"
     assert response.header("Retry-After") == "1"
 
 

@@ -336,6 +336,7 @@ def test_reserved_concurrency_is_off_by_default_and_a_parameter_per_function(
         "AuthorizerFunction": None,
         "PublisherFunction": None,
         "OutboxSweepFunction": "1",
+        "SiteFilesFunction": None,  # runs once per deploy
     }
 
 

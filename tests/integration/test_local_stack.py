@@ -74,7 +74,10 @@ def test_no_key_is_401_problem_json(local_stack: RunningStack) -> None:
     response = local_stack.request("GET", "/releases", key=None)
     assert response.status == 401
     assert response.content_type == PROBLEM
-    assert response.json()["type"] == "/problems/unauthenticated"
+    assert response.json()["type"] == f"{local_stack.api}/problems/unauthenticated"
+    # and the type resolves to a page describing the problem, for anyone
+    page = local_stack.request("GET", "/problems/unauthenticated", key=None)
+    assert (page.status, page.content_type) == (200, "text/html")
 
 
 def test_invalid_release_is_422_problem_json(local_stack: RunningStack) -> None:
@@ -175,7 +178,7 @@ def test_a_flood_from_one_organisation_is_throttled_while_another_keeps_getting_
     assert statuses.count(200) <= 5 + int(elapsed) + 1
     refused = next(r for r in flood if r.status == 429)
     assert refused.content_type == PROBLEM
-    assert refused.json()["type"] == "/problems/throttled"
+    assert refused.json()["type"] == f"{local_stack.api}/problems/throttled"
     assert refused.headers["retry-after"] == "1"
     assert calm == [200] * 5
 

@@ -346,3 +346,90 @@ def test_community_group_and_area() -> None:
 def test_the_document_is_a_function_of_the_release() -> None:
     assert to_ninjs(published("event"), IDENTITY) == to_ninjs(published("event"), IDENTITY)
     assert document("event") == document("event")
+
+
+# ---------------------------------------------------------------------------------------------
+# For newsroom systems
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_standard_says_ninjs_3_1() -> None:
+    # Consumers on ninjs 1.x read other names (versioncreated, pubstatus...): the document says which
+    item = to_ninjs(published("personnel"), IDENTITY)
+    assert item["standard"] == {"name": "ninjs", "version": "3.1", "schema": NINJS_SCHEMA}
+    assert "versionCreated" in item
+    assert "versioncreated" not in item
+
+
+def test_the_genre_says_press_release() -> None:
+    item = to_ninjs(published("personnel"), IDENTITY)
+    assert item["genres"] == [
+        {"name": "Press Release", "uri": "http://cv.iptc.org/newscodes/genre/Press_Release"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("category", "topic"),
+    [
+        ("business", ("http://cv.iptc.org/newscodes/mediatopic/04000000", "economy, business and finance")),
+        ("sports", ("http://cv.iptc.org/newscodes/mediatopic/15000000", "sport")),
+        ("community", ("http://cv.iptc.org/newscodes/mediatopic/14000000", "society")),
+        ("personnel", None),
+        ("event", None),
+    ],
+)
+def test_categories_map_to_iptc_media_topics_where_one_fits(
+    category: str, topic: tuple[str, str] | None, validator: Draft202012Validator
+) -> None:
+    item = to_ninjs(published(category), IDENTITY)
+    topics = [(s["uri"], s["name"]) for s in item["subjects"] if s.get("rel") == "about"]
+    assert topics == ([topic] if topic else [])
+    # alongside the project's own scheme, which every release has
+    assert {"name": category, "uri": f"urn:press-intake:category:{category}", "rel": "category"} in item[
+        "subjects"
+    ]
+    assert problems(validator, item) == []
+
+
+def test_copyright_notice_and_usage_terms_come_from_the_sites_settings() -> None:
+    from functions.domain.site import Site
+
+    site = Site(
+        url=SITE,
+        copyright_notice="© {year} {organisation}. All rights reserved.",
+        usage_terms="Free for editorial use; credit {organisation}.",
+    )
+    item = to_ninjs(published("personnel"), site)
+    assert item["copyrightNotice"] == f"© 2026 {ORG_NAME}. All rights reserved."
+    assert item["usageTerms"] == f"Free for editorial use; credit {ORG_NAME}."
+    assert item["copyrightHolder"] == ORG_NAME
+
+
+def test_a_correction_is_a_new_version_with_its_notes(validator: Draft202012Validator) -> None:
+    from functions.domain.records import Correction
+
+    corrected_at = PUBLISHED + timedelta(days=2)
+    release = replace(
+        published("personnel", version=3),
+        corrections=(
+            Correction(2, "Corrects the role.", PUBLISHED + timedelta(days=1)),
+            Correction(3, "Corrects the effective date.", corrected_at),
+        ),
+    )
+    item = to_ninjs(release, IDENTITY)
+    assert item["version"] == "3"
+    assert datetime.fromisoformat(item["versionCreated"]) == corrected_at  # when it became public
+    notes = [d["value"] for d in item["descriptions"] if d["role"] == "correction"]
+    assert notes == ["Corrects the effective date.", "Corrects the role."]  # newest first
+    assert problems(validator, item) == []
+
+
+def test_a_withdrawal_carries_the_version_it_is_given_and_the_reason_for_receivers_staff(
+    validator: Draft202012Validator,
+) -> None:
+    killed_at = PUBLISHED + timedelta(days=1)
+    release = replace(published("personnel"), canceled=True, version=2, version_created=killed_at)
+    item = to_ninjs(release, IDENTITY, reason="Offensive, unlawful or unsafe content.")
+    assert (item["version"], item["pubStatus"]) == ("2", "canceled")
+    assert item["edNote"] == "Withdrawn by the newsroom: Offensive, unlawful or unsafe content."
+    assert problems(validator, item) == []

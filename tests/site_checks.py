@@ -1,0 +1,112 @@
+"""What consumers of the published site parse, as they parse it: shared by the tiers.
+
+* ``valid_time_datetime``: the HTML Standard's grammar for ``<time datetime>`` (a valid month,
+  date, yearless date, time, local or global date and time, time-zone offset, week, year or
+  duration string), written from the standard, not from our renderer.
+* ``crawl``: a crawler over the site's objects (a key -> bytes mapping: the site bucket), from
+  ``index.html``, following ``<a href>`` within the site, breadth first: each page's depth in links.
+* ``json_ld``: the JSON-LD blocks of a page, parsed.
+* ``open_graph``: a page's ``<meta property>`` (Open Graph) and ``<meta name="twitter:...">``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import lxml.html
+
+# -- the HTML Standard's date and time microsyntaxes (§2.3.5) ---------------------------------------
+_YEAR = r"\d{4,}"
+_MONTH = r"(0[1-9]|1[0-2])"
+_DAY = r"(0[1-9]|[12]\d|3[01])"
+_TIME = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?"
+_OFFSET = r"(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)"
+_FORMS = {
+    "month": rf"{_YEAR}-{_MONTH}",
+    "date": rf"{_YEAR}-{_MONTH}-{_DAY}",
+    "yearless date": rf"(--)?{_MONTH}-{_DAY}",
+    "time": _TIME,
+    "local date and time": rf"{_YEAR}-{_MONTH}-{_DAY}[T ]{_TIME}",
+    "time-zone offset": _OFFSET,
+    "global date and time": rf"{_YEAR}-{_MONTH}-{_DAY}[T ]{_TIME}{_OFFSET}",
+    "week": rf"{_YEAR}-W(0[1-9]|[1-4]\d|5[0-3])",
+    "year": _YEAR,
+    "duration": r"P(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d{1,3})?S)?)?|(\s*\d+(\.\d{1,3})?\s*[WDHMS])+\s*",
+}
+_VALID = re.compile("^(" + "|".join(f"(?:{form})" for form in _FORMS.values()) + ")$")
+_DAYS_IN = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}
+
+
+def valid_time_datetime(value: str) -> bool:
+    """Whether ``value`` is a valid ``<time datetime>`` (grammar and calendar: no 31 April)."""
+    if not _VALID.match(value):
+        return False
+    date = re.match(rf"^{_YEAR}-({_MONTH})-({_DAY})", value)
+    if date:
+        year, month, day = int(value[: value.index("-")]), int(date.group(1)), int(date.group(3))
+        limit = _DAYS_IN.get(month, 31)
+        if month == 2 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+            limit = 28
+        return day <= limit
+    return True
+
+
+def times(page: bytes | str) -> list[str]:
+    """Every ``<time datetime>`` value of a page."""
+    root = lxml.html.document_fromstring(page)
+    return [
+        str(element.get("datetime")) for element in root.iter("time") if element.get("datetime") is not None
+    ]
+
+
+# -- crawling ----------------------------------------------------------------------------------------
+
+
+def crawl(
+    site_url: str, fetch: Callable[[str], bytes | None], *, start: str = "index.html"
+) -> dict[str, int]:
+    """Every page of the site reached from ``start`` and its depth in links (``start`` is 0):
+    ``fetch(key)`` returns an object's bytes (None when missing); only HTML pages are followed."""
+    depth = {start: 0}
+    queue = deque([start])
+    while queue:
+        key = queue.popleft()
+        body = fetch(key)
+        if body is None or not key.endswith(".html"):
+            continue
+        root = lxml.html.document_fromstring(body)
+        for anchor in root.iter("a"):
+            href = anchor.get("href")
+            if not href:
+                continue
+            url, _ = urldefrag(urljoin(site_url + key, href))
+            if not url.startswith(site_url):
+                continue
+            target = url[len(site_url) :] or "index.html"
+            if target not in depth:
+                depth[target] = depth[key] + 1
+                queue.append(target)
+    return depth
+
+
+# -- metadata ----------------------------------------------------------------------------------------
+
+
+def json_ld(page: bytes | str) -> list[dict[str, Any]]:
+    root = lxml.html.document_fromstring(page)
+    return [json.loads(script.text or "") for script in root.xpath("//script[@type='application/ld+json']")]
+
+
+def open_graph(page: bytes | str) -> Mapping[str, list[str]]:
+    """``og:*`` and ``article:*`` (``<meta property>``) and ``twitter:*`` (``<meta name>``) values."""
+    root = lxml.html.document_fromstring(page)
+    found: dict[str, list[str]] = {}
+    for meta in root.xpath("//head/meta[@property] | //head/meta[starts-with(@name, 'twitter:')]"):
+        name = str(meta.get("property") or meta.get("name"))
+        found.setdefault(name, []).append(str(meta.get("content")))
+    return found
