@@ -110,3 +110,109 @@ def open_graph(page: bytes | str) -> Mapping[str, list[str]]:
         name = str(meta.get("property") or meta.get("name"))
         found.setdefault(name, []).append(str(meta.get("content")))
     return found
+
+
+# -- sitemaps (sitemaps.org protocol 0.9, Google News sitemaps) ---------------------------------------
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+# W3C Datetime (https://www.w3.org/TR/NOTE-datetime), the protocol's lastmod format
+_W3C = re.compile(
+    r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
+    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?)?)?$"
+)
+_CHANGEFREQ = {"always", "hourly", "daily", "weekly", "monthly", "yearly", "never"}
+
+
+def w3c_datetime(value: str) -> bool:
+    return bool(_W3C.match(value))
+
+
+def sitemap_problems(body: bytes, location: str) -> list[str]:
+    """What breaks the sitemap protocol in the sitemap or sitemap index ``body`` served at
+    ``location``: its root and namespace, one absolute ``loc`` per entry at or below the sitemap's
+    own folder (at most 2,048 characters), W3C ``lastmod``, the protocol's ``changefreq`` and
+    ``priority`` values, at most 50,000 entries and 50 MB, UTF-8. Empty when it is valid."""
+    import lxml.etree
+
+    problems: list[str] = []
+    if len(body) > 50 * 1024 * 1024:
+        problems.append("larger than 50 MB")
+    try:
+        root = lxml.etree.fromstring(body)
+    except lxml.etree.XMLSyntaxError as error:
+        return [f"not XML: {error}"]
+    if root.getroottree().docinfo.encoding.lower() != "utf-8":
+        problems.append("not UTF-8")
+    kinds = {f"{{{SITEMAP_NS}}}urlset": "url", f"{{{SITEMAP_NS}}}sitemapindex": "sitemap"}
+    if root.tag not in kinds:
+        return [*problems, f"root {root.tag} is neither urlset nor sitemapindex in {SITEMAP_NS}"]
+    child = f"{{{SITEMAP_NS}}}{kinds[root.tag]}"
+    entries = [e for e in root if isinstance(e.tag, str)]
+    if len(entries) > 50_000:
+        problems.append(f"{len(entries)} entries (at most 50,000)")
+    folder = location.rsplit("/", 1)[0] + "/"
+    for number, entry in enumerate(entries):
+        if entry.tag != child:
+            problems.append(f"entry {number}: {entry.tag} where {child} belongs")
+        else:
+            problems.extend(f"entry {number}: {problem}" for problem in _entry_problems(entry, folder))
+    return problems
+
+
+def _entry_problems(entry: Any, folder: str) -> list[str]:
+    """What breaks the protocol in one ``url`` or ``sitemap`` entry of a file in ``folder``."""
+    locs = entry.findall(f"{{{SITEMAP_NS}}}loc")
+    if len(locs) != 1:
+        return [f"{len(locs)} loc elements"]
+    problems = []
+    loc = (locs[0].text or "").strip()
+    if not loc.startswith(("http://", "https://")) or len(loc) > 2048:
+        problems.append(f"loc {loc!r} is not an absolute URL of at most 2,048 characters")
+    if not loc.startswith(folder):
+        problems.append(f"{loc} is outside the sitemap's folder {folder}")
+    problems += [
+        f"lastmod {lastmod.text!r} is not a W3C datetime"
+        for lastmod in entry.findall(f"{{{SITEMAP_NS}}}lastmod")
+        if not w3c_datetime(lastmod.text or "")
+    ]
+    problems += [
+        f"changefreq {freq.text!r}"
+        for freq in entry.findall(f"{{{SITEMAP_NS}}}changefreq")
+        if (freq.text or "") not in _CHANGEFREQ
+    ]
+    problems += [
+        f"priority {priority.text!r}"
+        for priority in entry.findall(f"{{{SITEMAP_NS}}}priority")
+        if not re.fullmatch(r"(0(\.\d+)?|1(\.0+)?)", priority.text or "")
+    ]
+    return problems
+
+
+def news_sitemap_problems(body: bytes, location: str) -> list[str]:
+    """``sitemap_problems``, and Google's News sitemap rules: at most 1,000 URLs, each with one
+    ``news:news`` holding ``news:publication`` (``name``, ``language``), a W3C
+    ``news:publication_date`` and a ``news:title``."""
+    import lxml.etree
+
+    problems = sitemap_problems(body, location)
+    root = lxml.etree.fromstring(body)
+    urls = root.findall(f"{{{SITEMAP_NS}}}url")
+    if len(urls) > 1000:
+        problems.append(f"{len(urls)} URLs (at most 1,000)")
+    for number, url in enumerate(urls):
+        news = url.findall(f"{{{NEWS_NS}}}news")
+        if len(news) != 1:
+            problems.append(f"url {number}: {len(news)} news:news elements")
+            continue
+        item = news[0]
+        for path in ("publication/{ns}name", "publication/{ns}language", "publication_date", "title"):
+            found = item.find(
+                "{ns}".replace("{ns}", f"{{{NEWS_NS}}}") + path.replace("{ns}", f"{{{NEWS_NS}}}")
+            )
+            if found is None or not (found.text or "").strip():
+                problems.append(f"url {number}: news:{path.replace('{ns}', '')} missing")
+        date = item.findtext(f"{{{NEWS_NS}}}publication_date") or ""
+        if date and not w3c_datetime(date):
+            problems.append(f"url {number}: publication_date {date!r} is not a W3C datetime")
+    return problems

@@ -110,7 +110,7 @@ def test_an_approved_correction_republishes_everything_with_its_notice(
     assert datetime(*entry.published_parsed[:6], tzinfo=UTC) == published_at
     # the sitemap's lastmod
     day = published_at.date().isoformat()
-    sitemap = lxml.etree.fromstring(world.site(f"sitemaps/{day}.xml") or b"")
+    sitemap = lxml.etree.fromstring(world.site(f"sitemap-{day}.xml") or b"")
     assert sitemap.findtext(f"{SM}url/{SM}lastmod") == corrected_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     # and the status view: published again, version 2 public, the correction listed
     view = world.api.get(f"/releases/{release_id}").json()

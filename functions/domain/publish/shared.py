@@ -18,12 +18,12 @@ catalog                       holds                                       render
                                                                           ``orgs/{org}.html``
 ``days/{YYYY-MM-DD}``         every entry of that day (display zone),     ``archive/{day}.html`` (pages
                               without bodies                              of ``DAY_PAGE`` entries),
-                                                                          ``sitemaps/{day}.xml``
+                                                                          ``sitemap-{day}.xml``
 ``organisations`` (document)  every organisation's name                   ``organisations.html``
 ``front`` (document)          each day's count and last change; the       ``index.html``,
                               newest entries of the site and of each      ``archive/{YYYY-MM}.html``,
                               category; the last 48 hours'                ``sitemap.xml``,
-                                                                          ``sitemaps/site.xml``,
+                                                                          ``sitemap-pages.xml``,
                                                                           ``news-sitemap.xml``
 ============================  ==========================================  =============================
 
@@ -419,7 +419,7 @@ class SharedSite:
 
     def _render_day(self, day: date, entries: Entries, seq: int, done: Refreshed) -> None:
         from functions.domain.publish import site as pages
-        from functions.domain.publish.sitemaps import render_urlset
+        from functions.domain.publish.sitemaps import day_sitemap_path, render_urlset
 
         total = day_pages(len(entries))
         for number in range(1, total + 1):
@@ -427,7 +427,7 @@ class SharedSite:
             page = pages.render_day_page(day, chunk, number=number, pages=total, site=self._site)
             self._put(pages.day_path(day, number), page, HTML, seq, done)
         sitemap = render_urlset([(e.url, e.last_modified) for e in entries])
-        self._put(f"sitemaps/{day.isoformat()}.xml", sitemap, XML, seq, done)
+        self._put(day_sitemap_path(day), sitemap, XML, seq, done)
 
     def _render_front(
         self,
@@ -440,7 +440,13 @@ class SharedSite:
         """What is rendered from the front document: the index, the changed months' pages, the
         sitemaps. A category never used gets its (empty) page and feeds: the index links to them."""
         from functions.domain.publish import site as pages
-        from functions.domain.publish.sitemaps import render_news_sitemap, render_sitemap_index, render_urlset
+        from functions.domain.publish.sitemaps import (
+            PAGES_SITEMAP,
+            day_sitemap_path,
+            render_news_sitemap,
+            render_sitemap_index,
+            render_urlset,
+        )
 
         days = {date.fromisoformat(day): value for day, value in (front.get("days") or {}).items()}
         categories = front.get("categories") or {}
@@ -463,10 +469,10 @@ class SharedSite:
         site_urls = [self._site.url, f"{self._site.url}organisations.html"]
         site_urls += [self._site.url + pages.category_path(c) for c in CATEGORIES]
         site_urls += [self._site.url + pages.month_path(y, m) for y, m in _months(days)]
-        self._put("sitemaps/site.xml", render_urlset([(url, None) for url in site_urls]), XML, key, done)
-        children: list[tuple[str, datetime | None]] = [(f"{self._site.url}sitemaps/site.xml", None)]
+        self._put(PAGES_SITEMAP, render_urlset([(url, None) for url in site_urls]), XML, key, done)
+        children: list[tuple[str, datetime | None]] = [(f"{self._site.url}{PAGES_SITEMAP}", None)]
         children += [
-            (f"{self._site.url}sitemaps/{day.isoformat()}.xml", datetime.fromisoformat(value["lastmod"]))
+            (f"{self._site.url}{day_sitemap_path(day)}", datetime.fromisoformat(value["lastmod"]))
             for day, value in sorted(days.items(), reverse=True)
         ]
         self._put("sitemap.xml", render_sitemap_index(children), XML, key, done)

@@ -1,8 +1,10 @@
 """Sitemaps (sitemaps.org protocol 0.9) and the Google News sitemap, and ``robots.txt``.
 
-* ``sitemap.xml`` is a sitemap index: ``sitemaps/site.xml`` (the index, category, organisation
-  and archive pages) and one sitemap per day with releases (``sitemaps/{YYYY-MM-DD}.xml``, each
-  release's page with its ``lastmod``: its latest correction, else its publication). A day's
+* ``sitemap.xml`` is a sitemap index: ``sitemap-pages.xml`` (the index, category, organisation
+  and archive pages) and one sitemap per day with releases (``sitemap-{YYYY-MM-DD}.xml``, each
+  release's page with its ``lastmod``: its latest correction, else its publication). Every
+  sitemap sits at the site's root: the protocol lets a sitemap list only URLs at or below its
+  own folder, and the releases are under ``releases/``. A day's
   file is rewritten when that day changes, so a publication rewrites two sitemap files however
   many there are; the protocol's limits (50,000 URLs per file, 50,000 files per index) are far.
 * ``news-sitemap.xml`` lists what was published in the last 48 hours (at most 1,000 articles),
@@ -15,15 +17,21 @@ UTC (``2026-03-02T14:05:00Z``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from xml.etree import ElementTree as ET
 
 from functions.domain.publish.model import CatalogEntry
 from functions.domain.site import Site, utc_datetime
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+PAGES_SITEMAP = "sitemap-pages.xml"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 MAX_URLS = 50_000
+
+
+def day_sitemap_path(day: date) -> str:
+    """The key of a day's sitemap (at the root, beside the index)."""
+    return f"sitemap-{day.isoformat()}.xml"
 
 
 def _document(root: ET.Element) -> bytes:

@@ -5,6 +5,7 @@ listed. Read as a crawler, a feed reader and a search engine read them."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from functions.domain.publish.model import CatalogEntry
 from functions.domain.publish.shared import DAY_PAGE, EntryChange, SharedSite
 from functions.domain.site import Site
 from tests.fakes import Clock, MemoryCatalogs, MemorySite
-from tests.site_checks import crawl, times, valid_time_datetime
+from tests.site_checks import crawl, news_sitemap_problems, sitemap_problems, times, valid_time_datetime
 from tests.unit.publish.samples import SITE, entry
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -146,25 +147,38 @@ def test_archive_days_are_the_display_zones() -> None:
 # -- bounded -----------------------------------------------------------------------------------------
 
 
-def test_one_publication_writes_the_same_objects_at_the_10th_and_the_150th_release() -> None:
-    # (the publication benchmark counts them at the 10th and the 500th, on moto)
+def test_one_publication_writes_the_same_objects_at_the_10th_and_the_500th_release() -> None:
     # Given a site growing by one release a day, from three organisations in every category
     newsroom = Newsroom()
     writes: dict[int, list[str]] = {}
-    for number in range(1, 151):
+    for number in range(1, 501):
         at = START + timedelta(days=number)
         item = replace(
             entry(number, category=CATEGORIES[number % 5], published_at=at), org_id=ORGS[number % 3]
         )
         writes[number] = newsroom.writes_of(EntryChange.published(item), at)
 
-    # Then the 150th publication writes what the 10th did
+    # Then the 500th publication writes what the 10th did: the same kinds of objects, as many
     def kinds(keys: list[str]) -> Counter[str]:
-        return Counter(key.rsplit("/", 1)[0] if "/" in key else key for key in keys)
+        dated = [re.sub(r"\d{4}-\d{2}(-\d{2})?", "DATE", key) for key in keys]
+        return Counter(key.rsplit("/", 1)[0] + "/" if "/" in key else key for key in dated)
 
-    assert len(writes[150]) == len(writes[10])
-    assert kinds(writes[150]) == kinds(writes[10])
-    assert len(writes[10]) <= 17
+    assert len(writes[500]) == len(writes[10])
+    assert kinds(writes[500]) == kinds(writes[10])
+    assert kinds(writes[10]) == Counter(
+        {
+            "feeds/": 4,  # the site's and its category's, RSS and Atom
+            "feeds/orgs/": 2,  # its organisation's
+            "categories/": 1,
+            "orgs/": 1,
+            "archive/": 2,  # its day's page and its month's
+            "sitemap-DATE.xml": 1,  # its day's sitemap
+            "sitemap.xml": 1,
+            "sitemap-pages.xml": 1,
+            "news-sitemap.xml": 1,
+            "index.html": 1,
+        }
+    )
     # and no publication writes more than the first of its kind did
     assert max(len(w) for w in writes.values()) <= len(writes[1]) + 1
 
@@ -217,7 +231,7 @@ def test_a_correction_is_replaced_wherever_the_release_is_listed() -> None:
         assert "Release number 1 makes the news, corrected" in newsroom.page(key).text_content(), key
     atom = feedparser.parse(newsroom.site.body("feeds/all.atom"))
     assert atom.entries[0].updated_parsed[:6] == corrected_at.timetuple()[:6]
-    sitemap = lxml.etree.fromstring(newsroom.site.body(f"sitemaps/{START.date()}.xml"))
+    sitemap = lxml.etree.fromstring(newsroom.site.body(f"sitemap-{START.date()}.xml"))
     assert sitemap.findtext(f"{SM}url/{SM}lastmod") == "2026-03-03T09:00:00Z"
     # It stays where it was first published: the day of its first publication, once
     assert newsroom.page(f"archive/{START.date()}.html").xpath("count(//article)") == 1
@@ -282,3 +296,104 @@ def test_every_time_on_every_shared_page_is_a_valid_html_date_time() -> None:
     for key in pages:
         for value in times(newsroom.site.body(key) or b""):
             assert valid_time_datetime(value), (key, value)
+
+
+# -- sitemaps -----------------------------------------------------------------------------------------
+
+
+def _sitemap_urls(newsroom: Newsroom, key: str) -> dict[str, str | None]:
+    """A sitemap's URLs and their lastmod, as a crawler reads them."""
+    root = lxml.etree.fromstring(newsroom.site.body(key) or b"")
+    return {str(u.findtext(f"{SM}loc")): u.findtext(f"{SM}lastmod") for u in root.findall(f"{SM}url")}
+
+
+def test_the_sitemaps_follow_the_protocol_and_list_every_release_with_its_last_change() -> None:
+    # Given releases over three days, one of them corrected since
+    newsroom = Newsroom(zone="Europe/Paris")
+    items = [newsroom.publish(n, START + timedelta(days=n // 3, hours=n)) for n in range(1, 9)]
+    corrected_at = START + timedelta(days=5)
+    corrected = replace(items[0], headline="Release number 1, corrected", updated_at=corrected_at)
+    newsroom.writes_of(EntryChange.corrected(corrected), corrected_at)
+
+    # When a search engine reads robots.txt's sitemap, the sitemap index
+    index_key = "sitemap.xml"
+    assert sitemap_problems(newsroom.site.body(index_key) or b"", SITE + index_key) == []
+    index = lxml.etree.fromstring(newsroom.site.body(index_key) or b"")
+    assert index.tag == f"{SM}sitemapindex"
+    children = {
+        str(s.findtext(f"{SM}loc")): s.findtext(f"{SM}lastmod") for s in index.findall(f"{SM}sitemap")
+    }
+
+    # Then every sitemap it names is there and valid, and together they list every release once
+    listed: dict[str, str | None] = {}
+    for url in children:
+        key = url.removeprefix(SITE)
+        body = newsroom.site.body(key)
+        assert body is not None, key
+        assert sitemap_problems(body, url) == [], key
+        for loc, lastmod in _sitemap_urls(newsroom, key).items():
+            assert loc not in listed, loc
+            listed[loc] = lastmod
+    releases = {item.url for item in items}
+    assert releases <= set(listed)
+    assert f"{SITE}index.html" in listed or SITE in listed
+    assert {f"{SITE}categories/{c}.html" for c in CATEGORIES} <= set(listed)
+    # each release's lastmod is its last change: the corrected one's is the correction
+    assert listed[items[0].url] == "2026-03-06T09:00:00Z"
+    assert listed[items[1].url] == "2026-03-01T11:00:00Z"
+    # and a day's sitemap's lastmod in the index is at least that of every release it lists
+    for url, lastmod in children.items():
+        inside = [m for m in _sitemap_urls(newsroom, url.removeprefix(SITE)).values() if m]
+        if inside:
+            assert lastmod is not None, url
+            assert lastmod >= max(inside), url
+
+
+def test_the_news_sitemap_lists_the_last_48_hours_as_google_news_reads_it() -> None:
+    newsroom = Newsroom()
+    old = newsroom.publish(1, START)
+    older_than_two_days = newsroom.publish(2, START + timedelta(days=1))
+    recent = newsroom.publish(3, START + timedelta(days=3), category="business")
+    newest = newsroom.publish(4, START + timedelta(days=3, hours=5))
+
+    body = newsroom.site.body("news-sitemap.xml") or b""
+
+    assert news_sitemap_problems(body, f"{SITE}news-sitemap.xml") == []
+    root = lxml.etree.fromstring(body)
+    news = "{http://www.google.com/schemas/sitemap-news/0.9}"
+    urls = [str(u.findtext(f"{SM}loc")) for u in root.findall(f"{SM}url")]
+    assert urls == [newest.url, recent.url]
+    assert old.url not in urls
+    assert older_than_two_days.url not in urls
+    first = root.find(f"{SM}url/{news}news")
+    assert first is not None
+    assert first.findtext(f"{news}publication/{news}name") == "Harbour News"
+    assert first.findtext(f"{news}publication/{news}language") == "en"
+    assert first.findtext(f"{news}title") == newest.headline
+    assert first.findtext(f"{news}publication_date") == "2026-03-04T14:00:00Z"
+
+
+def test_the_protocol_check_refuses_what_a_search_engine_would() -> None:
+    # (the checker above can fail: a sitemap in a folder may list only URLs below that folder)
+    from functions.domain.publish.sitemaps import render_urlset
+
+    body = render_urlset([(f"{SITE}releases/1.html", START)])
+    assert sitemap_problems(body, f"{SITE}sitemap-2026-03-01.xml") == []
+    assert sitemap_problems(body, f"{SITE}sitemaps/2026-03-01.xml") == [
+        f"entry 0: {SITE}releases/1.html is outside the sitemap's folder {SITE}sitemaps/"
+    ]
+    bad = body.replace(b"2026-03-01T09:00:00Z", b"1 March 2026")
+    assert sitemap_problems(bad, f"{SITE}sitemap.xml") == [
+        "entry 0: lastmod '1 March 2026' is not a W3C datetime"
+    ]
+
+
+def test_robots_txt_lets_crawlers_in_and_names_both_sitemaps() -> None:
+    import urllib.robotparser
+
+    from functions.domain.publish.sitemaps import render_robots
+
+    robots = urllib.robotparser.RobotFileParser()
+    robots.parse(render_robots(Site(url=SITE)).splitlines())
+    assert robots.site_maps() == [f"{SITE}sitemap.xml", f"{SITE}news-sitemap.xml"]
+    assert robots.can_fetch("Googlebot-News", f"{SITE}releases/1.html")
