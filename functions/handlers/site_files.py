@@ -1,7 +1,8 @@
 """The ``SiteFiles`` custom resource's function (``SiteFilesFunction``): the site set up at deploy.
 
 CloudFormation calls it on Create and Update of the ``SiteFiles`` resource (its properties name
-the site settings and the code version, so a changed setting or stylesheet is an Update); it
+the site's settings, so a changed setting is an Update; a changed stylesheet, whose name carries
+its digest, is written by the publisher before the first page naming it); it
 writes the static files and the empty newsroom (``functions.domain.publish.setup``) and always
 answers (``functions.custom_resource.run_custom_resource``), so a deploy never hangs. Delete
 leaves the site as it is: its pages still use the files.

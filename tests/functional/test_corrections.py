@@ -213,7 +213,7 @@ def test_a_kill_is_a_new_ninjs_version_and_the_notice_names_the_newsroom(
     assert (ninjs["pubStatus"], ninjs["version"]) == ("canceled", "3")
     # The page says who withdrew it (the newsroom, not a moderator), when and why
     notice = " ".join(_page(world, release_id).xpath("//p[@class='notice']")[0].text_content().split())
-    assert notice.startswith("Withdrawn by the Newsroom newsroom on ")
+    assert notice.startswith("Withdrawn by the Newsroom on ")  # the site's default name
     assert notice.endswith(": Offensive, unlawful or unsafe content.")
     assert "maria" not in notice
     assert "moderator" not in notice

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ def test_submit_then_follow_the_status(local_stack: RunningStack) -> None:
 
     assert status.status == 200
     assert status.json()["status"] == "pending_review"
-    assert status.headers["etag"] == '"1"'
+    assert re.fullmatch(r'"1-[0-9a-f]{16}"', status.headers["etag"])  # version 1, and a digest of the view
     # And the claim check is on the moderation queue
     sqs = local_stack.aws("sqs")
     url = local_stack.info["resources"]["ModerationQueueUrl"]

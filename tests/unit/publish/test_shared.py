@@ -5,6 +5,7 @@ listed. Read as a crawler, a feed reader and a search engine read them."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import replace
@@ -397,3 +398,14 @@ def test_robots_txt_lets_crawlers_in_and_names_both_sitemaps() -> None:
     robots.parse(render_robots(Site(url=SITE)).splitlines())
     assert robots.site_maps() == [f"{SITE}sitemap.xml", f"{SITE}news-sitemap.xml"]
     assert robots.can_fetch("Googlebot-News", f"{SITE}releases/1.html")
+
+
+def test_no_shared_page_skips_a_heading_level() -> None:
+    # (what axe-core's heading-order rule checks: a screen reader's outline has no holes)
+    newsroom = Newsroom()
+    for number in range(1, 4):
+        newsroom.publish(number, START + timedelta(hours=number))
+    for key in [k for k in newsroom.site.objects if k.endswith(".html")]:
+        levels = [int(h.tag[1]) for h in newsroom.page(key).iter("h1", "h2", "h3", "h4", "h5", "h6")]
+        assert levels[0] == 1, key
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), (key, levels)
