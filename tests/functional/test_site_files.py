@@ -13,6 +13,7 @@ import pytest
 
 from infra.bootstrap import LocalStack
 from infra.lambdas import LocalFunctions
+from tests.helpers import ApiClient
 from tests.site_checks import crawl
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -128,3 +129,37 @@ def test_a_failure_is_a_failed_answer_never_a_hang(
     [(_, body)] = answers.sent
     assert body["Status"] == "FAILED"
     assert "NoSuchBucket" in body["Reason"]
+
+
+def test_every_published_release_is_reachable_from_the_index_over_the_bucket(
+    stack: LocalStack,
+    functions_env: LocalFunctions,
+    api: ApiClient,
+    answers: Answers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.functional.test_publisher import World
+
+    # Given a deployed site on which releases were published over two days, by the publisher
+    functions_env.invoke("SiteFilesFunction", _request("Create", stack))
+    for name, value in functions_env.environment.items():
+        monkeypatch.setenv(name, value)
+    world = World(stack, functions_env, api)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    published = []
+    for number in range(4):
+        world.publisher_at(monkeypatch, start + timedelta(hours=12 * number))
+        published.append(world.submit_and_approve(headline=f"Acme names its officer number {number + 1}"))
+        assert world.drain() == {"batchItemFailures": []}
+    assert len(published) == 4
+
+    # When a crawler starts at index.html and follows links over the site bucket
+    site_url = stack.function_environment("SiteFilesFunction")["SITE_URL"]
+    depth = crawl(site_url, lambda key: _site(stack, key))
+
+    # Then it reaches every release's page within three links, and no link is broken
+    for release_id in published:
+        assert depth[f"releases/{release_id}.html"] <= 3, release_id
+    assert [key for key in depth if "#" not in key and _site(stack, key) is None] == []
