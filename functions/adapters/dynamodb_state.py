@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.adapters.aws_errors import error_code
 from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges
 from functions.domain.prescreen import Flag
-from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
+from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
 from functions.domain.states import TRANSITIONS, Action, Status
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ def record_to_item(record: ReleaseRecord) -> dict[str, Any]:
         "public_url": record.public_url,
         "outbox": record.outbox.value if record.outbox else None,
         "outbox_at": timestamp(record.outbox_at) if record.outbox_at else None,
+        "public_version": record.public_version,
+        "correction_note": record.correction_note,
+        "corrections": [c.as_item() for c in record.corrections] or None,
     }
 
 
@@ -104,6 +107,10 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
     updated = _parse_time(values["updated_at"])
     if created is None or updated is None:
         raise ValueError(f"state item {values.get('pk')} has no timestamps")
+    published_at = _parse_time(values.get("published_at"))
+    public_version = values.get("public_version")
+    if public_version is None and published_at is not None:
+        public_version = values["version"]  # published before versions and public ones could differ
     return ReleaseRecord(
         release_id=values["release_id"],
         org_id=values["org_id"],
@@ -116,7 +123,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         created_at=created,
         updated_at=updated,
         release_at=_parse_time(values.get("release_at")),
-        published_at=_parse_time(values.get("published_at")),
+        published_at=published_at,
         object_key=values["object_key"],
         payload_hash=values.get("payload_hash", ""),
         content_digest=values.get("content_digest", ""),
@@ -125,6 +132,9 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         public_url=values.get("public_url"),
         outbox=OutboxTarget(values["outbox"]) if values.get("outbox") else None,
         outbox_at=_parse_time(values.get("outbox_at")),
+        public_version=int(public_version) if public_version is not None else None,
+        correction_note=values.get("correction_note"),
+        corrections=[Correction.from_item(_plain(c)) for c in values.get("corrections") or []],
     )
 
 
@@ -170,6 +180,14 @@ class _Update:
         history = self.name("history")
         self.sets.append(f"{history} = list_append({history}, {self.value('history', [entry])})")
 
+    def append(self, attribute: str, item: dict[str, Any]) -> None:
+        """Add ``item`` at the end of the list ``attribute`` (created when missing)."""
+        name = self.name(attribute)
+        empty = self.value(f"{attribute}_none", [])
+        self.sets.append(
+            f"{name} = list_append(if_not_exists({name}, {empty}), {self.value(attribute, [item])})"
+        )
+
     def remove(self, attribute: str) -> None:
         self.removes.append(self.name(attribute))
 
@@ -196,12 +214,14 @@ class _Update:
         }
 
 
-# What a revision writes: the content fields of a new version (everything else is kept).
+# What a new version (a revision, a correction) writes: its content fields (everything else,
+# such as what is public, is kept); those without a value are removed.
 _REVISED = (
     "status", "org_status", "version", "category", "headline", "language", "updated_at",
     "release_at", "published_at", "object_key", "payload_hash", "content_digest", "prescreen",
-    "outbox", "outbox_at",
+    "outbox", "outbox_at", "correction_note",
 )  # fmt: skip
+_REMOVABLE = frozenset({"release_at", "correction_note"})
 
 
 def _transition_update(
@@ -218,6 +238,10 @@ def _transition_update(
         update.set("published_at", timestamp(changes["published_at"]))
     if "public_url" in changes:
         update.set("public_url", changes["public_url"])
+    if "public_version" in changes:
+        update.set("public_version", changes["public_version"])
+    if "correction" in changes:
+        update.append("corrections", changes["correction"].as_item())
     if "outbox" in changes:
         update.set("outbox", changes["outbox"].value)
         update.set("outbox_at", timestamp(now))
@@ -262,19 +286,23 @@ class DynamoStateRepository:
         except (ClientError, BotoCoreError):
             log.warning("content fingerprint not recorded for %s", record.release_id, exc_info=True)
 
-    def revise(self, record: ReleaseRecord, *, expected_version: int, actor: str) -> None:
+    def revise(
+        self, record: ReleaseRecord, *, expected_version: int, actor: str, action: Action = Action.REVISE
+    ) -> None:
         """The new version's content, if the release (of the same organisation) is still at
-        ``expected_version`` in a status ``Action.REVISE`` starts from."""
+        ``expected_version`` in a status ``action`` (a revision or a correction) starts from."""
+        if not TRANSITIONS[action].bumps_version:
+            raise ValueError(f"{action.value} stores no new version: use transition()")
         item = record_to_item(record)
         update = _Update()
         for attribute in _REVISED:
             if item[attribute] is not None:
                 update.set(attribute, item[attribute])
-            elif attribute == "release_at":
+            elif attribute in _REMOVABLE:
                 update.remove(attribute)
-        entry = _history(Action.REVISE, actor, record.updated_at, record.version, record.status)
+        entry = _history(action, actor, record.updated_at, record.version, record.status)
         update.append_history(entry)
-        sources = sorted(TRANSITIONS[Action.REVISE].sources)
+        sources = sorted(TRANSITIONS[action].sources)
         condition = " AND ".join(
             [
                 update.equals("version", "expected", expected_version),

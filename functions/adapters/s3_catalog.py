@@ -1,6 +1,8 @@
-"""Catalogs: the newest entries of the site and of each category, one private S3 object each.
+"""Catalogs: what the site's shared pages are rendered from, one private S3 object each.
 
-``catalogs/{name}.json`` in the releases bucket holds ``{"seq": n, "entries": [...]}`` as
+``catalogs/{name}.json`` in the releases bucket holds ``{"seq": n, "entries": [...]}`` (a list:
+the newest of the site, of a category, of an organisation; a day's entries) or
+``{"seq": n, "document": {...}}`` (a document: the calendar, the organisations) as
 gzip-compressed JSON. An entry carries the release's sanitised body (the feeds' full content),
 so a catalog can reach megabytes, far beyond a DynamoDB item's 400 KB but nowhere near an S3
 object's limits: FEED_SIZE (at most 100) entries of at most 50,000 characters (4 bytes each in
@@ -43,9 +45,13 @@ def catalog_key(name: str) -> str:
     return f"{PREFIX}{name}.json"
 
 
+def _compress(stored: dict[str, Any]) -> bytes:
+    text = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+    return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+
+
 def encode(entries: Stored, seq: int) -> bytes:
-    document = json.dumps({"seq": seq, "entries": entries}, ensure_ascii=False, separators=(",", ":"))
-    return gzip.compress(document.encode("utf-8"), compresslevel=6, mtime=0)
+    return _compress({"seq": seq, "entries": entries})
 
 
 def decode(body: bytes) -> tuple[Stored, int]:
@@ -53,23 +59,61 @@ def decode(body: bytes) -> tuple[Stored, int]:
     return list(document["entries"]), int(document["seq"])
 
 
+def encode_document(document: dict[str, Any], seq: int) -> bytes:
+    return _compress({"seq": seq, "document": document})
+
+
+def decode_document(body: bytes) -> tuple[dict[str, Any], int]:
+    stored = json.loads(gzip.decompress(body))
+    return dict(stored["document"]), int(stored["seq"])
+
+
 class S3Catalogs:
-    def __init__(self, client: Any, bucket: str, *, legacy: DynamoLegacyCatalogs | None = None) -> None:
+    """``legacy``: where the catalogs named ``legacy_names`` were kept before S3 (the site's and
+    the categories'; the others never were)."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        *,
+        legacy: DynamoLegacyCatalogs | None = None,
+        legacy_names: frozenset[str] | None = None,
+    ) -> None:
         self._s3 = client
         self._bucket = bucket
         self._legacy = legacy
+        self._legacy_names = legacy_names
 
-    def _read(self, name: str) -> tuple[Stored, int, str | None]:
-        """Stored entries, seq and the ETag to write against (``None``: no object yet)."""
+    def _object(self, name: str) -> dict[str, Any] | None:
         try:
-            found = self._s3.get_object(Bucket=self._bucket, Key=catalog_key(name))
+            found: dict[str, Any] = self._s3.get_object(Bucket=self._bucket, Key=catalog_key(name))
         except ClientError as error:
             if error_code(error) not in S3_MISSING:
                 raise
-            entries, seq = self._legacy.get(name) if self._legacy else ([], 0)
+            return None
+        return found
+
+    def _read(self, name: str) -> tuple[Stored, int, str | None]:
+        """Stored entries, seq and the ETag to write against (``None``: no object yet)."""
+        found = self._object(name)
+        if found is None:
+            legacy = self._legacy is not None and (self._legacy_names is None or name in self._legacy_names)
+            entries, seq = self._legacy.get(name) if legacy and self._legacy else ([], 0)
             return entries, seq, None
         entries, seq = decode(found["Body"].read())
         return entries, seq, str(found["ETag"])
+
+    def _put(self, name: str, body: bytes, etag: str | None) -> None:
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        self._s3.put_object(
+            Bucket=self._bucket,
+            Key=catalog_key(name),
+            Body=body,
+            ContentType="application/json",
+            ContentEncoding="gzip",
+            **condition,
+        )
 
     def get(self, name: str, *, limit: int | None = None) -> tuple[Entries, int]:
         stored, seq, _ = self._read(name)
@@ -84,15 +128,36 @@ class S3Catalogs:
             changed = change(entries)
             if changed == entries:
                 return entries, seq  # nothing to do (a redelivered message)
-            condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-            self._s3.put_object(
-                Bucket=self._bucket,
-                Key=catalog_key(name),
-                Body=encode([entry.to_json() for entry in changed], seq + 1),
-                ContentType="application/json",
-                ContentEncoding="gzip",
-                **condition,
-            )
+            self._put(name, encode([entry.to_json() for entry in changed], seq + 1), etag)
+            return changed, seq + 1
+
+        return retry_on_conflict(
+            attempt, what=f"catalog {name}", attempts=_RETRIES, conflicts=_CONFLICTS, jitter=0.01
+        )
+
+    def _read_document(self, name: str) -> tuple[dict[str, Any], int, str | None]:
+        found = self._object(name)
+        if found is None:
+            return {}, 0, None
+        document, seq = decode_document(found["Body"].read())
+        return document, seq, str(found["ETag"])
+
+    def get_document(self, name: str) -> tuple[dict[str, Any], int]:
+        document, seq, _ = self._read_document(name)
+        return document, seq
+
+    def update_document(
+        self, name: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, touch: bool = False
+    ) -> tuple[dict[str, Any], int]:
+        """Apply ``change`` atomically (conditional writes, as ``update``); with ``touch`` the
+        sequence number grows even when the document is unchanged."""
+
+        def attempt() -> tuple[dict[str, Any], int]:
+            document, seq, etag = self._read_document(name)
+            changed = change(json.loads(json.dumps(document)))
+            if changed == document and not touch:
+                return document, seq
+            self._put(name, encode_document(changed, seq + 1), etag)
             return changed, seq + 1
 
         return retry_on_conflict(

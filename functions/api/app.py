@@ -5,8 +5,13 @@
 request-level checks that must come before body validation (size 413, content type 415,
 nesting deeper than ``MAX_JSON_DEPTH`` and malformed JSON 400), then lets the resolver route
 and validate. ``HEAD`` is answered as ``GET`` without a body, ``OPTIONS`` with the path's
-``Allow``. Every error leaves as ``application/problem+json``; nothing a client sends makes it
-raise. Every answer carries the CORS headers its ``Origin`` is entitled to (``functions.api.cors``).
+``Allow``. Every error leaves as ``application/problem+json`` whose ``type`` resolves to a page
+describing it (``GET /problems/{slug}``); nothing a client sends makes it raise. Every answer
+carries the CORS headers its ``Origin`` is entitled to (``functions.api.cors``).
+
+The status view's ``ETag`` is a digest of the view (it changes whenever the view does);
+``If-None-Match`` with it is answered ``304``. ``If-Match`` on ``PUT`` takes that ETag or the
+version alone (``"2"``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from functions.api import problems
 from functions.api.cors import with_cors
 from functions.api.problems import PROBLEM_JSON
-from functions.api.views import ReleaseAccepted, ReleaseList, ReleasePreview, ReleaseView
+from functions.api.views import ReleaseAccepted, ReleaseList, ReleasePreview, ReleaseView, view_etag
 from functions.domain import errors
 from functions.domain.models import (
     CATEGORIES,
@@ -66,7 +71,8 @@ class Intake(Protocol):
 
 
 API_TITLE = "Press-release intake API"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
+API_LICENSE = {"name": "MIT", "identifier": "MIT"}
 
 # Every route and its methods: 405 (with Allow) for a known path and another method. Every
 # path also answers HEAD (as GET, without the body) and OPTIONS (its Allow).
@@ -75,8 +81,21 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/releases/{id}": ("GET", "HEAD", "PUT", "DELETE", "OPTIONS"),
     "/previews": ("POST", "OPTIONS"),
     "/openapi.json": ("GET", "HEAD", "OPTIONS"),
+    "/problems/{slug}": ("GET", "HEAD", "OPTIONS"),
 }
-PUBLIC_PATHS = ("/openapi.json",)  # served without an API key (the template says so too)
+# Served without an API key (the template says so too).
+PUBLIC_PATHS = ("/openapi.json", "/problems/{slug}")
+# What the API answers with an HTML page (a problem's): nothing on it may load or run anything.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "public, max-age=3600",
+}
+# If-Match: "*", a version ("2") or the status view's ETag ("2-<16 hex>"), optionally weak.
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?[0-9]{1,9}(-[0-9a-f]{16})?"?)\s*$'
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,2048}$"
 _ROUTE_PATTERNS = [
     (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "/?$"), methods)
     for path, methods in ROUTES.items()
@@ -149,17 +168,33 @@ def _caller() -> Caller:
     )
 
 
+class NotModified(Exception):
+    """``If-None-Match`` names the current ETag: answered ``304`` (outside the response model)."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
 def _api_root() -> str:
     """Absolute base URL of the API as the client called it (stage or base path included)."""
-    raw = app.current_event.raw_event
+    return api_root(app.current_event.raw_event)
+
+
+def api_root(event: Any) -> str:
+    """``_api_root`` of a raw proxy event (also before and outside the resolver)."""
+    raw = _mapping(event)
     context = _mapping(raw.get("requestContext"))
     resource_path = raw.get("path") or ""
     full_path = context.get("path") or resource_path
+    if not isinstance(resource_path, str) or not isinstance(full_path, str):
+        return ""  # a mangled event: a relative type rather than no answer
     prefix = full_path[: len(full_path) - len(resource_path)] if full_path.endswith(resource_path) else ""
     domain = context.get("domainName")
-    headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
-    scheme = headers.get("x-forwarded-proto", "https")
-    return f"{scheme}://{domain}{prefix}" if domain else prefix
+    headers = {str(k).lower(): v for k, v in _mapping(raw.get("headers")).items()}
+    scheme = headers.get("x-forwarded-proto")
+    scheme = scheme if scheme in ("http", "https") else "https"
+    return f"{scheme}://{domain}{prefix}" if isinstance(domain, str) and domain else prefix
 
 
 def _self_link(release_id: str) -> str:
@@ -167,7 +202,9 @@ def _self_link(release_id: str) -> str:
 
 
 def _problem(kind: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response[Any]:
-    document = problems.problem_document(kind, detail, request_id=_request_id(), **extra)
+    document = problems.problem_document(
+        kind, detail, request_id=_request_id(), api_root=_api_root(), **extra
+    )
     return Response(
         status_code=document["status"],
         content_type=PROBLEM_JSON,
@@ -215,20 +252,32 @@ def _encode_cursor(cursor: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _if_match_version(value: str | None) -> int | None:
+def _if_match(value: str | None) -> tuple[int | None, str | None]:
+    """(version, the whole ETag when one was given) of an ``If-Match``; (None, None) for ``*``."""
     if value is None or value.strip() in ("", "*"):
-        return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
+        return None, None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})(-[0-9a-f]{16})?"?\s*', value)
     if not match:
         raise errors.ValidationFailed(
             [
                 errors.FieldError(
-                    "If-Match", 'If-Match must be the release version as an ETag, e.g. "2".', "format"
+                    "If-Match",
+                    'If-Match must be the status view\'s ETag or the release version as one, e.g. "2".',
+                    "format",
                 )
             ],
             detail="The If-Match header is not valid.",
         )
-    return int(match.group(1))
+    version = int(match.group(1))
+    return version, f'"{version}{match.group(2)}"' if match.group(2) else None
+
+
+def _none_match(value: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison, as RFC 9110 asks for GET)."""
+    if not value:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in value.split(",")]
+    return "*" in tags or etag in tags
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,6 +289,7 @@ _SUBMIT_ERRORS = problems.openapi_responses(400, 401, 409, 413, 415, 422, 429, 5
 
 @app.post(
     "/releases",
+    operation_id="submitRelease",
     summary="Submit a press release",
     description=(
         "Validates, sanitises and stores the release, then queues it for moderation. A `202` means the "
@@ -280,6 +330,7 @@ def submit_release(
 
 @app.get(
     "/releases",
+    operation_id="listReleases",
     summary="List your releases, newest first",
     tags=["releases"],
     responses={
@@ -291,7 +342,13 @@ def list_releases(
     status: Annotated[Status | None, Query(description="Only releases in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1-100.")] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=2048, description="`next_cursor` from the previous page.")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=2048,
+            pattern=CURSOR_PATTERN,
+            description="`next_cursor` from the previous page (URL-safe base64, as issued).",
+        ),
     ] = None,
 ) -> Response[ReleaseList]:
     from functions.api.views import view_of
@@ -312,36 +369,64 @@ _ID = Annotated[str, Path(description="Release id (UUID); anything else is 404."
 
 @app.get(
     "/releases/<id>",
+    operation_id="getRelease",
     summary="Status of one of your releases",
-    tags=["releases"],
-    responses={
-        200: {
-            "description": "The release's status view; `ETag` is its version.",
-            "content": {"application/json": {"model": ReleaseView}},
-        },
-        **problems.openapi_responses(401, 404, 429),
-    },
-)
-def get_release(id: _ID) -> Response[ReleaseView]:
-    from functions.api.views import view_of
-
-    record = _intake().service.get(_caller(), _checked_id(id))
-    view = view_of(record, _api_root())
-    return _json(200, view.model_dump(mode="json"), headers={"ETag": f'"{record.version}"'})
-
-
-@app.put(
-    "/releases/<id>",
-    summary="Revise a release under review or sent back for changes",
     description=(
-        "Replaces the content with a new version (version + 1) and sends it back to review. Allowed while "
-        "the release is `pending_review` or `changes_requested`; `409` otherwise. Send `If-Match` with the "
-        "version you revised (the `ETag` of the status view) to refuse a stale revision."
+        "Status, versions (the newest, and the one readers see), decision, prescreen flags, public URL "
+        "once published, corrections. `ETag` changes whenever the view does; send it back as "
+        "`If-None-Match` to get `304` while nothing changed."
     ),
     tags=["releases"],
     responses={
         200: {
-            "description": "Revised and queued for review again.",
+            "description": "The release's status view.",
+            "content": {"application/json": {"model": ReleaseView}},
+        },
+        304: {"description": "Not modified: the view still has the `ETag` sent in `If-None-Match`."},
+        **problems.openapi_responses(401, 404, 422, 429),
+    },
+)
+def get_release(
+    id: _ID,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="if-none-match",
+            max_length=512,
+            description="`ETag`s of views you have (or `*`): `304` while the view is one of them.",
+        ),
+    ] = None,
+) -> Response[ReleaseView]:
+    from functions.api.views import view_of
+
+    record = _intake().service.get(_caller(), _checked_id(id))
+    view = view_of(record, _api_root())
+    etag = view_etag(view)
+    if _none_match(if_none_match, etag):
+        raise NotModified(etag)
+    return _json(200, view.model_dump(mode="json"), headers={"ETag": etag})
+
+
+@app.put(
+    "/releases/<id>",
+    operation_id="reviseRelease",
+    summary="Revise a release under review, or correct a published one",
+    description=(
+        "Replaces the content with a new version (version + 1) for the moderators.\n\n"
+        "- **Revision**, while the release is `pending_review` or `changes_requested`: it goes back to "
+        "review (`pending_review`).\n"
+        "- **Correction**, once it is `published` (or while a correction is `correction_review` or "
+        "`correction_changes_requested`): `correction_note` is required and shown to readers; the "
+        "category and `release_at` stay the release's. Version n stays public while version n+1 is "
+        '`correction_review`; approved, it is published with a "Corrected on ..." notice (status '
+        "`published` again, `public_version` n+1); refused, version n stays and the decision says why.\n\n"
+        '`409` in any other state. Send `If-Match` (the status view\'s `ETag`, or the version as `"2"`) '
+        "to refuse a stale revision."
+    ),
+    tags=["releases"],
+    responses={
+        200: {
+            "description": "Stored as the new version and queued for review; `ETag` is the new view's.",
             "content": {"application/json": {"model": ReleaseAccepted}},
         },
         **problems.openapi_responses(400, 401, 404, 409, 413, 415, 422, 429, 503),
@@ -349,15 +434,34 @@ def get_release(id: _ID) -> Response[ReleaseView]:
 )
 def revise_release(
     id: _ID,
-    release: Annotated[ReleaseSubmission, Body(description="The complete revised release.")],
+    release: Annotated[
+        ReleaseSubmission, Body(description="The complete release (with `correction_note` to correct one).")
+    ],
     if_match: Annotated[
-        str | None, Header(alias="if-match", max_length=32, description='Expected version, e.g. "2".')
+        str | None,
+        Header(
+            alias="if-match",
+            max_length=32,
+            pattern=IF_MATCH_PATTERN,
+            description='The status view\'s `ETag`, or the version you revised as `"2"`, or `*`.',
+        ),
     ] = None,
 ) -> Response[ReleaseAccepted]:
-    record = _intake().service.revise(
-        _caller(), _checked_id(id), release, expected_version=_if_match_version(if_match)
+    from functions.api.views import view_of
+
+    caller, release_id = _caller(), _checked_id(id)
+    expected, etag = _if_match(if_match)
+    if etag is not None:
+        current = view_etag(view_of(_intake().service.get(caller, release_id), _api_root()))
+        if current != etag:
+            raise errors.StateConflict(
+                "The release changed since you fetched it (its ETag is no longer the one you sent); "
+                "fetch it again before revising."
+            )
+    record = _intake().service.revise(caller, release_id, release, expected_version=expected)
+    metrics.add_metric(
+        name="ReleaseCorrected" if record.correction_note else "ReleaseRevised", unit="Count", value=1
     )
-    metrics.add_metric(name="ReleaseRevised", unit="Count", value=1)
     link = _self_link(record.release_id)
     body = {
         "id": record.release_id,
@@ -365,11 +469,12 @@ def revise_release(
         "version": record.version,
         "links": {"self": link},
     }
-    return _json(200, body, headers={"ETag": f'"{record.version}"'})
+    return _json(200, body, headers={"ETag": view_etag(view_of(record, _api_root()))})
 
 
 @app.delete(
     "/releases/<id>",
+    operation_id="withdrawRelease",
     summary="Withdraw a release before publication",
     tags=["releases"],
     responses={
@@ -421,12 +526,36 @@ def preview_release(
 
 @app.get(
     "/openapi.json",
+    operation_id="getOpenApiDocument",
     summary="This API's OpenAPI 3.1 document (no authentication)",
     tags=["meta"],
-    responses={200: {"description": "The OpenAPI document."}},
+    responses={200: {"description": "The OpenAPI document.", "content": {"application/json": {}}}},
 )
 def openapi_document() -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=openapi_json())
+
+
+@app.get(
+    "/problems/<slug>",
+    operation_id="getProblem",
+    summary="What a problem type means (the page its `type` URI resolves to; no authentication)",
+    tags=["meta"],
+    responses={
+        200: {"description": "An HTML page describing the problem.", "content": {"text/html": {}}},
+        **problems.openapi_responses(404),
+    },
+)
+def problem_type(
+    slug: Annotated[str, Path(description="The problem's slug, e.g. `not-found`.")],
+) -> Response[Any]:
+    if slug not in problems.KINDS:
+        return _problem("not-found", f"There is no problem type {slug!r}; the document lists them all.")
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=problems.problem_page(slug, _api_root()),
+        headers=PAGE_HEADERS,
+    )
 
 
 @cache
@@ -452,12 +581,112 @@ def openapi_json() -> str:
         item = (schema.paths or {}).get(path)
         if item is not None and item.get is not None:
             item.get.security = []
-    return str(model_json(schema, by_alias=True, exclude_none=True, indent=2))
+    document = json.loads(model_json(schema, by_alias=True, exclude_none=True))
+    return json.dumps(true_to_the_api(document), indent=2)
+
+
+# Response headers the API sends, by status (documented on every operation that answers it).
+_STATUS_HEADERS: dict[str, dict[str, dict[str, Any]]] = {
+    "401": {
+        "WWW-Authenticate": {"description": '`Bearer realm="press-intake"`.', "schema": {"type": "string"}}
+    },
+    "405": {"Allow": {"description": "The methods this path takes.", "schema": {"type": "string"}}},
+    "409": {
+        "Retry-After": {
+            "description": "Seconds to wait (only for `request-in-flight`).",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "429": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer", "minimum": 1}}},
+    "503": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer", "minimum": 1}}},
+}
+_ETAG = {
+    "ETag": {
+        "description": 'The status view\'s entity tag (`"<version>-<digest>"`).',
+        "schema": {"type": "string"},
+    }
+}
+_POWERTOOLS_LEFTOVERS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def true_to_the_api(document: dict[str, Any]) -> dict[str, Any]:
+    """The generated document as the API behaves: Powertools' own 422 and 500 schemas (never sent:
+    every error is a problem) replaced, the headers the API sends, ``405`` on every operation,
+    the problem ``type`` URIs, a licence."""
+    document["info"]["license"] = dict(API_LICENSE)
+    document["info"]["description"] += (
+        " A problem's `type` is an absolute URI under this API (`/problems/{slug}`) that answers a page "
+        "describing it."
+    )
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            _true_responses(path, method, operation)
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in _POWERTOOLS_LEFTOVERS:
+        schemas.pop(name, None)
+    problem_type = schemas.get("Problem", {}).get("properties", {}).get("type")
+    if problem_type is not None:
+        problem_type.update(
+            format="uri",
+            description="Absolute URI of a page describing the problem (`GET /problems/{slug}`).",
+        )
+    return document
+
+
+def _true_responses(path: str, method: str, operation: dict[str, Any]) -> None:
+    problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    responses = operation.setdefault("responses", {})
+    for status in list(responses):
+        content = (responses[status].get("content") or {}).get("application/json") or {}
+        if (content.get("schema") or {}).get("$ref", "").rsplit("/", 1)[-1] not in _POWERTOOLS_LEFTOVERS:
+            continue
+        if status == "422" and not _declares(operation, "422"):
+            del responses[status]  # Powertools adds one to every route; this one refuses nothing as 422
+        else:
+            responses[status] = {"description": responses[status]["description"], "content": problem_content}
+    responses.setdefault("500", {"description": "Internal error (problem+json)", "content": problem_content})
+    responses["405"] = {
+        "description": f"Method not allowed: {path} takes {', '.join(ROUTES.get(path, ()))} (problem+json)",
+        "content": problem_content,
+    }
+    for status, headers in _STATUS_HEADERS.items():
+        if status in responses and (status != "409" or operation.get("operationId") == "submitRelease"):
+            responses[status]["headers"] = dict(headers)
+    if method == "post" and "202" in responses:
+        responses["202"]["headers"] = {
+            "Location": {
+                "description": "The release's status view.",
+                "schema": {"type": "string", "format": "uri"},
+            }
+        }
+    if operation.get("operationId") in ("getRelease", "reviseRelease"):
+        responses["200"]["headers"] = dict(_ETAG)
+    if "304" in responses:
+        responses["304"]["headers"] = dict(_ETAG)
+
+
+def _declares(operation: dict[str, Any], status: str) -> bool:
+    """Whether the route itself lists ``status`` (Powertools adds a 422 to every validated route)."""
+    return status in _DECLARED.get(str(operation.get("operationId")), ())
+
+
+# The error statuses each route declares (what it can answer besides the success).
+_DECLARED: dict[str, tuple[str, ...]] = {
+    "submitRelease": ("422",),
+    "listReleases": ("422",),
+    "getRelease": ("422",),  # an If-None-Match over its limit
+    "reviseRelease": ("422",),
+}
 
 
 # ---------------------------------------------------------------------------------------------
 # Errors: one place from exceptions to problems
 # ---------------------------------------------------------------------------------------------
+
+
+@app.exception_handler(NotModified)
+def _not_modified(answer: NotModified) -> Response[Any]:
+    return Response(status_code=304, content_type=None, body="", headers={"ETag": answer.etag})
 
 
 @app.exception_handler(errors.DomainError)
@@ -630,7 +859,9 @@ def _raw_body(body: Any, base64_encoded: bool) -> bytes | None:
 
 
 def _precheck_problem(event: dict[str, Any], kind: str, detail: str) -> dict[str, Any]:
-    document = problems.problem_document(kind, detail, request_id=_request_id(event))
+    document = problems.problem_document(
+        kind, detail, request_id=_request_id(event), api_root=api_root(event)
+    )
     return problems.proxy_response(document)
 
 
@@ -678,7 +909,10 @@ def _options(event: dict[str, Any]) -> dict[str, Any]:
     methods = _route_methods(path)
     if methods is None:
         document = problems.problem_document(
-            "not-found", f"Nothing is served at {path}.", request_id=_request_id(event)
+            "not-found",
+            f"Nothing is served at {path}.",
+            request_id=_request_id(event),
+            api_root=api_root(event),
         )
         return problems.proxy_response(document)
     allow = ", ".join(methods)
@@ -726,6 +960,7 @@ def handle(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any
             "internal-error",
             "Something went wrong on our side; the request id identifies it.",
             request_id=request_id,
+            api_root=api_root(event) if isinstance(event, dict) else None,
         )
         response = problems.proxy_response(document)
     methods = _route_methods(str(event.get("path") or "")) if isinstance(event, dict) else None

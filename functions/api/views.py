@@ -6,14 +6,16 @@ the OpenAPI document shows them); what a submitter sends is ``functions/domain/m
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from functions.domain.models import Category
 from functions.domain.records import ReleaseRecord
+from functions.domain.states import has_pending_correction
 
 if TYPE_CHECKING:
     from functions.domain.prescreen import Flag
@@ -34,6 +36,22 @@ class DecisionView(BaseModel):
     note: str | None = None
     decided_at: datetime
     version: int
+
+
+class PendingCorrection(BaseModel):
+    """A correction on its way: version ``version`` awaits the moderators (or the publisher);
+    until it is published, readers see ``public_version``."""
+
+    version: int
+    note: str
+
+
+class PublishedCorrection(BaseModel):
+    """A correction readers see: the version it made public, its note, when it went out."""
+
+    version: int
+    note: str
+    published_at: datetime
 
 
 class ReleaseLinks(BaseModel):
@@ -66,6 +84,16 @@ class ReleaseView(BaseModel):
     decision: DecisionView | None = None
     prescreen_flags: list[PrescreenFlag] = []
     public_url: str | None = None
+    public_version: Annotated[
+        int | None, Field(description="The version readers see on the site (none before publication).")
+    ] = None
+    pending_correction: Annotated[
+        PendingCorrection | None,
+        Field(description="A correction of the published release not yet public (its version and note)."),
+    ] = None
+    corrections: Annotated[
+        list[PublishedCorrection], Field(description="The published corrections, oldest first.")
+    ] = []
     links: ReleaseLinks
 
 
@@ -107,6 +135,16 @@ def view_of(record: ReleaseRecord, api_root: str) -> ReleaseView:
         decision=decision,
         prescreen_flags=_flag_views(record.prescreen),
         public_url=record.public_url,
+        public_version=record.public_version,
+        pending_correction=(
+            PendingCorrection(version=record.version, note=record.correction_note or "")
+            if has_pending_correction(record.status)
+            else None
+        ),
+        corrections=[
+            PublishedCorrection(version=c.version, note=c.note, published_at=c.published_at)
+            for c in record.corrections
+        ],
         links=ReleaseLinks(self=f"{api_root}/releases/{record.release_id}", public=record.public_url),
     )
 
@@ -117,3 +155,11 @@ def preview_of(body_html: str, flags: Iterable[Flag]) -> ReleasePreview:
 
 def _flag_views(flags: Iterable[Flag]) -> list[PrescreenFlag]:
     return [PrescreenFlag(code=f.code, message=f.message) for f in flags]
+
+
+def view_etag(view: ReleaseView) -> str:
+    """The status view's entity tag: ``"<version>-<digest>"``, the digest of the whole view, so it
+    changes whenever the view does (a decision, a status change, a publication...). Its version
+    part is what ``If-Match`` may also name alone (``"2"``)."""
+    digest = hashlib.sha256(view.model_dump_json().encode()).hexdigest()[:16]
+    return f'"{view.version}-{digest}"'

@@ -38,9 +38,25 @@ from functions.domain.ports import (
     VersionExists,
 )
 from functions.domain.prescreen import Flag, PrescreenInput, content_digest, prescreen
-from functions.domain.records import Caller, OutboxTarget, ReleaseRecord, payload_hash, schedule_name
+from functions.domain.records import (
+    MAX_CORRECTIONS,
+    Caller,
+    OutboxTarget,
+    ReleaseRecord,
+    payload_hash,
+    schedule_name,
+)
 from functions.domain.sanitise import plain_words, sanitise_body
-from functions.domain.states import INITIAL, Action, already, can, next_status, refusal
+from functions.domain.states import (
+    INITIAL,
+    Action,
+    action_for,
+    already,
+    can,
+    next_status,
+    put_refusal,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +77,9 @@ class Prepared:
     content_digest: str
 
 
-def prepare(submission: AnyRelease, *, now: datetime) -> Prepared:
-    """Sanitise and check the rules that need a clock or the sanitised body."""
+def prepare(submission: AnyRelease, *, now: datetime, check_release_at: bool = True) -> Prepared:
+    """Sanitise and check the rules that need a clock or the sanitised body (``release_at``
+    is not checked for a correction, which keeps the published release's own)."""
     errors: list[FieldError] = []
     body_html = sanitise_body(submission.body, submission.body_format)
     if len(body_html) > BODY_MAX_SANITISED:
@@ -75,7 +92,7 @@ def prepare(submission: AnyRelease, *, now: datetime) -> Prepared:
         )
     elif not body_html:
         errors.append(FieldError("body", "The body has no text once sanitised.", "empty"))
-    if submission.release_at is not None:
+    if submission.release_at is not None and check_release_at:
         if submission.release_at < now - RELEASE_AT_GRACE:
             errors.append(FieldError("release_at", "release_at is in the past.", "in_past"))
         elif submission.release_at > now + RELEASE_AT_HORIZON:
@@ -83,7 +100,9 @@ def prepare(submission: AnyRelease, *, now: datetime) -> Prepared:
     if errors:
         raise ValidationFailed(errors)
     raw = submission.model_dump(mode="json")
-    content = {**raw, "body": body_html, "body_format": "html"}
+    # The correction note is about the version, not part of the release: the document keeps it apart.
+    content = {key: value for key, value in raw.items() if key != "correction_note"}
+    content.update(body=body_html, body_format="html")
     body_text = plain_words(body_html)
     return Prepared(
         content=content,
@@ -112,8 +131,9 @@ def flags_for(submission: AnyRelease, prepared: Prepared, duplicate_of: str | No
 def version_document(
     record: ReleaseRecord, prepared: Prepared, submitted_format: str, caller: Caller
 ) -> dict[str, Any]:
-    """The canonical JSON of one version, as stored in the releases bucket."""
-    return {
+    """The canonical JSON of one version, as stored in the releases bucket. A correction carries
+    ``correction``: its note and the version it corrects (the public one when it was made)."""
+    document: dict[str, Any] = {
         "schema": DOCUMENT_SCHEMA,
         "release_id": record.release_id,
         "version": record.version,
@@ -126,6 +146,9 @@ def version_document(
         "content_digest": prepared.content_digest,
         "prescreen": [{"code": f.code, "message": f.message} for f in record.prescreen],
     }
+    if record.correction_note is not None:
+        document["correction"] = {"note": record.correction_note, "corrects_version": record.public_version}
+    return document
 
 
 def version_record(
@@ -139,9 +162,10 @@ def version_record(
     previous: ReleaseRecord | None = None,
 ) -> ReleaseRecord:
     """The state item of a new version: version 1 of a submission (``previous`` is None), or the
-    version after ``previous`` for a revision, which keeps what the release already had (its
-    organisation, creation time, last decision). Either awaits review, marked for the
-    moderation queue; ``object_key`` is filled in once the version is stored."""
+    version after ``previous`` for a revision or a correction, which keeps what the release
+    already had (its organisation, creation time, last decision, what is public). Either awaits
+    review, marked for the moderation queue; ``object_key`` is filled in once the version is
+    stored."""
     fresh = ReleaseRecord(
         release_id=release_id,
         org_id=caller.org_id,
@@ -167,12 +191,15 @@ def version_record(
         fresh,
         org_id=previous.org_id,
         org_name=previous.org_name,
-        status=next_status(Action.REVISE, previous.status),
+        status=next_status(action_for(Action.REVISE, previous.status), previous.status),
         version=previous.version + 1,
         created_at=previous.created_at,
         published_at=previous.published_at,
         decision=previous.decision,
         public_url=previous.public_url,
+        public_version=previous.public_version,
+        corrections=list(previous.corrections),
+        correction_note=submission.correction_note,
     )
 
 
@@ -203,6 +230,8 @@ class IntakeService:
     # -- commands -----------------------------------------------------------------------------
 
     def submit(self, caller: Caller, submission: AnyRelease, *, release_id: str) -> ReleaseRecord:
+        if submission.correction_note is not None:
+            raise ValidationFailed([_NOTE_ONLY_FOR_CORRECTIONS])
         new = self._new_version(caller, submission, release_id=release_id)
         record = new.record
         try:
@@ -225,9 +254,12 @@ class IntakeService:
     def revise(
         self, caller: Caller, release_id: str, submission: AnyRelease, *, expected_version: int | None
     ) -> ReleaseRecord:
+        """A PUT: a revision before publication (``revise``), or a correction of a published
+        release (``correct``: version n stays public while version n+1 is reviewed)."""
         current = self._owned(caller, release_id)
-        if not can(Action.REVISE, current.status):
-            raise _refused(Action.REVISE, current)
+        action = action_for(Action.REVISE, current.status)
+        if not can(action, current.status):
+            raise StateConflict(put_refusal(current.status), status=current.status, version=current.version)
         if expected_version is not None and expected_version != current.version:
             raise StateConflict(
                 f"The release is at version {current.version}, not {expected_version}; "
@@ -235,6 +267,10 @@ class IntakeService:
                 status=current.status,
                 version=current.version,
             )
+        if action is Action.CORRECT:
+            submission = _as_correction(submission, current)
+        elif submission.correction_note is not None:
+            raise ValidationFailed([_NOTE_ONLY_FOR_CORRECTIONS])
         new = self._new_version(caller, submission, release_id=release_id, previous=current)
         revised = new.record
         try:
@@ -247,7 +283,7 @@ class IntakeService:
                 version=revised.version,
             ) from None
         try:
-            self._states.revise(revised, expected_version=current.version, actor=caller.actor)
+            self._states.revise(revised, expected_version=current.version, actor=caller.actor, action=action)
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.REVISE) from None
         self._enqueue(revised)
@@ -312,18 +348,27 @@ class IntakeService:
     ) -> NewVersion:
         """The one path from a submission to a stored version, for a submission and a revision."""
         now = self._clock()
-        prepared, flags = self._checked(caller, submission, release_id=release_id, now=now)
+        correcting = previous is not None and action_for(Action.REVISE, previous.status) is Action.CORRECT
+        prepared, flags = self._checked(
+            caller, submission, release_id=release_id, now=now, check_release_at=not correcting
+        )
         record = version_record(
             caller, submission, prepared, release_id=release_id, now=now, flags=flags, previous=previous
         )
         return NewVersion(record, version_document(record, prepared, submission.body_format, caller))
 
     def _checked(
-        self, caller: Caller, submission: AnyRelease, *, release_id: str | None, now: datetime
+        self,
+        caller: Caller,
+        submission: AnyRelease,
+        *,
+        release_id: str | None,
+        now: datetime,
+        check_release_at: bool = True,
     ) -> tuple[Prepared, _Flags]:
         """Validated, sanitised and prescreened, as every new version and every preview is; the
         release's own earlier versions (``release_id``) are no duplicate of it."""
-        prepared = prepare(submission, now=now)
+        prepared = prepare(submission, now=now, check_release_at=check_release_at)
         earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
         return prepared, flags_for(submission, prepared, earlier if earlier != release_id else None)
 
@@ -359,14 +404,65 @@ class IntakeService:
             raise ReleaseNotFound(release_id)
         return record
 
-    def _conflict_now(self, release_id: str, action: Action) -> StateConflict:
+    def _conflict_now(self, release_id: str, request: Action) -> StateConflict:
         latest = self._states.get(release_id)
         if latest is None:
             return StateConflict("The release changed meanwhile.")
-        if can(action, latest.status):
+        if can(action_for(request, latest.status), latest.status):
             detail = f"The release changed meanwhile (now version {latest.version}); fetch it again."
             return StateConflict(detail, status=latest.status, version=latest.version)
-        return _refused(action, latest)
+        if request is Action.REVISE:
+            return StateConflict(put_refusal(latest.status), status=latest.status, version=latest.version)
+        return _refused(request, latest)
+
+
+_NOTE_ONLY_FOR_CORRECTIONS = FieldError(
+    "correction_note",
+    "correction_note is only for correcting a published release (PUT); leave it out here.",
+    "not_a_correction",
+)
+
+
+def _as_correction(submission: AnyRelease, current: ReleaseRecord) -> AnyRelease:
+    """The submission as a correction of ``current``: it needs a note, keeps the category and the
+    release time (a published release's time does not move; it is carried over when left out),
+    and a release takes at most ``MAX_CORRECTIONS``."""
+    errors: list[FieldError] = []
+    if not (submission.correction_note or "").strip():
+        errors.append(
+            FieldError(
+                "correction_note",
+                "A published release is corrected with a correction_note saying what changed; "
+                "readers see it with the corrected release.",
+                "missing",
+            )
+        )
+    if submission.category != current.category:
+        errors.append(
+            FieldError(
+                "category",
+                f"A correction keeps the release's category ({current.category}).",
+                "immutable",
+            )
+        )
+    if submission.release_at is not None and submission.release_at != current.release_at:
+        errors.append(
+            FieldError(
+                "release_at",
+                "A correction keeps the release's release_at (leave it out, or send it unchanged).",
+                "immutable",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors, detail="The correction is not valid.")
+    if len(current.corrections) >= MAX_CORRECTIONS:
+        raise StateConflict(
+            f"The release was already corrected {len(current.corrections)} times, the most a release "
+            "takes; ask the newsroom to withdraw it and submit a new release.",
+            status=current.status,
+            version=current.version,
+        )
+    return submission.model_copy(update={"release_at": current.release_at})
 
 
 def _refused(action: Action, record: ReleaseRecord) -> StateConflict:

@@ -43,6 +43,7 @@ MAX_REQUEST_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 64
 MAX_LINKS = 10
 MAX_TAGS = 20
+CORRECTION_NOTE_MAX = 500
 
 # BCP 47 (RFC 5646) language tag, well-formed form: language, extlang, script, region,
 # variants, extensions and private use; or a private-use-only tag. The primary language subtag
@@ -59,7 +60,7 @@ _BCP47 = re.compile(
 )
 
 
-def _bcp47(value: str) -> str:
+def bcp47_tag(value: str) -> str:
     if not _BCP47.match(value):
         raise ValueError("must be a BCP 47 language tag such as 'en', 'en-GB' or 'pt-BR'")
     return value
@@ -154,7 +155,7 @@ def _text(max_length: int, description: str, min_length: int = 1) -> Any:
 LanguageTag = Annotated[
     str,
     Field(max_length=35, description="BCP 47 language tag, e.g. 'en', 'en-GB', 'fr-CA'."),
-    AfterValidator(_bcp47),
+    AfterValidator(bcp47_tag),
 ]
 IanaTimeZone = Annotated[
     str,
@@ -290,6 +291,16 @@ class _SubmissionBase(Strict):
     boilerplate: Annotated[str | None, _text(2000, "'About the organisation' paragraph."), MULTI_LINE] = None
     links: Annotated[list[Link], Field(max_length=MAX_LINKS, description="At most 10 related links.")] = []
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS, description="At most 20 tags.")] = []
+    correction_note: Annotated[
+        str | None,
+        _text(
+            CORRECTION_NOTE_MAX,
+            "Only with `PUT` of a published release, and then required: what this correction changes "
+            "(e.g. 'Corrects the effective date.'), shown to readers with the corrected release. "
+            "A correction keeps the release's `category` and `release_at`.",
+        ),
+        MULTI_LINE,
+    ] = None
 
     def __repr__(self) -> str:
         # Short on purpose: frameworks log route arguments with repr() (Powertools does, even with

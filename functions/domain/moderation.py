@@ -39,7 +39,7 @@ from functions.domain.ports import (
     TransitionChanges,
 )
 from functions.domain.records import OutboxTarget, ReleaseRecord
-from functions.domain.states import Action, already, awaits_decision, can
+from functions.domain.states import Action, action_for, already, awaits_decision, can
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,8 @@ class ModerationService:
         try:
             updated = self._states.transition(
                 release_id,
-                Action(decision.action.value),
+                # the decision on the release, or on its correction (approve -> approve_correction)
+                action_for(Action(decision.action.value), record.status),
                 org_id=record.org_id,
                 expected_version=version,
                 actor=f"moderator:{decision.moderator}",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
-from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
+from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
 from functions.domain.states import Action
 
 if TYPE_CHECKING:
@@ -71,6 +71,8 @@ class TransitionChanges(TypedDict, total=False):
     outbox: OutboxTarget  # the queue the next message goes to (no mark: the mark is removed)
     published_at: datetime
     public_url: str
+    public_version: int  # the version now on the site
+    correction: Correction  # a correction just published: appended to the release's corrections
 
 
 class StateRepository(Protocol):
@@ -90,9 +92,12 @@ class StateRepository(Protocol):
         """The id of an earlier release of this organisation with the same content, if any."""
         ...
 
-    def revise(self, record: ReleaseRecord, *, expected_version: int, actor: str) -> None:
-        """Store ``record`` as the new version (``Action.REVISE``: the release must still be at
-        ``expected_version`` in a status revising is allowed from); else ``ConditionFailed``."""
+    def revise(
+        self, record: ReleaseRecord, *, expected_version: int, actor: str, action: Action = Action.REVISE
+    ) -> None:
+        """Store ``record`` as the new version: ``action`` is one that stores a new version
+        (``Action.REVISE``, ``Action.CORRECT``); the release must still be at
+        ``expected_version`` in a status the action starts from; else ``ConditionFailed``."""
         ...
 
     def transition(
@@ -222,11 +227,14 @@ class SiteWriter(Protocol):
 
 
 class Catalogs(Protocol):
-    """The bounded lists of newest entries behind the index and the feeds: the site's (``all``)
-    and one per category. ``update`` applies ``change`` atomically (retrying on a concurrent
-    change) and returns the catalog after it with its sequence number, which grows by one per
-    change; an unknown catalog is empty at sequence 0. A stored entry that cannot be read back
-    is skipped (and logged), never fatal."""
+    """What the site's shared pages are rendered from (``functions.domain.publish.shared``):
+    lists of entries (the newest of the site, of each category and organisation; every entry
+    of a day) and small documents (the calendar of days, the directory of organisations).
+
+    ``update`` applies ``change`` atomically (retrying on a concurrent change) and returns the
+    catalog after it with its sequence number, which grows by one per change (an unchanged
+    result is not written, unless ``touch``); an unknown catalog is empty at sequence 0. A
+    stored entry that cannot be read back is skipped (and logged), never fatal."""
 
     def get(self, name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
         """The catalog's entries (its first ``limit``, if given) and its sequence number."""
@@ -235,6 +243,17 @@ class Catalogs(Protocol):
     def update(
         self, name: str, change: Callable[[list[CatalogEntry]], list[CatalogEntry]]
     ) -> tuple[list[CatalogEntry], int]: ...
+
+    def get_document(self, name: str) -> tuple[dict[str, Any], int]:
+        """A document catalog (``{}`` at sequence 0 when there is none)."""
+        ...
+
+    def update_document(
+        self, name: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, touch: bool = False
+    ) -> tuple[dict[str, Any], int]:
+        """Apply ``change`` to a document catalog atomically; with ``touch`` its sequence number
+        grows even when the document is unchanged."""
+        ...
 
 
 # ---------------------------------------------------------------------------------------------

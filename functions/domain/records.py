@@ -66,9 +66,38 @@ class Caller:
         return f"org:{self.org_id}" + (f"/key:{self.key_id}" if self.key_id else "")
 
 
+MAX_CORRECTIONS = 20  # published corrections per release (each is kept in its state item)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A published correction: which version it made public, the note readers see, and when."""
+
+    version: int
+    note: str
+    published_at: datetime
+
+    def as_item(self) -> dict[str, Any]:
+        return {"version": self.version, "note": self.note, "published_at": self.published_at.isoformat()}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Correction:
+        return cls(
+            version=int(item["version"]),
+            note=str(item["note"]),
+            published_at=datetime.fromisoformat(str(item["published_at"])),
+        )
+
+
 @dataclass
 class ReleaseRecord:
-    """The state item of one release (the content itself lives in the releases bucket)."""
+    """The state item of one release (the content itself lives in the releases bucket).
+
+    ``version`` is the newest version (what a PUT, a moderator and a publish message act on);
+    ``public_version`` the one on the site (None until published). They differ while a
+    correction is on its way, and after one was refused. ``correction_note`` is the note of the
+    newest version when it is a correction; ``corrections`` the published ones, oldest first.
+    """
 
     release_id: str
     org_id: str
@@ -90,6 +119,9 @@ class ReleaseRecord:
     public_url: str | None = None
     outbox: OutboxTarget | None = None
     outbox_at: datetime | None = None
+    public_version: int | None = None
+    correction_note: str | None = None
+    corrections: list[Correction] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pydantic import Json
 
 from functions.cold_start import aws_client, once
 from functions.domain.messages import PublishMessage
+from functions.domain.models import CATEGORIES
 from functions.domain.publish.service import Outcome, PublicationService, Unpublishable
 from functions.observability import logger, metrics, traced_handler
 from functions.settings import PublisherSettings
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 _METRICS = {
     Outcome.PUBLISHED: "ReleasePublished",
+    Outcome.CORRECTED: "ReleaseCorrected",
     Outcome.KILLED: "ReleaseKilled",
     Outcome.SCHEDULED: "ReleaseScheduled",
     Outcome.DELAYED: "ReleaseDelayed",
@@ -53,6 +55,11 @@ def settings() -> PublisherSettings:
     return PublisherSettings.from_env(os.environ)
 
 
+# The catalogs kept in the releases table before S3 (the site's and the categories'): only they
+# are looked for there when they have no object yet.
+LEGACY_CATALOGS = frozenset({"all", *CATEGORIES})
+
+
 @once
 def service() -> PublicationService:
     from functions.adapters.dynamodb_catalog import DynamoLegacyCatalogs
@@ -72,6 +79,7 @@ def service() -> PublicationService:
             aws_client("s3"),
             current.releases_bucket,
             legacy=DynamoLegacyCatalogs(aws_client("dynamodb"), current.releases_table),
+            legacy_names=LEGACY_CATALOGS,
         ),
         schedules=EventBridgeSchedules(
             aws_client("scheduler"),
@@ -81,7 +89,7 @@ def service() -> PublicationService:
         ),
         queue=SqsPublishQueue(aws_client("sqs"), current.publish_queue_url),
         clock=lambda: utc_now(),  # noqa: PLW0108 - looked up on every reading: tests set another
-        site_url=current.site_url,
+        identity=current.site(),
         feed_size=current.feed_size,
     )
 

@@ -299,18 +299,46 @@ class ApiGateway:
             body = json.dumps({"message": response_type.replace("_", " ").title()})
             headers.append(("Content-Type", "application/json"))
         else:
-            body = template.replace("$context.requestId", request_id)
+            body = self._render_template(template, request_id)
         return HttpResponse(status=int(status), headers=headers, body=body.encode())
+
+    def _render_template(self, template: str, request_id: str) -> str:
+        """A gateway response template with the ``$context`` variables it uses. The API's root as
+        the template writes it on AWS (``https://$context.domainName/$context.stage``, for the
+        problems' ``type`` URIs) is this gateway's root: its scheme and base path here."""
+        root = f"{self._scheme}://{self._domain}{self.base_path}"
+        return (
+            template.replace("https://$context.domainName/$context.stage", root)
+            .replace("$context.domainName", self._domain)
+            .replace("$context.stage", self.stage)
+            .replace("$context.requestId", request_id)
+        )
 
     def clear_authorizer_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
 
 
+def with_absolute_type(response: HttpResponse, root: str) -> HttpResponse:
+    """``response`` with a problem's relative ``type`` (``/problems/...``, the emulation's own)
+    made absolute under ``root``, as the API's are: it resolves to the problem's page there."""
+    if not (response.header("Content-Type") or "").startswith(PROBLEM_JSON):
+        return response
+    try:
+        document = json.loads(response.body)
+    except ValueError:
+        return response
+    if not isinstance(document, dict) or not str(document.get("type", "")).startswith("/problems/"):
+        return response
+    document["type"] = root.rstrip("/") + document["type"]
+    return HttpResponse(response.status, response.headers, json.dumps(document).encode())
+
+
 def problem(
     status: int, slug: str, title: str, detail: str, headers: Sequence[tuple[str, str]] = ()
 ) -> HttpResponse:
-    """An ``application/problem+json`` answer of the emulation itself (not one of the template's)."""
+    """An ``application/problem+json`` answer of the emulation itself (not one of the template's);
+    the server makes its ``type`` absolute (``with_absolute_type``)."""
     document = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     return HttpResponse(
         status=status,

@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
-from infra.apigateway.gateway import MAX_PAYLOAD_BYTES, ApiGateway, HttpResponse, problem
+from infra.apigateway.gateway import MAX_PAYLOAD_BYTES, ApiGateway, HttpResponse, problem, with_absolute_type
 from infra.apigateway.site import SITE_PREFIX, SiteReader
 
 log = logging.getLogger("press_intake.local")
@@ -113,7 +113,8 @@ class _Application:
                 500, "internal-error", "Internal error", "The local gateway failed; see its log."
             )
         _log_request(method, target, response.status, started)
-        return self._send(response, method, start_response)
+        host = str(environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}")
+        return self._send(with_absolute_type(response, f"http://{host}"), method, start_response)
 
     def _respond(self, environ: dict[str, Any], method: str, target: str) -> HttpResponse:
         split = urlsplit(target)
@@ -276,6 +277,9 @@ class _RequestHandler(WSGIRequestHandler):
 
     def _refuse(self, response: HttpResponse) -> None:
         """Answer and close without reading the body; let the client see the answer before the close."""
+        host, port = self.server.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        response = with_absolute_type(response, f"http://{name}:{port}")
         try:
             self.connection.settimeout(DEFAULT_READ_TIMEOUT)
             self.send_response(response.status)

@@ -4,7 +4,9 @@ Objects are served read-only with their content type (``/site/`` is ``index.html
 answer carries the headers of the distribution's response headers policy, read from the
 template (``AWS::CloudFront::ResponseHeadersPolicy``: its security headers and custom headers),
 so that the local site and the deployed one cannot drift. A template without such a policy
-gets none.
+gets none. A path with nothing behind it gets the distribution's custom error page for 404
+(its ``CustomErrorResponses``: ``/404.html``) with that status, as CloudFront answers; without
+one, or before the page exists, a problem document.
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ def _behaviour(config: Mapping[str, Any], path_pattern: str | None) -> Mapping[s
         if behaviour.get("PathPattern") == path_pattern:
             return dict(behaviour)
     return {}
+
+
+def error_page(template: Mapping[str, Any], status: int = 404) -> tuple[str, int] | None:
+    """The bucket key and status of the distribution's custom error response for a missing
+    object (CloudFront: 403 or 404 from the origin), or None."""
+    for spec in resources_of_type(template, "AWS::CloudFront::Distribution").values():
+        config = (spec.get("Properties") or {}).get("DistributionConfig") or {}
+        for item in config.get("CustomErrorResponses") or []:
+            if int(item.get("ErrorCode", 0)) == status and item.get("ResponsePagePath"):
+                return str(item["ResponsePagePath"]).lstrip("/"), int(item.get("ResponseCode", status))
+    return None
 
 
 def _referenced_policy(template: Mapping[str, Any], path_pattern: str | None = None) -> str | None:
@@ -163,6 +176,7 @@ class SiteReader:
         prefix: str = SITE_PREFIX,
         key_prefix: str = "",
         bare_redirect: bool = False,
+        not_found: tuple[str, int] | None = None,
     ) -> None:
         self._s3 = s3
         self._bucket = bucket
@@ -170,6 +184,7 @@ class SiteReader:
         self.prefix = prefix
         self._key_prefix = key_prefix
         self._bare_redirect = bare_redirect
+        self._not_found = not_found  # (key of the error page, its status)
 
     def serves(self, path: str) -> bool:
         return path == self.prefix.rstrip("/") or path.startswith(self.prefix)
@@ -204,7 +219,7 @@ class SiteReader:
             return problem(404, "not-found", "Not found", "This template declares no site bucket.")
         found = self._fetch(self._bucket, key, head) if key is not None else None
         if key is None or found is None:
-            return problem(404, "not-found", "Not found", f"Nothing is published at {path} (yet).")
+            return self._missing(path, head)
         content_type = found.get("ContentType")
         if not content_type or content_type == "binary/octet-stream":
             content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
@@ -212,6 +227,22 @@ class SiteReader:
         if head:
             headers.append(("Content-Length", str(found.get("ContentLength", 0))))
         return HttpResponse(status=200, headers=headers, body=b"" if head else found["Body"].read())
+
+    def _missing(self, path: str, head: bool) -> HttpResponse:
+        """The site's own error page (with its status), as CloudFront answers; else a problem."""
+        if self._bucket is not None and self._not_found is not None:
+            key, status = self._not_found
+            page = self._fetch(self._bucket, key, head=False)
+            if page is not None:
+                body = page["Body"].read()
+                headers = [
+                    ("Content-Type", str(page.get("ContentType") or "text/html")),
+                    ("Cache-Control", "no-cache"),
+                ]
+                if head:
+                    headers.append(("Content-Length", str(len(body))))
+                return HttpResponse(status=status, headers=headers, body=b"" if head else body)
+        return problem(404, "not-found", "Not found", f"Nothing is published at {path} (yet).")
 
     def _fetch(self, bucket: str, key: str, head: bool) -> dict[str, Any] | None:
         """The object (``head``: its metadata only), or None when there is none."""

@@ -34,7 +34,7 @@ from typing import Any
 from infra.apigateway.desk import deploy_desk, desk_reader
 from infra.apigateway.gateway import ApiGateway
 from infra.apigateway.server import DEFAULT_READ_TIMEOUT, LocalHttpServer
-from infra.apigateway.site import SiteReader, response_headers_policy
+from infra.apigateway.site import SiteReader, error_page, response_headers_policy
 from infra.bootstrap import LocalStack, bootstrap, default_clients
 from infra.lambdas import LocalFunctions, local_functions
 from infra.local.info import write_info
@@ -72,6 +72,7 @@ class LocalOptions:
     data: Path | None = field(default_factory=lambda: Path(".press-intake") / "data")  # None: memory only
     fresh: bool = False
     save_interval: float = DEFAULT_SAVE_INTERVAL
+    parameters: dict[str, str] = field(default_factory=dict)  # the template's, e.g. the site's settings
 
 
 @dataclass
@@ -241,6 +242,7 @@ class LocalStackRunner:
             template=template,
             stack_name=STACK_NAME,
             region=options.region,
+            parameters=dict(options.parameters),
         )
         scheduler_state = self._restore_data()
         # Published pages link to where this stack serves the site, not to a CloudFront domain;
@@ -259,10 +261,12 @@ class LocalStackRunner:
         )
         for function in self.functions.functions.values():
             _ = function.handler  # import now, like Lambda's init phase, not on the first request
+        self._set_up_site()
         site = SiteReader(
             boto3.client("s3"),
             self._site_bucket(),
             response_headers_policy(self.stack.template, self.stack.resolver.resolve),
+            not_found=error_page(self.stack.template),
         )
         desk = self._deploy_desk()
         gateway = self.gateway
@@ -341,6 +345,16 @@ class LocalStackRunner:
         return desk_reader(
             s3, bucket, self.stack.template, self.stack.resolver.resolve, api_origin=self.api_url
         )
+
+    def _set_up_site(self) -> None:
+        """What the template's ``Custom::SiteFiles`` resource does at a deploy: the site's static
+        files and, on a fresh site, the empty newsroom (with this stack's settings)."""
+        if self.stack is None or not resources_of_type(self.stack.template, "Custom::SiteFiles"):
+            return
+        from functions.handlers.site_files import set_up
+
+        written = set_up()
+        log.debug("site set up: %d objects written", len(written))
 
     def _site_bucket(self) -> str | None:
         if self.stack is None:

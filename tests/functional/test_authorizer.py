@@ -110,7 +110,7 @@ def test_requests_without_a_key_get_the_templates_problem_document(gateway: ApiG
     assert response.content_type == PROBLEM
     assert response.header("WWW-Authenticate")
     body = response.json()
-    assert body["type"] == "/problems/unauthenticated"
+    assert body["type"] == "http://localhost/v1/problems/unauthenticated"
     assert body["request_id"]
 
 
@@ -172,7 +172,7 @@ def test_stage_throttling_answers_429_problem_json(functions_env: LocalFunctions
     response = client.request("GET", "/openapi.json", token=None)
     assert response.status == 429
     assert response.content_type == PROBLEM
-    assert response.json()["type"] == "/problems/throttled"
+    assert response.json()["type"] == "http://localhost/v1/problems/throttled"
     assert response.header("Retry-After")
 
 

@@ -33,7 +33,9 @@ def _submit(client: GatewayClient, **overrides: Any) -> str:
 def _assert_not_found(response: ApiResponse, release_id: str) -> None:
     assert response.status == 404, response.body
     assert response.content_type == "application/problem+json"
-    assert response.json()["type"] == "/problems/not-found"
+    assert (
+        response.json()["type"] == "http://localhost/v1/problems/not-found"
+    )  # absolute: it resolves to its page
     # The answer for another organisation's release is the one for a release that never existed.
     assert "another organisation" not in response.body.lower()
     assert response.header("ETag") is None

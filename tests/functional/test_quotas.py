@@ -38,16 +38,17 @@ def _statuses(client: GatewayClient, count: int) -> list[int]:
 def _throttled(response: ApiResponse) -> None:
     assert response.status == 429
     assert response.content_type == PROBLEM
-    assert response.json()["type"] == "/problems/throttled"
+    assert response.json()["type"] == "http://localhost/v1/problems/throttled"
     assert response.header("Retry-After") == "1"
 
 
 # -- the template ---------------------------------------------------------------------------------
 
 
-def test_every_method_but_the_openapi_document_and_cors_preflights_needs_the_organisations_usage_key() -> (
+def test_every_method_but_the_public_documents_and_cors_preflights_needs_the_organisations_usage_key() -> (
     None
 ):
+    # The OpenAPI document and the problem pages (what a problem's type URI resolves to) are public
     template = load_template()
     api = template["Resources"]["ReleasesApi"]["Properties"]
     assert api["ApiKeySourceType"] == "AUTHORIZER"
@@ -58,6 +59,7 @@ def test_every_method_but_the_openapi_document_and_cors_preflights_needs_the_org
         ("/releases/{id}", "ANY"): True,
         ("/previews", "ANY"): True,
         ("/openapi.json", "ANY"): False,
+        ("/problems/{slug}", "ANY"): False,
         # a browser's CORS preflight carries no key (the function answers it, see test_cors.py)
         ("/releases", "OPTIONS"): False,
         ("/releases/{id}", "OPTIONS"): False,

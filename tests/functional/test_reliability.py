@@ -63,7 +63,7 @@ def test_same_key_another_payload_is_409(api: ApiClient, stack: LocalStack, dyna
     )
     assert reused.status == 409
     assert reused.content_type == "application/problem+json"
-    assert reused.json()["type"] == "/problems/idempotency-conflict"
+    assert reused.json()["type"] == "https://localhost/v1/problems/idempotency-conflict"
     assert len(_release_items(stack, dynamodb)) == 1
 
 
@@ -108,7 +108,7 @@ def test_concurrent_duplicate_in_flight_is_409_with_retry_after(
 
     # Then it is told to retry, not failed
     assert duplicate.status == 409
-    assert duplicate.json()["type"] == "/problems/request-in-flight"
+    assert duplicate.json()["type"] == "https://localhost/v1/problems/request-in-flight"
     assert int(duplicate.header("Retry-After") or 0) >= 1
     release.set()
     worker.join(10)

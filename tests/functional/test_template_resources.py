@@ -344,6 +344,7 @@ def test_reserved_concurrency_is_off_by_default_and_a_parameter_per_function(
         "PublisherFunction": None,
         "OutboxSweepFunction": "1",
         "DeskFilesFunction": None,  # runs once per deploy: nothing to reserve
+        "SiteFilesFunction": None,  # runs once per deploy
     }
 
 

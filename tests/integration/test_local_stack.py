@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ def test_submit_then_follow_the_status(local_stack: RunningStack) -> None:
 
     assert status.status == 200
     assert status.json()["status"] == "pending_review"
-    assert status.headers["etag"] == '"1"'
+    assert re.fullmatch(r'"1-[0-9a-f]{16}"', status.headers["etag"])  # version 1, and a digest of the view
     # And the claim check is on the moderation queue
     sqs = local_stack.aws("sqs")
     url = local_stack.info["resources"]["ModerationQueueUrl"]
@@ -74,7 +75,10 @@ def test_no_key_is_401_problem_json(local_stack: RunningStack) -> None:
     response = local_stack.request("GET", "/releases", key=None)
     assert response.status == 401
     assert response.content_type == PROBLEM
-    assert response.json()["type"] == "/problems/unauthenticated"
+    assert response.json()["type"] == f"{local_stack.api}/problems/unauthenticated"
+    # and the type resolves to a page describing the problem, for anyone
+    page = local_stack.request("GET", "/problems/unauthenticated", key=None)
+    assert (page.status, page.content_type) == (200, "text/html")
 
 
 def test_invalid_release_is_422_problem_json(local_stack: RunningStack) -> None:
@@ -175,7 +179,7 @@ def test_a_flood_from_one_organisation_is_throttled_while_another_keeps_getting_
     assert statuses.count(200) <= 5 + int(elapsed) + 1
     refused = next(r for r in flood if r.status == 429)
     assert refused.content_type == PROBLEM
-    assert refused.json()["type"] == "/problems/throttled"
+    assert refused.json()["type"] == f"{local_stack.api}/problems/throttled"
     assert refused.headers["retry-after"] == "1"
     assert calm == [200] * 5
 

@@ -355,7 +355,6 @@ def test_revising_unchanged_content_is_not_a_duplicate_of_itself(world: World) -
     [
         (["approved"], "approved"),
         (["approved", "scheduled"], "scheduled"),
-        (["approved", "published"], "published"),
         (["rejected"], "rejected"),
         (["withdrawn"], "withdrawn"),
     ],
@@ -545,3 +544,128 @@ def test_submit_reads_the_body_text_once_for_digest_and_prescreen(
     body_html = world.store.get_document(record.object_key)["content"]["body"]
     assert record.content_digest == content_digest(record.headline, body_html)
     assert record.prescreen == []
+
+
+# -- corrections (a PUT of a published release) ---------------------------------------------------
+
+
+def _published(world: World) -> ReleaseRecord:
+    """rel-1 as the publisher leaves it: published, version 1 public."""
+    world.submit("rel-1")
+    world.decide("rel-1", "approved")
+    world.decide("rel-1", "published", from_status="approved")
+    record = world.states.items["rel-1"]
+    record.public_version, record.published_at = 1, NOW
+    return record
+
+
+def test_a_correction_is_version_two_for_review_while_version_one_stays_public(world: World) -> None:
+    _published(world)
+
+    corrected = world.service.revise(
+        ACME,
+        "rel-1",
+        submission(
+            headline="Acme names Jane Doe chief financial officer (corrected)",
+            correction_note="Fixes the date.",
+        ),
+        expected_version=1,
+    )
+
+    assert (corrected.status, corrected.version, corrected.public_version) == ("correction_review", 2, 1)
+    assert corrected.correction_note == "Fixes the date."
+    # The new version's document says what it corrects, apart from the content readers see
+    document = world.store.get_document(corrected.object_key)
+    assert document["correction"] == {"note": "Fixes the date.", "corrects_version": 1}
+    assert "correction_note" not in document["content"]
+    # And it goes to the moderators like any version
+    assert world.queue.messages[-1] == {
+        "release_id": "rel-1",
+        "version": 2,
+        "org_id": "org-acme",
+        "category": "personnel",
+    }
+
+
+def test_a_correction_needs_a_note_keeps_the_category_and_the_release_time(world: World) -> None:
+    record = _published(world)
+    record.release_at = NOW - timedelta(days=1)  # long past: a correction does not move it
+
+    with pytest.raises(ValidationFailed) as caught:
+        world.service.revise(
+            ACME,
+            "rel-1",
+            SUBMISSION.validate_python(
+                {
+                    **personnel_release(release_at=(NOW + timedelta(days=1)).isoformat()),
+                    "category": "community",
+                    "details": {},
+                }
+            ),
+            expected_version=1,
+        )
+
+    assert sorted(field_errors(caught)) == [
+        ("category", "immutable"),
+        ("correction_note", "missing"),
+        ("release_at", "immutable"),
+    ]
+    assert world.states.items["rel-1"].version == 1
+    assert len(world.store.objects) == 1
+
+
+def test_a_correction_without_a_release_time_keeps_the_published_one(world: World) -> None:
+    record = _published(world)
+    record.release_at = NOW - timedelta(days=1)
+
+    corrected = world.service.revise(
+        ACME, "rel-1", submission(correction_note="Fixes a typo."), expected_version=None
+    )
+
+    assert corrected.release_at == NOW - timedelta(days=1)  # not "in the past": it is the release's own
+    stored = world.store.get_document(corrected.object_key)["content"]["release_at"]
+    assert datetime.fromisoformat(stored) == NOW - timedelta(days=1)
+
+
+def test_a_correction_note_is_refused_before_publication(world: World) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        world.submit("rel-1", correction_note="Nothing to correct yet.")
+    assert field_errors(caught) == [("correction_note", "not_a_correction")]
+    world.submit("rel-1")
+    with pytest.raises(ValidationFailed) as caught:
+        world.service.revise(ACME, "rel-1", submission(correction_note="Too early."), expected_version=1)
+    assert field_errors(caught) == [("correction_note", "not_a_correction")]
+
+
+def test_a_pending_correction_can_be_replaced_by_another(world: World) -> None:
+    _published(world)
+    world.service.revise(ACME, "rel-1", submission(correction_note="First try."), expected_version=1)
+
+    again = world.service.revise(ACME, "rel-1", submission(correction_note="Second try."), expected_version=2)
+
+    assert (again.status, again.version, again.public_version, again.correction_note) == (
+        "correction_review",
+        3,
+        1,
+        "Second try.",
+    )
+
+
+def test_a_release_takes_a_bounded_number_of_corrections(world: World) -> None:
+    from functions.domain.records import MAX_CORRECTIONS, Correction
+
+    record = _published(world)
+    record.corrections = [Correction(n + 2, "x", NOW) for n in range(MAX_CORRECTIONS)]
+
+    with pytest.raises(StateConflict, match=f"already corrected {MAX_CORRECTIONS} times"):
+        world.service.revise(ACME, "rel-1", submission(correction_note="One more."), expected_version=None)
+
+
+@pytest.mark.parametrize("status", ["approved", "scheduled", "rejected", "withdrawn"])
+def test_a_put_refused_says_when_it_would_be_allowed(world: World, status: str) -> None:
+    world.submit("rel-1")
+    world.states.items["rel-1"].status = status  # type: ignore[assignment]
+    with pytest.raises(StateConflict) as caught:
+        world.service.revise(ACME, "rel-1", submission(), expected_version=None)
+    assert caught.value.detail.startswith(f"The release is {status}; it can be revised only while")
+    assert "corrected only while it is" in caught.value.detail

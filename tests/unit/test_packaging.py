@@ -72,6 +72,7 @@ def test_every_function_has_one_module_holding_its_handler() -> None:
         "PublisherFunction": "functions.handlers.publisher",
         "OutboxSweepFunction": "functions.handlers.outbox_sweep",
         "DeskFilesFunction": "functions.handlers.desk",
+        "SiteFilesFunction": "functions.handlers.site_files",
     }
 
 

@@ -14,14 +14,19 @@ from functions.domain.states import (
     TRANSITIONS,
     Action,
     Status,
+    action_for,
+    awaits_decision,
     can,
+    has_pending_correction,
     next_status,
+    put_refusal,
     refusal,
     transition_for,
 )
 
 S = Status
 BEFORE_PUBLICATION = {S.PENDING_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.SCHEDULED}
+CORRECTING = {S.CORRECTION_REVIEW, S.CORRECTION_CHANGES_REQUESTED, S.CORRECTION_APPROVED}
 
 # Written from the diagram (docs/architecture.md), independently of the module: action -> (from, to).
 EXPECTED: dict[Action, tuple[set[Status], Status]] = {
@@ -32,7 +37,13 @@ EXPECTED: dict[Action, tuple[set[Status], Status]] = {
     Action.SCHEDULE: ({S.APPROVED}, S.SCHEDULED),
     Action.PUBLISH: ({S.APPROVED, S.SCHEDULED}, S.PUBLISHED),
     Action.WITHDRAW: (BEFORE_PUBLICATION, S.WITHDRAWN),
-    Action.KILL: ({S.PUBLISHED}, S.KILLED),
+    Action.KILL: ({S.PUBLISHED} | CORRECTING, S.KILLED),
+    # corrections: version n stays public while version n+1 is reviewed
+    Action.CORRECT: ({S.PUBLISHED, S.CORRECTION_REVIEW, S.CORRECTION_CHANGES_REQUESTED}, S.CORRECTION_REVIEW),
+    Action.APPROVE_CORRECTION: ({S.CORRECTION_REVIEW}, S.CORRECTION_APPROVED),
+    Action.REJECT_CORRECTION: ({S.CORRECTION_REVIEW}, S.PUBLISHED),
+    Action.REQUEST_CORRECTION_CHANGES: ({S.CORRECTION_REVIEW}, S.CORRECTION_CHANGES_REQUESTED),
+    Action.PUBLISH_CORRECTION: ({S.CORRECTION_APPROVED}, S.PUBLISHED),
 }
 
 PAIRS = [
@@ -94,12 +105,51 @@ def test_terminal_states_are_rejected_withdrawn_killed() -> None:
     assert {S.REJECTED, S.WITHDRAWN, S.KILLED} == TERMINAL
 
 
-def test_published_can_only_be_killed() -> None:
-    assert [action for action in TRANSITIONS if can(action, S.PUBLISHED)] == [Action.KILL]
+def test_published_can_only_be_killed_or_corrected() -> None:
+    assert {action for action in TRANSITIONS if can(action, S.PUBLISHED)} == {Action.KILL, Action.CORRECT}
 
 
-def test_only_revision_bumps_the_version() -> None:
-    assert [a for a in TRANSITIONS if transition_for(a).bumps_version] == [Action.REVISE]
+def test_only_revisions_and_corrections_bump_the_version() -> None:
+    assert {a for a in TRANSITIONS if transition_for(a).bumps_version} == {Action.REVISE, Action.CORRECT}
+
+
+@pytest.mark.parametrize(
+    ("request_", "status", "expected"),
+    [
+        (Action.APPROVE, S.PENDING_REVIEW, Action.APPROVE),
+        (Action.APPROVE, S.CORRECTION_REVIEW, Action.APPROVE_CORRECTION),
+        (Action.REJECT, S.CORRECTION_REVIEW, Action.REJECT_CORRECTION),
+        (Action.REQUEST_CHANGES, S.CORRECTION_REVIEW, Action.REQUEST_CORRECTION_CHANGES),
+        (Action.PUBLISH, S.APPROVED, Action.PUBLISH),
+        (Action.PUBLISH, S.SCHEDULED, Action.PUBLISH),
+        (Action.PUBLISH, S.CORRECTION_APPROVED, Action.PUBLISH_CORRECTION),
+        (Action.REVISE, S.CHANGES_REQUESTED, Action.REVISE),
+        (Action.REVISE, S.PUBLISHED, Action.CORRECT),
+        (Action.REVISE, S.CORRECTION_CHANGES_REQUESTED, Action.CORRECT),
+        # nothing fits: the request itself, which the status refuses
+        (Action.REVISE, S.APPROVED, Action.REVISE),
+        (Action.APPROVE, S.CORRECTION_APPROVED, Action.APPROVE),
+    ],
+)
+def test_one_request_is_the_action_its_release_awaits(
+    request_: Action, status: Status, expected: Action
+) -> None:
+    assert action_for(request_, status) is expected
+
+
+def test_moderators_decide_releases_and_corrections_under_review_only() -> None:
+    assert {status for status in Status if awaits_decision(status)} == {S.PENDING_REVIEW, S.CORRECTION_REVIEW}
+
+
+def test_a_pending_correction_is_a_published_release_with_a_newer_version() -> None:
+    assert {status for status in Status if has_pending_correction(status)} == CORRECTING
+
+
+def test_put_refusal_says_when_a_release_can_be_revised_or_corrected() -> None:
+    assert put_refusal(S.APPROVED) == (
+        "The release is approved; it can be revised only while it is changes_requested, pending_review, "
+        "and corrected only while it is correction_changes_requested, correction_review, published."
+    )
 
 
 def test_every_status_is_reachable_from_the_initial_one() -> None:
@@ -122,8 +172,12 @@ def test_unknown_status_is_an_error() -> None:
 # -- the code production runs decides through the state machine ---------------------------------
 
 
+PUBLIC_STATUSES = {S.PUBLISHED} | CORRECTING
+
+
 class _Desk:
-    """The services over the in-memory fakes, with one release forced into a status."""
+    """The services over the in-memory fakes, with one release forced into a status (a public
+    one as publication leaves it: version 1 public; a correction's with version 2 pending)."""
 
     def __init__(self, status: Status) -> None:
         from dataclasses import replace
@@ -136,6 +190,7 @@ class _Desk:
         from functions.domain.moderation import ModerationService
         from functions.domain.publish.service import PublicationService
         from functions.domain.records import Caller
+        from functions.domain.site import Site
         from tests.fakes import (
             Clock,
             MemoryCatalogs,
@@ -161,10 +216,20 @@ class _Desk:
             schedules=MemorySchedules(),
             queue=MemoryPublishQueue(),
             clock=clock,
-            site_url="https://news.example.org/",
+            identity=Site(url="https://news.example.org/"),
         )
         self.submission = TypeAdapter(ReleaseSubmission).validate_python(personnel_release())
+        self.correction = TypeAdapter(ReleaseSubmission).validate_python(
+            personnel_release(correction_note="Corrects the effective date.")
+        )
         record = self.intake.submit(self.caller, self.submission, release_id="rel-1")
+        if status in PUBLIC_STATUSES:  # as publication leaves it: version 1 public
+            published = replace(
+                self.states.items["rel-1"], status=S.PUBLISHED, public_version=1, published_at=clock.now
+            )
+            self.states.items["rel-1"] = published
+            if status is not S.PUBLISHED:  # and a correction on its way: version 2
+                record = self.intake.revise(self.caller, "rel-1", self.correction, expected_version=1)
         self.states.items["rel-1"] = replace(self.states.items["rel-1"], status=status)
         self.version = record.version
 
@@ -182,6 +247,10 @@ def test_revising_is_allowed_exactly_where_the_state_machine_says(status: Status
     if can(Action.REVISE, status):
         revised = desk.intake.revise(desk.caller, "rel-1", desk.submission, expected_version=None)
         assert (revised.status, revised.version) == (S.PENDING_REVIEW, 2)
+    elif can(Action.CORRECT, status):  # a PUT of a published release corrects it
+        corrected = desk.intake.revise(desk.caller, "rel-1", desk.correction, expected_version=None)
+        assert (corrected.status, corrected.version) == (S.CORRECTION_REVIEW, desk.version + 1)
+        assert corrected.public_version == 1
     else:
         with pytest.raises(StateConflict, match=f"The release is {status.value};"):
             desk.intake.revise(desk.caller, "rel-1", desk.submission, expected_version=None)
@@ -210,6 +279,8 @@ def test_moderators_decide_exactly_where_the_state_machine_says(status: Status) 
     result = desk.moderation.decide("rel-1", desk.version, Decision(DecisionAction.APPROVE, moderator="a"))
     if can(Action.APPROVE, status):
         assert (result.outcome, desk.status()) == (Outcome.DECIDED, S.APPROVED)
+    elif can(Action.APPROVE_CORRECTION, status):
+        assert (result.outcome, desk.status()) == (Outcome.DECIDED, S.CORRECTION_APPROVED)
     else:
         assert result.outcome in (Outcome.ALREADY_DECIDED, Outcome.WITHDRAWN)
         assert desk.status() is status
@@ -224,6 +295,8 @@ def test_the_publisher_publishes_and_kills_exactly_where_the_state_machine_says(
     published = desk.publisher.handle(PublishMessage(release_id="rel-1", version=desk.version))
     if can(Action.PUBLISH, status):
         assert (published.outcome, desk.status()) == (Outcome.PUBLISHED, S.PUBLISHED)
+    elif can(Action.PUBLISH_CORRECTION, status):
+        assert (published.outcome, desk.status()) == (Outcome.CORRECTED, S.PUBLISHED)
     else:
         expected = Outcome.ALREADY_PUBLISHED if status is S.PUBLISHED else Outcome.NOT_PUBLISHABLE
         assert (published.outcome, desk.status()) == (expected, status)

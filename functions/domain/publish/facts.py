@@ -2,23 +2,20 @@
 
 The HTML page shows the facts as a definition list; the ninjs document carries the same facts as
 its ``details`` description, so the two never disagree. Month names are fixed English words (no
-locale dependence), times of publication are in UTC, event times in the event's own time zone.
+locale dependence); event times are in the event's own time zone (times of publication are in
+the site's display zone: ``functions.domain.site.human_time``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.domain.publish.model import PublishedRelease
-
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+from functions.domain.site import html_datetime, human_date, utc_offset
 
 
 @dataclass(frozen=True)
@@ -30,26 +27,20 @@ class Fact:
     datetime: str | None = None
 
 
-def human_date(value: date) -> str:
-    """``6 June 2026``."""
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-def human_time(value: datetime) -> str:
-    """``2 March 2026, 14:05 UTC``."""
-    moment = value.astimezone(UTC)
-    return f"{human_date(moment.date())}, {moment:%H:%M} UTC"
+def event_zone(zone: str | None) -> ZoneInfo | None:
+    """The event's IANA zone, if it names one."""
+    try:
+        return ZoneInfo(zone) if zone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def local_time(value: datetime, zone: str | None) -> str:
-    """``6 June 2026, 18:00 (Europe/London)``; with the UTC offset when the zone is unknown."""
-    try:
-        local, label = (value.astimezone(ZoneInfo(zone)), zone) if zone else (value, "")
-    except (ZoneInfoNotFoundError, ValueError):
-        local, label = value, ""
-    if not label:
-        offset = local.strftime("%z")
-        label = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    """``6 June 2026, 18:00 (Europe/London, UTC+01:00)``: in the event's zone, with its offset
+    then; in the time's own offset when the zone is unknown."""
+    found = event_zone(zone)
+    local = value.astimezone(found) if found else value
+    label = f"{zone}, {utc_offset(local)}" if found else utc_offset(local)
     return f"{human_date(local.date())}, {local:%H:%M} ({label})"
 
 
@@ -95,7 +86,8 @@ def _event(details: dict[str, Any]) -> list[Fact]:
     for key, label in (("starts_at", "Starts"), ("ends_at", "Ends")):
         if details.get(key):
             moment = datetime.fromisoformat(details[key])
-            facts.append(Fact(label, local_time(moment, details.get("timezone")), moment.isoformat()))
+            zone = details.get("timezone") if event_zone(details.get("timezone")) else None
+            facts.append(Fact(label, local_time(moment, zone), html_datetime(moment, zone)))
     return facts + _texts(details, (("venue", "Venue"),))
 
 

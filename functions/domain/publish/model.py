@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.domain.characters import code_point, first_forbidden
+from functions.domain.records import Correction
 from functions.domain.sanitise import html_to_text
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class PublishedRelease:
 
     ``content`` is the version document's ``content`` as stored: the validated submission dumped to
     JSON, ``body`` being sanitised HTML. ``first_created`` is when the release was first submitted,
-    ``version_created`` when this version was, ``published_at`` when it went (or goes) on the site.
+    ``version_created`` when this version was, ``published_at`` when the release first went (or
+    goes) on the site. ``corrections`` are the published corrections up to this version, oldest
+    first: a corrected version is the last one's, and ``modified_at`` when it went on the site.
     A withdrawn release is rendered with ``canceled=True`` and the time of the withdrawal as its
     ``version_created`` (see ``functions.domain.publish.ninjs``).
     """
@@ -70,11 +73,24 @@ class PublishedRelease:
     page_url: str
     json_url: str
     canceled: bool = False
+    corrections: tuple[Correction, ...] = ()
 
     def __post_init__(self) -> None:
         _aware("first_created", self.first_created)
         _aware("version_created", self.version_created)
         _aware("published_at", self.published_at)
+        for correction in self.corrections:
+            _aware("a correction's published_at", correction.published_at)
+
+    @property
+    def modified_at(self) -> datetime | None:
+        """When the corrected text went on the site (None: never corrected)."""
+        return self.corrections[-1].published_at if self.corrections else None
+
+    @property
+    def updated_at(self) -> datetime:
+        """The last time readers saw the release change: its newest correction, else its publication."""
+        return self.modified_at or self.published_at
 
     @classmethod
     def from_document(
@@ -85,6 +101,7 @@ class PublishedRelease:
         published_at: datetime,
         site_url: str,
         canceled: bool = False,
+        corrections: Iterable[Correction] = (),
     ) -> PublishedRelease:
         """Build from a stored version document (``functions.domain.intake.version_document``)."""
         if not site_url.endswith("/"):
@@ -102,6 +119,7 @@ class PublishedRelease:
             page_url=page_url(site_url, release_id),
             json_url=json_url(site_url, release_id),
             canceled=canceled,
+            corrections=tuple(corrections),
         )
 
     # -- the content fields the renderers use --------------------------------------------------
@@ -241,16 +259,28 @@ class CatalogEntry:
     url: str
     org_name: str
     body_html: str = ""
+    org_id: str = ""  # entries stored before organisations had pages have none
+    updated_at: datetime | None = None  # its latest correction's publication, if corrected
 
     def __post_init__(self) -> None:
         _aware("published_at", self.published_at)
+        if self.updated_at is not None:
+            _aware("updated_at", self.updated_at)
         for item in fields(self):
             value = getattr(self, item.name)
             if isinstance(value, str) and (char := first_forbidden(value)):
                 raise UnfitEntry(f"{item.name} holds {code_point(char)}, which XML cannot carry")
 
+    @property
+    def last_modified(self) -> datetime:
+        """When the entry's page last changed for readers (sitemaps' lastmod, Atom's updated)."""
+        return self.updated_at or self.published_at
+
+    def without_body(self) -> CatalogEntry:
+        return replace(self, body_html="")
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "release_id": self.release_id,
             "headline": self.headline,
             "dateline": self.dateline,
@@ -262,6 +292,11 @@ class CatalogEntry:
             "org_name": self.org_name,
             "body": self.body_html,
         }
+        if self.org_id:
+            data["org_id"] = self.org_id
+        if self.updated_at is not None:
+            data["updated_at"] = self.updated_at.astimezone(UTC).isoformat()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CatalogEntry:
@@ -276,6 +311,8 @@ class CatalogEntry:
             url=str(data["url"]),
             org_name=str(data.get("org_name") or ""),
             body_html=str(data.get("body") or ""),
+            org_id=str(data.get("org_id") or ""),
+            updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
         )
 
 
@@ -306,6 +343,8 @@ def entry_for(release: PublishedRelease) -> CatalogEntry:
         url=release.page_url,
         org_name=release.org_name,
         body_html=release.body_html,
+        org_id=release.org_id,
+        updated_at=release.modified_at,
     )
 
 
@@ -327,3 +366,11 @@ def insert(entries: Iterable[CatalogEntry], entry: CatalogEntry, limit: int) -> 
 def remove(entries: Iterable[CatalogEntry], release_id: str) -> list[CatalogEntry]:
     """``entries`` without the release ``release_id`` (unchanged when it is not there), newest first."""
     return _newest_first(entry for entry in entries if entry.release_id != release_id)
+
+
+def replace_present(entries: Iterable[CatalogEntry], entry: CatalogEntry) -> list[CatalogEntry]:
+    """``entries`` with ``entry`` in place of the entry of the same release, if there is one
+    (unchanged otherwise), newest first."""
+    return _newest_first(
+        entry if existing.release_id == entry.release_id else existing for existing in entries
+    )

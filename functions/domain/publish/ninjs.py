@@ -1,15 +1,29 @@
 """A published release as an IPTC ninjs 3.1 news item (``releases/{id}.json``).
 
+The output is ninjs **3.1** (``standard`` says so): camelCase fields such as ``versionCreated``,
+``pubStatus``, ``headlines``, ``bodies``. Consumers written for ninjs 1.x read other names
+(``versioncreated``, ``pubstatus``, ``headline``, ``body_html``...) and must map them.
+
 Choices, where ninjs leaves them to the provider (every output validates against the official
 schema, vendored in ``tests/standards/``):
+
+* ``genres``: the IPTC Genre NewsCode "Press Release" (``http://cv.iptc.org/newscodes/genre/
+  Press_Release``): the item is the issuing organisation's own announcement.
+* ``copyrightNotice`` and ``usageTerms`` come from the site's settings (``{organisation}`` and
+  ``{year}`` filled in); ``copyrightHolder`` is the issuing organisation.
 
 * ``uri`` is the release's page URL. The same identifier is the RSS ``guid`` and the Atom ``id``
   (``functions.domain.publish.site``), so one release has one identity wherever it is seen; it is
   also dereferenceable. The bare release id is given in ``altIds`` (role ``release-id``).
-* ``version`` is the version number; ``versionCreated`` when that version was submitted.
+* ``version`` is the version number; ``versionCreated`` when that version was submitted, or, for
+  a correction, when the corrected version was published. A correction's notes (newest first)
+  are ``descriptions`` with role ``correction``.
 * ``subjects``: the category as ``urn:press-intake:category:<name>`` (rel ``category``; our own
-  scheme, as the five categories do not map one-to-one onto IPTC Media Topics), the sport for
-  sports releases, and the submitter's tags (rel ``keyword``: ninjs 3.1 has no ``keywords``).
+  scheme), and alongside it the IPTC Media Topic it belongs to where one fits every release of
+  the category (rel ``about``: business -> economy, business and finance; sports -> sport;
+  community -> society; personnel and event releases can be about anything, so they get none);
+  the sport for sports releases, and the submitter's tags (rel ``keyword``: ninjs 3.1 has no
+  ``keywords``).
 * ``embargoedUntil`` is set only when the item is rendered before its ``release_at`` (a preview
   or a feed prepared ahead of time). Published at or after ``release_at``, an item is simply not
   embargoed any more and the field is absent.
@@ -21,11 +35,16 @@ schema, vendored in ``tests/standards/``):
   organisations carrying ``symbols``; sports teams are organisations (rel ``participant``); the
   person of a personnel release is in ``people`` (which has no role property), the role in a
   ``details`` description with every other typed detail, as the page shows them; an
-  event is ``events`` + ``eventDetails.dates`` + its venue in ``places``.
-* A withdrawn release (``canceled``) keeps its identity (uri, version, dates, headline, source)
-  with ``pubStatus`` ``canceled`` and a notice as its only body; its ``versionCreated`` is the
-  later of ``version_created`` and ``published_at``, so a caller giving the withdrawal time as
-  either (``replace(release, canceled=True, version_created=killed_at)``) makes receivers see the
+  event is ``events`` + ``eventDetails.dates`` (start and end in the event's own time zone, with
+  that zone's offset then) + its venue in ``places`` (rel ``venue``, the venue as its address
+  line); ninjs 3.1 has no time zone property, so the zone's IANA name is a subject (rel
+  ``timezone``, ``urn:press-intake:timezone:<name>``).
+* A withdrawn release (``canceled``) keeps its identity (uri, dates, headline, source) with
+  ``pubStatus`` ``canceled``, a ``version`` after every version it had (the caller gives it: a
+  receiver keyed on uri + version must not drop the cancellation as a duplicate) and a notice as
+  its only body; its ``versionCreated`` is the later of ``version_created`` and
+  ``published_at``, so a caller giving the withdrawal time as either
+  (``replace(release, canceled=True, version_created=killed_at)``) makes receivers see the
   cancellation as news about the item.
 """
 
@@ -35,15 +54,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.domain.publish.facts import detail_facts, facts_text
+from functions.domain.publish.facts import detail_facts, event_zone, facts_text
 from functions.domain.publish.model import PublishedRelease
 from functions.domain.sanitise import plain_words
+from functions.domain.site import Site
 
 NINJS_NAME = "ninjs"
 NINJS_VERSION = "3.1"
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
 CATEGORY_SCHEME = "urn:press-intake:category:"
-CANCELED_NOTICE = "This release has been withdrawn by its publisher and must not be used."
+TIMEZONE_SCHEME = "urn:press-intake:timezone:"
+CANCELED_NOTICE = "This release has been withdrawn by the newsroom and must not be used."
+PRESS_RELEASE_GENRE = {"name": "Press Release", "uri": "http://cv.iptc.org/newscodes/genre/Press_Release"}
+MEDIA_TOPICS = "http://cv.iptc.org/newscodes/mediatopic/"
+# The IPTC Media Topic every release of a category is about, where there is one.
+CATEGORY_MEDIA_TOPICS: dict[str, tuple[str, str]] = {
+    "business": ("04000000", "economy, business and finance"),
+    "sports": ("15000000", "sport"),
+    "community": ("14000000", "society"),
+}
 
 
 def category_uri(category: str) -> str:
@@ -55,13 +84,17 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def _event_iso(value: str) -> str:
-    """An event time as the submitter gave it (their offset is meaningful), in RFC 3339."""
-    return datetime.fromisoformat(value).isoformat()
+def _event_iso(value: str, zone: str | None) -> str:
+    """An event time in RFC 3339: in the event's own zone when it names one (the offset it has
+    there then), else as the submitter gave it."""
+    found = event_zone(zone)
+    moment = datetime.fromisoformat(value)
+    return (moment.astimezone(found) if found else moment).isoformat()
 
 
-def to_ninjs(release: PublishedRelease) -> dict[str, Any]:
-    """The ninjs 3.1 document of ``release`` (a JSON-ready dict)."""
+def to_ninjs(release: PublishedRelease, site: Site, *, reason: str | None = None) -> dict[str, Any]:
+    """The ninjs 3.1 document of ``release`` (a JSON-ready dict); ``reason`` is a withdrawal's
+    (for receivers' staff: ``edNote``)."""
     item: dict[str, Any] = {
         "uri": release.page_url,
         "standard": {"name": NINJS_NAME, "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
@@ -72,7 +105,7 @@ def to_ninjs(release: PublishedRelease) -> dict[str, Any]:
         "versionCreated": iso(
             max(release.version_created, release.published_at)
             if release.canceled
-            else release.version_created
+            else (release.modified_at or release.version_created)
         ),
         "pubStatus": "canceled" if release.canceled else "usable",
         "language": release.language,
@@ -86,8 +119,17 @@ def to_ninjs(release: PublishedRelease) -> dict[str, Any]:
     }
     if release.canceled:
         item["bodies"] = [{"role": "main", "contentType": "text/plain", "value": CANCELED_NOTICE}]
+        if reason:
+            item["edNote"] = f"Withdrawn by the newsroom: {reason}"
         return item
 
+    item["genres"] = [dict(PRESS_RELEASE_GENRE)]
+    item["copyrightNotice"] = site.notice(
+        site.copyright_notice, organisation=release.org_name, when=release.published_at
+    )
+    item["usageTerms"] = site.notice(
+        site.usage_terms, organisation=release.org_name, when=release.published_at
+    )
     release_at = release.release_at
     if release_at is not None and release_at > release.published_at:
         item["embargoedUntil"] = iso(release_at)
@@ -111,7 +153,10 @@ def _headlines(release: PublishedRelease) -> list[dict[str, Any]]:
 
 
 def _descriptions(release: PublishedRelease) -> list[dict[str, Any]]:
-    descriptions = []
+    descriptions = [
+        {"role": "correction", "contentType": "text/plain", "value": correction.note}
+        for correction in reversed(release.corrections)
+    ]
     if release.summary:
         descriptions.append({"role": "summary", "contentType": "text/plain", "value": release.summary})
     details = facts_text(detail_facts(release))
@@ -191,9 +236,26 @@ def _community_entities(release: PublishedRelease, details: dict[str, Any]) -> E
 
 
 def _event_entities(release: PublishedRelease, details: dict[str, Any]) -> Entities:
+    zone = details.get("timezone")
+    venue = details.get("venue")
     return {
         "events": [{"name": release.headline, "rel": "subject"}],
-        "places": [{"name": details["venue"], "rel": "venue"}] if details.get("venue") else [],
+        "places": (
+            [
+                {
+                    "name": venue,
+                    "rel": "venue",
+                    "contactInfo": [{"type": "address", "role": "venue", "address": {"lines": [venue]}}],
+                }
+            ]
+            if venue
+            else []
+        ),
+        "subjects": (
+            [{"name": str(zone), "rel": "timezone", "uri": f"{TIMEZONE_SCHEME}{zone}"}]
+            if event_zone(zone)
+            else []
+        ),
     }
 
 
@@ -210,8 +272,12 @@ _ENTITIES: dict[str, Callable[[PublishedRelease, dict[str, Any]], Entities]] = {
 def _entities(release: PublishedRelease) -> dict[str, Any]:
     """subjects, organisations, people, places, events and eventDetails (non-empty ones only)."""
     details = release.details
+    topic = CATEGORY_MEDIA_TOPICS.get(release.category)
     found: Entities = {
-        "subjects": [{"name": release.category, "uri": category_uri(release.category), "rel": "category"}],
+        "subjects": [
+            {"name": release.category, "uri": category_uri(release.category), "rel": "category"},
+            *([{"name": topic[1], "uri": MEDIA_TOPICS + topic[0], "rel": "about"}] if topic else []),
+        ],
         "organisations": [{"name": release.org_name, "rel": "issuer"}] if release.org_name else [],
         "people": [],
         "places": [],
@@ -231,10 +297,11 @@ def _event_details(release: PublishedRelease, details: dict[str, Any]) -> dict[s
     """When an event happens, and who organises it (events with both times only)."""
     if release.category != "event" or not (details.get("starts_at") and details.get("ends_at")):
         return None
+    zone = details.get("timezone")
     event_details: dict[str, Any] = {
         "dates": {
-            "startDate": _event_iso(details["starts_at"]),
-            "endDate": _event_iso(details["ends_at"]),
+            "startDate": _event_iso(details["starts_at"], zone),
+            "endDate": _event_iso(details["ends_at"], zone),
         }
     }
     if release.org_name:

@@ -1,4 +1,5 @@
-"""The publication service: from an approved release to pages, ninjs, the newsroom index and feeds.
+"""The publication service: from an approved release (or correction) to pages, ninjs and the
+site's shared pages.
 
 One message of the publish queue (``functions.domain.messages.PublishMessage``) is handled at a
 time, idempotently (SQS delivers at least once):
@@ -12,14 +13,19 @@ time, idempotently (SQS delivers at least once):
 - ``publish`` when due first renders everything the publication needs (ninjs document, page,
   catalog entry, that entry as RSS and Atom items). A release that cannot be rendered fails
   alone (``Unpublishable``: the caller dead-letters it with the reason) before anything shared
-  changes, so it never enters a catalog. Then it writes the ninjs document and the page, adds
-  the entry to its category's and the site's catalogs (bounded, conditional writes),
-  re-renders the feeds and the index from them, and only then marks the release ``published``.
-  A crash anywhere in between is repaired by the redelivery: every step can run twice, and a
-  delivery after publication changes nothing.
-- ``kill`` of a published release replaces its page with a notice, marks its ninjs
-  ``canceled``, removes it from the catalogs (so from the index and feeds) and marks it
-  ``killed``.
+  changes, so it never enters a catalog. Then it writes the ninjs document and the page, hands
+  the entry to the shared site (``functions.domain.publish.shared``: catalogs, index, category,
+  organisation and archive pages, feeds, sitemaps), and only then marks the release
+  ``published``. A crash anywhere in between is repaired by the redelivery: every step can run
+  twice, and a delivery after publication changes nothing.
+- ``publish`` of an approved correction (``correction_approved``) does the same with the new
+  version: the page with a "Corrected on ..." notice and its note (and every earlier
+  correction's), ninjs ``version`` n+1 with its ``versionCreated``, the entry replaced where it
+  is listed (feeds' Atom ``updated``, sitemaps' ``lastmod``), then ``published`` again with the
+  new version public. Until then version n stays on the site.
+- ``kill`` of a published release replaces its page with a notice (withdrawn by the newsroom,
+  when, and the reason's wording), marks its ninjs ``canceled`` with a new ``version``, removes
+  it from everything shared and marks it ``killed``.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ from typing import Any, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.domain.messages import PublishAction, PublishMessage
-from functions.domain.models import CATEGORIES
 from functions.domain.ports import (
     Catalogs,
     ConditionFailed,
@@ -46,28 +51,24 @@ from functions.domain.ports import (
     StateRepository,
     TransitionChanges,
 )
-from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for, insert, remove
-from functions.domain.records import ReleaseRecord, schedule_name
-from functions.domain.states import Action, already, can
+from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for
+from functions.domain.publish.shared import EntryChange, SharedSite
+from functions.domain.records import Correction, ReleaseRecord, schedule_name
+from functions.domain.site import Site
+from functions.domain.states import Action, action_for, already, can, is_public
 
 log = logging.getLogger(__name__)
 
-ALL = "all"
-INDEX_LATEST = 20
-INDEX_PER_CATEGORY = 10
 # The longest delay SQS gives a message (DelaySeconds): closer than this to release_at, an early
 # delivery re-arms itself on the publish queue; further ahead, with a one-time schedule.
 MAX_DELAY = timedelta(seconds=900)
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
-RSS = "application/rss+xml; charset=utf-8"
-ATOM = "application/atom+xml; charset=utf-8"
-
-Entries = list[CatalogEntry]
 
 
 class Outcome(StrEnum):
     PUBLISHED = "published"
+    CORRECTED = "corrected"  # a correction is public
     ALREADY_PUBLISHED = "already_published"
     DELAYED = "delayed"  # early: back on the publish queue, delayed by the remainder
     SCHEDULED = "scheduled"  # early: a one-time schedule delivers it at release_at
@@ -156,18 +157,24 @@ class PublicationService:
         schedules: Schedules,
         queue: PublishQueue,
         clock: Callable[[], datetime],
-        site_url: str,
+        identity: Site,
         feed_size: int = 50,
     ) -> None:
         self._states = states
         self._store = store
         self._site = site
-        self._catalogs = catalogs
         self._schedules = schedules
         self._queue = queue
         self._clock = clock
-        self._site_url = site_url
-        self._feed_size = feed_size
+        self._identity = identity
+        self._stylesheet_ready = False
+        self.shared = SharedSite(
+            catalogs=catalogs, writer=site, site=identity, clock=clock, feed_size=feed_size
+        )
+
+    @property
+    def _site_url(self) -> str:
+        return self._identity.url
 
     # -- entry point ------------------------------------------------------------------------------
 
@@ -186,31 +193,69 @@ class PublicationService:
     def _publish(self, record: ReleaseRecord, version: int) -> Handled:
         if version != record.version:
             return Handled(Outcome.STALE, f"version {version}, current {record.version}")
-        if already(Action.PUBLISH, record.status):
+        if is_public(record.status) and record.public_version == version:
             return Handled(Outcome.ALREADY_PUBLISHED)
-        if not can(Action.PUBLISH, record.status):
+        action = action_for(Action.PUBLISH, record.status)  # a release's first, or a correction
+        if not can(action, record.status):
             return Handled(Outcome.NOT_PUBLISHABLE, f"the release is {record.status}")
         now = self._clock()
         if record.release_at is not None and now < record.release_at:
             return self._rearm(record, record.release_at, now)
-        rendered = self._render(record, self._store.get_document(record.object_key), now)
+        document = self._store.get_document(record.object_key)
+        correcting = action is Action.PUBLISH_CORRECTION
+        correction = None
+        if correcting:
+            note = str((document.get("correction") or {}).get("note") or record.correction_note or "")
+            correction = Correction(version=version, note=note, published_at=now)
+        corrections = [*record.corrections, *([correction] if correction else [])]
+        first_published = (record.published_at or now) if correcting else now
+        rendered = self._render(record, document, published_at=first_published, corrections=corrections)
         rid = record.release_id
+        self._ensure_stylesheet()
         self._site.put(f"releases/{rid}.json", rendered.ninjs, JSON)
         self._site.put(f"releases/{rid}.html", rendered.page, HTML)
-        entry, limit = rendered.entry, self._feed_size
-        self._refresh(record.category, lambda entries: insert(entries, entry, limit))
+        entry = rendered.entry
+        self.shared.apply([EntryChange.corrected(entry) if correcting else EntryChange.published(entry)])
+        changes: TransitionChanges = {"public_version": version}
+        if correction is not None:
+            changes["correction"] = correction
+        else:
+            changes["published_at"] = now
+            changes["public_url"] = rendered.page_url
         try:
-            self._move(record, Action.PUBLISH, now, published_at=now, public_url=rendered.page_url)
+            self._move(record, action, now, **changes)
         except ConditionFailed:
             latest = self._states.get(rid)
-            if latest is None or not already(Action.PUBLISH, latest.status):
-                # Withdrawn at the last moment: take it down again rather than leave it public.
+            if latest is None or not (is_public(latest.status) and latest.public_version == version):
+                # Withdrawn or killed at the last moment: take it down rather than leave it public.
                 log.warning("release %s changed while publishing; taking it down", rid)
-                self._take_down(record, now)
+                killed = latest is not None and already(Action.KILL, latest.status)
+                self._take_down(latest or record, now, by_newsroom=killed)
                 return Handled(Outcome.CHANGED, f"the release is {latest.status if latest else 'gone'}")
-        return Handled(Outcome.PUBLISHED, lag_seconds=publication_lag(record, now))
+        return Handled(
+            Outcome.CORRECTED if correcting else Outcome.PUBLISHED,
+            lag_seconds=None if correcting else publication_lag(record, now),
+        )
 
-    def _render(self, record: ReleaseRecord, document: dict[str, Any], now: datetime) -> _Rendered:
+    def _ensure_stylesheet(self) -> None:
+        """The stylesheet the pages name is on the site (once per process: its name carries its
+        digest, so a deploy that changes it gets a new file before the first page names it)."""
+        if self._stylesheet_ready:
+            return
+        from functions.domain.publish.setup import stylesheet
+
+        item = stylesheet()
+        self._site.put_if_newer(item.key, item.body, item.content_type, seq=0, max_age=item.max_age)
+        self._stylesheet_ready = True
+
+    def _render(
+        self,
+        record: ReleaseRecord,
+        document: dict[str, Any],
+        *,
+        published_at: datetime,
+        corrections: list[Correction],
+    ) -> _Rendered:
         """Every byte the publication writes, or ``Unpublishable``: rendering is pure, so what
         fails here fails the same way every time and is not worth a retry."""
         from functions.domain.publish.ninjs import to_ninjs
@@ -218,13 +263,17 @@ class PublicationService:
 
         try:
             release = PublishedRelease.from_document(
-                document, first_created=record.created_at, published_at=now, site_url=self._site_url
+                document,
+                first_created=record.created_at,
+                published_at=published_at,
+                site_url=self._site_url,
+                corrections=corrections,
             )
             entry = entry_for(release)
-            check_feed_item(entry, site_url=self._site_url)
+            check_feed_item(entry, site=self._identity)
             return _Rendered(
-                ninjs=_json_bytes(to_ninjs(release)),
-                page=render_page(release, site_url=self._site_url).encode(),
+                ninjs=_json_bytes(to_ninjs(release, self._identity)),
+                page=render_page(release, self._identity).encode(),
                 entry=entry,
                 page_url=release.page_url,
             )
@@ -264,22 +313,22 @@ class PublicationService:
         killed = already(Action.KILL, record.status)
         if not (killed or can(Action.KILL, record.status)):
             return Handled(Outcome.NOT_KILLABLE, f"the release is {record.status}")
+        # The decision the state item carries (a kill recorded by the moderators), else this one.
+        decision = record.decision if (record.decision or {}).get("action") == Action.KILL.value else None
         now = self._clock()
-        self._take_down(record, now)  # again for a killed one: a redelivery repairs a crash
-        if killed:
+        if decision is None:
+            decision = {
+                "action": Action.KILL.value,
+                "reason_codes": [reason] if reason else [],
+                "decided_at": now.isoformat(),
+                "version": record.version,
+            }
+        killed_at = _decided_at(decision, now)
+        self._take_down(record, killed_at, reason_codes=list(decision.get("reason_codes") or []))
+        if killed:  # again for a killed one: a redelivery repairs a crash
             return Handled(Outcome.ALREADY_KILLED)
         try:
-            self._move(
-                record,
-                Action.KILL,
-                now,
-                decision={
-                    "action": Action.KILL.value,
-                    "reason_codes": [reason] if reason else [],
-                    "decided_at": now.isoformat(),
-                    "version": record.version,
-                },
-            )
+            self._move(record, Action.KILL, now, decision=decision)
         except ConditionFailed:
             return Handled(Outcome.ALREADY_KILLED)
         return Handled(Outcome.KILLED)
@@ -298,75 +347,60 @@ class PublicationService:
             **changes,
         )
 
-    def _take_down(self, record: ReleaseRecord, now: datetime) -> None:
+    def _take_down(
+        self,
+        record: ReleaseRecord,
+        killed_at: datetime,
+        *,
+        reason_codes: list[str] | None = None,
+        by_newsroom: bool = True,
+    ) -> None:
+        """The release's page becomes a notice, its ninjs ``canceled`` (a version after every
+        version the release had), and it leaves everything shared. What is public is the public
+        version (a pending correction never was)."""
+        from functions.domain.moderation import REASON_CODES
         from functions.domain.publish.ninjs import to_ninjs
         from functions.domain.publish.site import render_killed_page
 
         rid = record.release_id
-        document = self._store.get_document(record.object_key)
+        public = record.public_version or record.version
+        key = (
+            record.object_key
+            if public == record.version
+            else self._store.version_key(org_id=record.org_id, release_id=rid, version=public)
+        )
+        document = self._store.get_document(key)
         release = PublishedRelease.from_document(
             document,
             first_created=record.created_at,
-            published_at=record.published_at or now,
+            published_at=record.published_at or killed_at,
             site_url=self._site_url,
+            corrections=record.corrections,
         )
-        canceled = replace(release, canceled=True, version_created=now)
-        self._site.put(f"releases/{rid}.json", _json_bytes(to_ninjs(canceled)), JSON)
-        notice = render_killed_page(rid, record.headline, site_url=self._site_url, killed_at=now)
+        reason = " ".join(REASON_CODES.get(code, code) for code in reason_codes or []) or None
+        canceled = replace(release, canceled=True, version_created=killed_at, version=record.version + 1)
+        self._site.put(
+            f"releases/{rid}.json", _json_bytes(to_ninjs(canceled, self._identity, reason=reason)), JSON
+        )
+        notice = render_killed_page(
+            rid,
+            release.headline,
+            site=self._identity,
+            killed_at=killed_at,
+            reason=reason,
+            language=release.language,
+            by_newsroom=by_newsroom,
+        )
         self._site.put(f"releases/{rid}.html", notice.encode(), HTML)
-        self._refresh(record.category, lambda entries: remove(entries, rid))
+        self.shared.apply([EntryChange.removed(entry_for(release))])
 
-    # -- shared pages -----------------------------------------------------------------------------
 
-    def _refresh(self, category: str, change: Callable[[Entries], Entries]) -> None:
-        """Change the category's catalog, then the site's, then re-render what depends on them.
-
-        The category catalog changes first: whoever updates the site catalog later reads every
-        category catalog after that, so the newest index always has every entry.
-        """
-        in_category, category_seq = self._catalogs.update(category, change)
-        everything, all_seq = self._catalogs.update(ALL, change)
-        now = self._clock()
-        self._feeds(category, in_category, category_seq, now)
-        self._feeds(ALL, everything, all_seq, now)
-        self._index(everything, all_seq, now, fresh={category: (in_category, category_seq)})
-
-    def _feeds(self, name: str, items: Entries, seq: int, now: datetime) -> None:
-        from functions.domain.publish.site import CATEGORY_LABELS, render_atom, render_rss
-
-        label = CATEGORY_LABELS.get(name, name)
-        title = "Newsroom" if name == ALL else f"Newsroom: {label}"
-        description = (
-            "All press releases, newest first" if name == ALL else f"{label} press releases, newest first"
-        )
-        for suffix, render, content_type in (("xml", render_rss, RSS), ("atom", render_atom, ATOM)):
-            path = f"feeds/{name}.{suffix}"
-            body = render(
-                items,
-                site_url=self._site_url,
-                title=title,
-                feed_path=path,
-                description=description,
-                updated=now,
-            )
-            self._site.put_if_newer(path, body, content_type, seq=seq)
-
-    def _index(
-        self, everything: Entries, seq: int, now: datetime, fresh: dict[str, tuple[Entries, int]]
-    ) -> None:
-        from functions.domain.publish.site import render_index
-
-        by_category: dict[str, Entries] = {}
-        for category in CATEGORIES:
-            if category in fresh:
-                entries, category_seq = fresh[category]
-            else:  # only as far as the index needs: the first INDEX_PER_CATEGORY entries
-                entries, category_seq = self._catalogs.get(category, limit=INDEX_PER_CATEGORY)
-            by_category[category] = entries[:INDEX_PER_CATEGORY]
-            if category_seq == 0:  # never used: the index links to its feeds, so they exist (empty)
-                self._feeds(category, [], 0, now)
-        page = render_index(everything[:INDEX_LATEST], by_category, site_url=self._site_url, generated_at=now)
-        self._site.put_if_newer("index.html", page.encode(), HTML, seq=seq)
+def _decided_at(decision: dict[str, Any], default: datetime) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(decision.get("decided_at")))
+    except ValueError:
+        return default
+    return value if value.tzinfo is not None else default
 
 
 def _json_bytes(document: dict[str, Any]) -> bytes:

@@ -1,33 +1,56 @@
 """The published site's HTML pages and feeds, rendered from releases and catalogue entries.
 
-* Pages are Jinja2 templates (``templates/``) with autoescaping on. The only value marked safe is
-  a release's body, which is stored already sanitised (``functions.domain.sanitise``); headlines,
-  summaries, datelines, details, contacts, links and tags are all escaped.
+* Pages are Jinja2 templates (``templates/``) with autoescaping on. The only values marked safe
+  are a release's body, which is stored already sanitised (``functions.domain.sanitise``), and
+  the JSON-LD, serialised here with every ``<``, ``>`` and ``&`` escaped (so ``</script>`` in a
+  headline cannot end its element); headlines, summaries, datelines, details, contacts, links
+  and tags are all escaped.
+* Every page carries the site's identity (``functions.domain.site.Site``): its name, tagline and
+  logo, the stylesheet and favicon (static files, ``static/``, put on the site at deploy by
+  ``functions.domain.publish.setup``: no inline style, so the site's Content-Security-Policy
+  needs no ``'unsafe-inline'``), Open Graph and Twitter card metadata and schema.org JSON-LD
+  (``NewsArticle`` for a release). Times are shown in the site's display zone with their offset;
+  every ``<time datetime>`` is a valid HTML date-time.
+* Interface text (navigation, headings, labels, notices) is English; on a page in another
+  language (a release's own) it is marked ``lang="en"``, and the site's name and tagline with
+  the site's language.
 * Feeds are made with feedgenerator: RSS 2.0 (``feeds/*.xml``) and Atom 1.0 (``feeds/*.atom``). An
   item's identity is its page URL, the same as the ninjs ``uri``: the RSS ``guid`` (with
-  ``isPermaLink="true"``) and the Atom ``id``. A feed's Atom ``id`` is its own URL. Dates are the
-  entries' ``published_at``; the feed's ``updated`` / ``lastBuildDate`` is the newest entry's,
-  or the ``updated`` argument for an empty feed, so a render depends on its arguments only.
+  ``isPermaLink="true"``) and the Atom ``id``. A feed's Atom ``id`` is its own URL. RSS dates are
+  the entries' ``published_at``, Atom's ``updated`` their latest correction (else publication);
+  the feed's ``updated`` / ``lastBuildDate`` is the newest entry's, or the ``updated`` argument
+  for an empty feed, so a render depends on its arguments only.
 * Feeds render exactly the entries they are given, in the given order (the catalogue keeps them
   newest first and bounded).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from functions.domain.models import CATEGORIES
-from functions.domain.publish.facts import DETAILS_HEADINGS, detail_facts, human_time
+from functions.domain.publish.facts import DETAILS_HEADINGS, detail_facts
 from functions.domain.publish.model import CatalogEntry, PublishedRelease, page_url
+from functions.domain.site import (
+    INTERFACE_LANGUAGE,
+    Site,
+    html_datetime,
+    human_date,
+    human_time,
+    month_name,
+    utc_datetime,
+)
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -35,6 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 CATEGORY_LABELS = {
     "business": "Business",
     "sports": "Sports",
@@ -54,9 +78,40 @@ _WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
 # ---------------------------------------------------------------------------------------------
 
 
-def feed_path(category: str | None, kind: FeedKind) -> str:
-    """``feeds/all.xml``, ``feeds/{category}.atom`` ...: where a feed lives under the site URL."""
-    return f"feeds/{category or 'all'}.{'xml' if kind == 'rss' else 'atom'}"
+def feed_path(name: str | None, kind: FeedKind) -> str:
+    """``feeds/all.xml``, ``feeds/{category}.atom``, ``feeds/orgs/{org}.xml``: where a feed lives."""
+    return f"feeds/{name or 'all'}.{'xml' if kind == 'rss' else 'atom'}"
+
+
+def category_path(category: str) -> str:
+    return f"categories/{category}.html"
+
+
+def org_path(org_id: str) -> str:
+    return f"orgs/{org_id}.html"
+
+
+def month_path(year: int, month: int) -> str:
+    return f"archive/{year:04d}-{month:02d}.html"
+
+
+def day_path(day: date, number: int = 1) -> str:
+    """A day's archive page (``archive/2026-03-05.html``; ``archive/2026-03-05-2.html``...)."""
+    return f"archive/{day.isoformat()}{'' if number == 1 else f'-{number}'}.html"
+
+
+@cache
+def static_file(name: str) -> bytes:
+    return (STATIC / name).read_bytes()
+
+
+@cache
+def asset_path(name: str) -> str:
+    """Where a static file is served, with its content's digest in the name (``assets/site.
+    3f2a1b9c0d.css``): a changed file gets a new name, so it can be cached for good."""
+    stem, _, suffix = name.rpartition(".")
+    digest = hashlib.sha256(static_file(name)).hexdigest()[:10]
+    return f"assets/{stem}.{digest}.{suffix}"
 
 
 @dataclass(frozen=True)
@@ -66,19 +121,26 @@ class Alternate:
     title: str
 
 
-def _feed_alternates(site_url: str, categories: Sequence[str | None], site_title: str) -> list[Alternate]:
+def _feed_alternates(site: Site, feeds: Sequence[tuple[str | None, str]]) -> list[Alternate]:
+    """``<link rel=alternate>`` of feeds: (feed name or None for the site's, its title)."""
     links = []
-    for category in categories:
-        name = f"{site_title}: {CATEGORY_LABELS.get(category, category)}" if category else site_title
+    for name, title in feeds:
         for kind in ("rss", "atom"):
             links.append(
                 Alternate(
                     type=FEED_TYPES[kind],
-                    href=site_url + feed_path(category, kind),
-                    title=f"{name} ({'RSS' if kind == 'rss' else 'Atom'})",
+                    href=site.url + feed_path(name, kind),
+                    title=f"{title} ({'RSS' if kind == 'rss' else 'Atom'})",
                 )
             )
     return links
+
+
+def _category_feeds(site: Site, categories: Sequence[str | None]) -> list[tuple[str | None, str]]:
+    return [
+        (category, f"{site.name}: {CATEGORY_LABELS.get(category, category)}" if category else site.name)
+        for category in categories
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,6 +155,36 @@ def _utc(value: datetime) -> datetime:
 def tel_uri(phone: str) -> str:
     """A ``tel:`` URI for a telephone number as submitted (digits and a leading +)."""
     return "tel:" + _PHONE_CHARS.sub("", phone)
+
+
+def og_locale(language: str) -> str:
+    """Open Graph's ``language_TERRITORY`` (``fr-CA`` -> ``fr_CA``; ``en`` stays ``en``)."""
+    parts = language.split("-")
+    region = next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    return f"{parts[0].lower()}_{region.upper()}" if region else parts[0].lower()
+
+
+def _primary(language: str) -> str:
+    return language.split("-", maxsplit=1)[0].lower()
+
+
+def _lang_attribute(language: str, page_language: str) -> Any:
+    """`` lang="…"`` for an element whose language differs from its page's, else nothing."""
+    from markupsafe import Markup, escape
+
+    if _primary(language) == _primary(page_language):
+        return Markup("")
+    return Markup(' lang="%s"') % escape(language)
+
+
+def _json_ld(data: Mapping[str, Any]) -> Any:
+    """JSON-LD for a ``<script type="application/ld+json">``: ``<``, ``>`` and ``&`` escaped as
+    JSON escapes, so no text in it can close the element or start a comment."""
+    from markupsafe import Markup
+
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - serialised JSON with every markup character escaped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,31 +245,145 @@ def _links(content: dict[str, Any]) -> list[dict[str, str]]:
     return links
 
 
-def render_page(release: PublishedRelease, *, site_url: str, site_title: str = "Newsroom") -> str:
+def _moment(site: Site, value: datetime) -> dict[str, str]:
+    """A time as a page shows it: ``iso`` for ``<time datetime>``, ``text`` for readers."""
+    return {"iso": html_datetime(value, site.time_zone), "text": human_time(value, site.time_zone)}
+
+
+def _page(
+    site: Site,
+    *,
+    lang: str,
+    title: str,
+    description: str,
+    canonical: str,
+    noindex: bool = False,
+    alternates: Sequence[Alternate] = (),
+    og_type: str = "website",
+    og_extra: Sequence[tuple[str, str]] = (),
+    json_ld: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What every page's ``base.html.j2`` needs: head metadata, the site's identity, navigation."""
+    og = [
+        ("og:title", title),
+        ("og:description", description),
+        ("og:url", canonical),
+        ("og:type", og_type),
+        ("og:site_name", site.name),
+        ("og:locale", og_locale(lang)),
+        *og_extra,
+    ]
+    twitter = [("twitter:card", "summary"), ("twitter:title", title), ("twitter:description", description)]
+    if site.logo_url:
+        og.append(("og:image", site.logo_url))
+        twitter.append(("twitter:image", site.logo_url))
+    return {
+        "lang": lang,
+        "title": title,
+        "description": description,
+        "canonical": canonical,
+        "noindex": noindex,
+        "alternates": list(alternates),
+        "og": og,
+        "twitter": twitter,
+        "json_ld": _json_ld(json_ld) if json_ld is not None else None,
+        "site": site,
+        "ui": _lang_attribute(INTERFACE_LANGUAGE, lang),
+        "site_lang": _lang_attribute(site.language, lang),
+        "stylesheet": site.url + asset_path("site.css"),
+        "favicon_svg": site.url + "favicon.svg",
+        "favicon_ico": site.url + "favicon.ico",
+        "nav": [
+            {"href": site.url + category_path(c), "label": CATEGORY_LABELS.get(c, c)} for c in CATEGORIES
+        ],
+        "organisations_href": site.url + "organisations.html",
+        "archive_href": site.url + "#archive",
+    }
+
+
+def _organisation(site: Site, org_id: str, org_name: str) -> dict[str, Any]:
+    """schema.org: the organisation that issued a release (its author and publisher)."""
+    organisation: dict[str, Any] = {"@type": "Organization", "name": org_name or site.name}
+    if org_id:
+        organisation["url"] = site.url + org_path(org_id)
+    return organisation
+
+
+def _news_article(release: PublishedRelease, site: Site, description: str) -> dict[str, Any]:
+    issuer = _organisation(site, release.org_id, release.org_name)
+    article: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": release.headline,
+        "description": description,
+        "datePublished": utc_datetime(release.published_at),
+        "dateModified": utc_datetime(release.updated_at),
+        "inLanguage": release.language,
+        "author": issuer,
+        "publisher": issuer,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": release.page_url},
+        "url": release.page_url,
+        "articleSection": CATEGORY_LABELS.get(release.category, release.category),
+        "isPartOf": {"@type": "WebSite", "name": site.name, "url": site.url},
+    }
+    if release.dateline:
+        article["dateline"] = release.dateline
+    if release.tags:
+        article["keywords"] = release.tags
+    if site.logo_url:
+        article["image"] = site.logo_url
+    if release.corrections:
+        article["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": correction.note,
+                "datePublished": utc_datetime(correction.published_at),
+            }
+            for correction in release.corrections
+        ]
+    return article
+
+
+def render_page(release: PublishedRelease, site: Site) -> str:
     """The HTML page of a published release (``releases/{id}.html``)."""
     category = release.category
+    description = release.summary or release.opening
+    label = CATEGORY_LABELS.get(category, category)
     return _render(
         "release.html.j2",
-        lang=release.language,
-        title=f"{release.headline} · {site_title}",
-        description=release.summary or release.opening,
-        noindex=False,
-        canonical=release.page_url,
-        alternates=[
-            Alternate("application/json", release.json_url, "IPTC ninjs"),
-            *_feed_alternates(site_url, [None, category], site_title),
-        ],
-        site_url=site_url,
-        site_title=site_title,
+        **_page(
+            site,
+            lang=release.language,
+            title=f"{release.headline} · {site.name}",
+            description=description,
+            canonical=release.page_url,
+            alternates=[
+                Alternate("application/json", release.json_url, "IPTC ninjs"),
+                *_feed_alternates(site, _category_feeds(site, [None, category])),
+            ],
+            og_type="article",
+            og_extra=[
+                ("article:published_time", utc_datetime(release.published_at)),
+                ("article:modified_time", utc_datetime(release.updated_at)),
+                ("article:section", label),
+                *(("article:tag", tag) for tag in release.tags),
+            ],
+            json_ld=_news_article(release, site, description),
+        ),
         headline=release.headline,
         subheadline=release.subheadline,
         dateline=release.dateline,
-        published_iso=_utc(release.published_at).isoformat(),
-        published_text=human_time(release.published_at),
+        published=_moment(site, release.published_at),
+        modified=_moment(site, release.modified_at) if release.modified_at else None,
+        corrections=[
+            {"note": c.note, "at": _moment(site, c.published_at), "version": c.version}
+            for c in reversed(release.corrections)
+        ],
         org_name=release.org_name,
-        category_label=CATEGORY_LABELS.get(category, category),
-        category_href=f"{site_url}#{category}",
-        category_feed=site_url + feed_path(category, "rss"),
+        org_href=site.url + org_path(release.org_id) if release.org_id else None,
+        category_label=label,
+        category_href=site.url + category_path(category),
+        category_feed=site.url + feed_path(category, "rss"),
         json_url=release.json_url,
         summary=release.summary,
         body=_safe_html(release.body_html),
@@ -194,30 +400,33 @@ def render_killed_page(
     release_id: str,
     headline: str,
     *,
-    site_url: str,
+    site: Site,
     killed_at: datetime,
-    site_title: str = "Newsroom",
+    reason: str | None = None,
     language: str = "en",
+    by_newsroom: bool = True,
 ) -> str:
-    """What ``releases/{id}.html`` becomes once a release is withdrawn: a notice, kept out of
-    search indexes, without the release's text."""
+    """What ``releases/{id}.html`` becomes once a release is withdrawn: a notice saying who
+    withdrew it (the newsroom, for a kill: never which moderator; else its organisation), when
+    and why (the reason's wording), kept out of search indexes, without the release's text."""
     return _render(
         "killed.html.j2",
-        lang=language,
-        title=f"Withdrawn: {headline} · {site_title}",
-        description="This release has been withdrawn.",
-        noindex=True,
-        canonical=page_url(site_url, release_id),
-        alternates=[],
-        site_url=site_url,
-        site_title=site_title,
+        **_page(
+            site,
+            lang=language,
+            title=f"Withdrawn: {headline} · {site.name}",
+            description="This release has been withdrawn by the newsroom.",
+            canonical=page_url(site.url, release_id),
+            noindex=True,
+        ),
         headline=headline,
-        killed_iso=_utc(killed_at).isoformat(),
-        killed_text=human_time(killed_at),
+        killed=_moment(site, killed_at),
+        reason=reason,
+        by_newsroom=by_newsroom,
     )
 
 
-def _entry_view(entry: CatalogEntry) -> dict[str, Any]:
+def _entry_view(entry: CatalogEntry, site: Site) -> dict[str, Any]:
     return {
         "url": entry.url,
         "headline": entry.headline,
@@ -225,8 +434,21 @@ def _entry_view(entry: CatalogEntry) -> dict[str, Any]:
         "opening": entry.opening,
         "language": entry.language,
         "org_name": entry.org_name,
-        "published_iso": _utc(entry.published_at).isoformat(),
-        "published_text": human_time(entry.published_at),
+        "org_href": site.url + org_path(entry.org_id) if entry.org_id else None,
+        "published": _moment(site, entry.published_at),
+        "corrected": _moment(site, entry.updated_at) if entry.updated_at else None,
+    }
+
+
+def _collection(site: Site, name: str, url: str, description: str) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "name": name,
+        "description": description,
+        "url": url,
+        "inLanguage": site.language,
+        "isPartOf": {"@type": "WebSite", "name": site.name, "url": site.url},
     }
 
 
@@ -234,40 +456,202 @@ def render_index(
     latest: Sequence[CatalogEntry],
     by_category: dict[str, list[CatalogEntry]],
     *,
-    site_url: str,
+    site: Site,
     generated_at: datetime,
-    site_title: str = "Newsroom",
-    language: str = "en",
+    months: Sequence[tuple[int, int]] = (),
 ) -> str:
     """The newsroom (``index.html``): the latest releases, then one section per category, in the
-    fixed order of ``CATEGORIES``. Entries are shown in the order given (newest first)."""
+    fixed order of ``CATEGORIES``, then the archive's months (newest first). Entries are shown in
+    the order given (newest first)."""
     sections = [
         {
             "category": category,
             "label": CATEGORY_LABELS.get(category, category),
-            "entries": [_entry_view(entry) for entry in by_category.get(category, [])],
+            "href": site.url + category_path(category),
+            "entries": [_entry_view(entry, site) for entry in by_category.get(category, [])],
             "empty_text": f"No {category} releases yet.",
-            "rss": site_url + feed_path(category, "rss"),
-            "atom": site_url + feed_path(category, "atom"),
+            "rss": site.url + feed_path(category, "rss"),
+            "atom": site.url + feed_path(category, "atom"),
         }
         for category in CATEGORIES
     ]
     newest = latest[0].opening if latest else ""
+    description = site.tagline or f"Press releases published on {site.name}."
+    website = {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": site.name,
+        "url": site.url,
+        "description": description,
+        "inLanguage": site.language,
+    }
     return _render(
         "index.html.j2",
-        lang=language,
-        title=site_title,
-        description=f"Press releases published on {site_title}." + (f" Latest: {newest}" if newest else ""),
-        noindex=False,
-        canonical=site_url,
-        alternates=_feed_alternates(site_url, [None, *CATEGORIES], site_title),
-        site_url=site_url,
-        site_title=site_title,
-        latest=[_entry_view(entry) for entry in latest],
-        all_feeds={"rss": site_url + feed_path(None, "rss"), "atom": site_url + feed_path(None, "atom")},
+        **_page(
+            site,
+            lang=site.language,
+            title=site.name,
+            description=description + (f" Latest: {newest}" if newest else ""),
+            canonical=site.url,
+            alternates=_feed_alternates(site, _category_feeds(site, [None, *CATEGORIES])),
+            json_ld=website,
+        ),
+        latest=[_entry_view(entry, site) for entry in latest],
+        all_feeds={"rss": site.url + feed_path(None, "rss"), "atom": site.url + feed_path(None, "atom")},
         sections=sections,
-        generated_iso=_utc(generated_at).isoformat(),
-        generated_text=human_time(generated_at),
+        months=[{"href": site.url + month_path(y, m), "label": month_name(y, m)} for y, m in months],
+        generated=_moment(site, generated_at),
+    )
+
+
+def render_category_page(
+    category: str, entries: Sequence[CatalogEntry], *, site: Site, generated_at: datetime
+) -> str:
+    """``categories/{category}.html``: the category's newest releases and its feeds."""
+    label = CATEGORY_LABELS.get(category, category)
+    url = site.url + category_path(category)
+    description = f"{label} press releases on {site.name}, newest first."
+    return _render(
+        "list.html.j2",
+        **_page(
+            site,
+            lang=site.language,
+            title=f"{label} · {site.name}",
+            description=description,
+            canonical=url,
+            alternates=_feed_alternates(site, _category_feeds(site, [category])),
+            json_ld=_collection(site, label, url, description),
+        ),
+        heading=label,
+        heading_lang=_lang_attribute(INTERFACE_LANGUAGE, site.language),
+        entries=[_entry_view(entry, site) for entry in entries],
+        empty_text=f"No {category} releases yet.",
+        feeds={"rss": site.url + feed_path(category, "rss"), "atom": site.url + feed_path(category, "atom")},
+        generated=_moment(site, generated_at),
+    )
+
+
+def render_org_page(
+    org_id: str, org_name: str, entries: Sequence[CatalogEntry], *, site: Site, generated_at: datetime
+) -> str:
+    """``orgs/{org}.html``: an organisation's newest releases and its feeds."""
+    name = f"orgs/{org_id}"
+    url = site.url + org_path(org_id)
+    description = f"Press releases of {org_name} on {site.name}, newest first."
+    return _render(
+        "list.html.j2",
+        **_page(
+            site,
+            lang=site.language,
+            title=f"{org_name} · {site.name}",
+            description=description,
+            canonical=url,
+            alternates=_feed_alternates(site, [(name, f"{site.name}: {org_name}")]),
+            json_ld=_collection(site, org_name, url, description),
+        ),
+        heading=org_name,
+        heading_lang=_lang_attribute(site.language, site.language),
+        entries=[_entry_view(entry, site) for entry in entries],
+        empty_text=f"No releases of {org_name} yet.",
+        feeds={"rss": site.url + feed_path(name, "rss"), "atom": site.url + feed_path(name, "atom")},
+        generated=_moment(site, generated_at),
+    )
+
+
+def render_organisations_page(orgs: Mapping[str, str], *, site: Site) -> str:
+    """``organisations.html``: every organisation with a release, by name."""
+    url = site.url + "organisations.html"
+    description = f"The organisations publishing press releases on {site.name}."
+    ordered = sorted(orgs.items(), key=lambda item: (item[1].casefold(), item[0]))
+    return _render(
+        "organisations.html.j2",
+        **_page(
+            site,
+            lang=site.language,
+            title=f"Organisations · {site.name}",
+            description=description,
+            canonical=url,
+            json_ld=_collection(site, "Organisations", url, description),
+        ),
+        organisations=[{"href": site.url + org_path(org), "name": name} for org, name in ordered],
+    )
+
+
+def render_month_page(year: int, month: int, days: Mapping[date, Mapping[str, Any]], *, site: Site) -> str:
+    """``archive/{YYYY-MM}.html``: the month's days with releases, each with its pages."""
+    from functions.domain.publish.shared import day_pages
+
+    label = month_name(year, month)
+    url = site.url + month_path(year, month)
+    description = f"Press releases published on {site.name} in {label}."
+    listed = []
+    for day in sorted(days, reverse=True):
+        count = int(days[day].get("count") or 0)
+        listed.append(
+            {
+                "label": human_date(day),
+                "count": count,
+                "pages": [
+                    {"href": site.url + day_path(day, number), "number": number}
+                    for number in range(1, day_pages(count) + 1)
+                ],
+            }
+        )
+    return _render(
+        "month.html.j2",
+        **_page(
+            site,
+            lang=site.language,
+            title=f"{label} · {site.name}",
+            description=description,
+            canonical=url,
+            json_ld=_collection(site, label, url, description),
+        ),
+        heading=label,
+        days=listed,
+    )
+
+
+def render_day_page(
+    day: date, entries: Sequence[CatalogEntry], *, number: int, pages: int, site: Site
+) -> str:
+    """``archive/{YYYY-MM-DD}.html`` (page ``number`` of ``pages``): the day's releases, newest first."""
+    label = human_date(day)
+    url = site.url + day_path(day, number)
+    description = f"Press releases published on {site.name} on {label}."
+    return _render(
+        "day.html.j2",
+        **_page(
+            site,
+            lang=site.language,
+            title=f"{label}{f' (page {number} of {pages})' if pages > 1 else ''} · {site.name}",
+            description=description,
+            canonical=url,
+            json_ld=_collection(site, label, url, description),
+        ),
+        heading=label,
+        number=number,
+        pages=[
+            {"href": site.url + day_path(day, n), "number": n, "current": n == number}
+            for n in range(1, pages + 1)
+        ],
+        month={"href": site.url + month_path(day.year, day.month), "label": month_name(day.year, day.month)},
+        entries=[_entry_view(entry, site) for entry in entries],
+    )
+
+
+def render_not_found(site: Site) -> str:
+    """``404.html``: what a reader sees for a path where nothing is (CloudFront's error page)."""
+    return _render(
+        "404.html.j2",
+        **_page(
+            site,
+            lang=site.language,
+            title=f"Page not found · {site.name}",
+            description="There is no page at this address.",
+            canonical=site.url + "404.html",
+            noindex=True,
+        ),
     )
 
 
@@ -300,18 +684,17 @@ def _feed(
     entries: Sequence[CatalogEntry],
     *,
     kind: FeedKind,
-    site_url: str,
+    site: Site,
     title: str,
     feed_path: str,
     description: str,
     updated: datetime,
-    language: str,
     strict: bool,
 ) -> bytes:
     import feedgenerator
     from feedgenerator.django.utils.xmlutils import SimplerXMLGenerator
 
-    newest = max((entry.published_at for entry in entries), default=updated)
+    newest = max((entry.last_modified for entry in entries), default=updated)
     base = feedgenerator.Rss201rev2Feed if kind == "rss" else feedgenerator.Atom1Feed
     item_tag = "item" if kind == "rss" else "entry"
 
@@ -351,16 +734,16 @@ def _feed(
                     continue
                 handler.ignorableWhitespace(fragment)  # written as is: already serialised XML
 
-    feed_url = site_url + feed_path
+    feed_url = site.url + feed_path
     feed = Feed(
         title=title,
-        link=site_url,
+        link=site.url,
         description=description,
         subtitle=description,
         feed_url=feed_url,
         feed_guid=feed_url,
-        author_name=title,
-        language=_channel_language(entries, language),
+        author_name=site.name,
+        language=_channel_language(entries, site.language),
     )
     for entry in entries:
         feed.add_item(
@@ -371,7 +754,7 @@ def _feed(
             unique_id=entry.url,
             unique_id_is_permalink=True,
             pubdate=_utc(entry.published_at),
-            updateddate=_utc(entry.published_at),
+            updateddate=_utc(entry.last_modified),
             categories=[entry.category],
             author_name=entry.org_name or None,
             language=entry.language,
@@ -379,19 +762,18 @@ def _feed(
     return bytes(feed.writeString("utf-8").encode("utf-8"))
 
 
-def check_feed_item(entry: CatalogEntry, *, site_url: str) -> None:
+def check_feed_item(entry: CatalogEntry, *, site: Site) -> None:
     """Raise ``UnrenderableEntry`` unless ``entry`` can be an item of the RSS and Atom feeds."""
     kinds: tuple[FeedKind, ...] = ("rss", "atom")
     for kind in kinds:
         _feed(
             [entry],
             kind=kind,
-            site_url=site_url,
+            site=site,
             title="check",
             feed_path=feed_path(entry.category, kind),
             description="check",
             updated=entry.published_at,
-            language=entry.language,
             strict=True,
         )
 
@@ -399,26 +781,24 @@ def check_feed_item(entry: CatalogEntry, *, site_url: str) -> None:
 def render_rss(
     entries: Sequence[CatalogEntry],
     *,
-    site_url: str,
+    site: Site,
     title: str,
     feed_path: str,
     description: str,
     updated: datetime,
-    language: str = "en",
 ) -> bytes:
     """RSS 2.0 of ``entries`` in the given order. ``updated`` is the feed's date when there are no
-    entries; otherwise the newest entry's ``published_at`` is. The channel's ``language`` is the
-    one its entries share, else ``language`` (the site's); each item carries its own as
-    ``dc:language``. An entry that cannot be written is skipped and logged."""
+    entries; otherwise the newest entry's change is. The channel's ``language`` is the one its
+    entries share, else the site's; each item carries its own as ``dc:language``. An entry
+    that cannot be written is skipped and logged."""
     return _feed(
         entries,
         kind="rss",
-        site_url=site_url,
+        site=site,
         title=title,
         feed_path=feed_path,
         description=description,
         updated=updated,
-        language=language,
         strict=False,
     )
 
@@ -426,23 +806,21 @@ def render_rss(
 def render_atom(
     entries: Sequence[CatalogEntry],
     *,
-    site_url: str,
+    site: Site,
     title: str,
     feed_path: str,
     description: str,
     updated: datetime,
-    language: str = "en",
 ) -> bytes:
     """Atom 1.0 of ``entries`` in the given order (see ``render_rss``); every entry carries its
-    own ``xml:lang``."""
+    own ``xml:lang``, and its ``updated`` is its latest correction (else its publication)."""
     return _feed(
         entries,
         kind="atom",
-        site_url=site_url,
+        site=site,
         title=title,
         feed_path=feed_path,
         description=description,
         updated=updated,
-        language=language,
         strict=False,
     )

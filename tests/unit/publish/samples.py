@@ -18,8 +18,10 @@ from functions.domain.intake import prepare, version_document
 from functions.domain.models import ReleaseSubmission
 from functions.domain.publish.model import CatalogEntry, PublishedRelease
 from functions.domain.records import Caller, ReleaseRecord
+from functions.domain.site import Site
 
 SITE = "https://news.example.org/"
+IDENTITY = Site(url=SITE)
 ORG_ID = "org-acme"
 ORG_NAME = "Acme Corporation"
 RELEASE_ID = "5d1f9a3e-8c2b-4f6a-9e0d-1b2c3d4e5f60"

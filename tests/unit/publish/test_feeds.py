@@ -12,7 +12,8 @@ import pytest
 
 from functions.domain.publish.model import CatalogEntry
 from functions.domain.publish.site import feed_path, render_atom, render_rss
-from tests.unit.publish.samples import ORG_NAME, SITE, entry
+from functions.domain.site import Site
+from tests.unit.publish.samples import IDENTITY, ORG_NAME, SITE, entry
 
 EMPTY_SINCE = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
 Render = Callable[..., bytes]
@@ -24,7 +25,7 @@ FORMATS = [
 
 def render(renderer: Render, entries: list[CatalogEntry], path: str, **overrides: Any) -> bytes:
     arguments: dict[str, Any] = {
-        "site_url": SITE,
+        "site": IDENTITY,
         "title": "Acme Newsroom",
         "feed_path": path,
         "description": "Press releases from the Acme newsroom",
@@ -219,7 +220,9 @@ def test_the_feeds_carry_the_release_language() -> None:
     # RSS: the channel's language is the one its items share, else the site's; each item its own
     only_german = lxml.etree.fromstring(render(render_rss, [german], "feeds/all.xml"))
     assert only_german.findtext("channel/language") == "de"
-    mixed = lxml.etree.fromstring(render(render_rss, [german, english], "feeds/all.xml", language="fr"))
+    mixed = lxml.etree.fromstring(
+        render(render_rss, [german, english], "feeds/all.xml", site=Site(url=SITE, language="fr"))
+    )
     assert mixed.findtext("channel/language") == "fr"
     assert [item.findtext(f"{DC_NS}language") for item in mixed.iter("item")] == ["de", "en"]
     # Atom: every entry has its own xml:lang

@@ -8,7 +8,7 @@ import lxml.html
 
 from functions.domain.publish.model import CatalogEntry
 from functions.domain.publish.site import render_index
-from tests.unit.publish.samples import CATEGORY_ORDER, ORG_NAME, SITE, entry
+from tests.unit.publish.samples import CATEGORY_ORDER, IDENTITY, ORG_NAME, SITE, entry
 
 GENERATED = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
 
@@ -26,7 +26,7 @@ def headlines(section: lxml.html.HtmlElement) -> list[str]:
 
 
 def render(latest: list[CatalogEntry], by_category: dict[str, list[CatalogEntry]]) -> lxml.html.HtmlElement:
-    return parse(render_index(latest, by_category, site_url=SITE, generated_at=GENERATED))
+    return parse(render_index(latest, by_category, site=IDENTITY, generated_at=GENERATED))
 
 
 def test_latest_releases_come_first_newest_first() -> None:
@@ -58,7 +58,8 @@ def test_a_section_per_category_in_a_fixed_order_empty_ones_say_so() -> None:
 def test_an_empty_newsroom_still_renders() -> None:
     root = render([], {})
     assert "No releases have been published yet." in text(root.xpath("//section[@id='latest']")[0])
-    assert len(root.xpath("//p[@class='empty']")) == 1 + len(CATEGORY_ORDER)
+    # the latest, each category and the archive say that nothing is there yet
+    assert len(root.xpath("//p[@class='empty']")) == 1 + len(CATEGORY_ORDER) + 1
 
 
 def test_each_entry_links_its_headline_and_shows_dateline_time_and_opening() -> None:
@@ -72,7 +73,7 @@ def test_each_entry_links_its_headline_and_shows_dateline_time_and_opening() -> 
     assert text(article.xpath(".//*[@class='dateline']")[0]) == "LONDON"
     time = article.xpath(".//time")[0]
     assert datetime.fromisoformat(time.get("datetime")) == item.published_at
-    assert text(time) == "4 March 2026, 16:45 UTC"
+    assert text(time) == "4 March 2026, 16:45 (UTC)"
     assert text(article.xpath(".//p[@class='opening']")[0]) == item.opening
     assert ORG_NAME in text(article)
     assert article.get("lang") == "en"
@@ -85,9 +86,10 @@ def test_an_entry_without_a_dateline() -> None:
 
 def test_text_is_escaped() -> None:
     evil = entry(1, headline='<script>alert(1)</script> "quoted" & more')
-    page = render_index([evil], {"business": [evil]}, site_url=SITE, generated_at=GENERATED)
+    page = render_index([evil], {"business": [evil]}, site=IDENTITY, generated_at=GENERATED)
     root = parse(page)
-    assert not root.xpath("//script")
+    assert not root.xpath("//script[not(@type='application/ld+json')]")
+    assert "<script>alert(1)</script>" not in page
     assert [text(a) for a in root.xpath("//section[@id='latest']//h3/a")] == [
         '<script>alert(1)</script> "quoted" & more'
     ]
@@ -112,7 +114,7 @@ def test_the_head_links_every_feed_and_is_canonical() -> None:
 
 
 def test_the_generation_time_is_shown_and_rendering_is_deterministic() -> None:
-    page = render_index([entry(1)], {}, site_url=SITE, generated_at=GENERATED)
+    page = render_index([entry(1)], {}, site=IDENTITY, generated_at=GENERATED)
     time = parse(page).xpath("//footer//time")[0]
     assert datetime.fromisoformat(time.get("datetime")) == GENERATED
-    assert page == render_index([entry(1)], {}, site_url=SITE, generated_at=GENERATED)
+    assert page == render_index([entry(1)], {}, site=IDENTITY, generated_at=GENERATED)

@@ -12,7 +12,8 @@ import lxml.html
 import pytest
 
 from functions.domain.publish.site import render_killed_page, render_page
-from tests.unit.publish.samples import CATEGORY_ORDER, ORG_NAME, RELEASE_ID, SITE, published
+from functions.domain.site import Site
+from tests.unit.publish.samples import CATEGORY_ORDER, IDENTITY, ORG_NAME, RELEASE_ID, SITE, published
 
 PAGE_URL = f"{SITE}releases/{RELEASE_ID}.html"
 JSON_URL = f"{SITE}releases/{RELEASE_ID}.json"
@@ -45,7 +46,7 @@ def alternates(root: lxml.html.HtmlElement) -> dict[str, str]:
 
 def test_the_page_head_serves_browsers_crawlers_and_phones() -> None:
     # Given a published release in Canadian French
-    page = render_page(published("personnel", language="fr-CA"), site_url=SITE)
+    page = render_page(published("personnel", language="fr-CA"), IDENTITY)
     root = parse(page)
 
     # Then the head says what a browser and a crawler need
@@ -59,11 +60,13 @@ def test_the_page_head_serves_browsers_crawlers_and_phones() -> None:
     )
     assert one(root, "//link[@rel='canonical']").get("href") == PAGE_URL
     assert not root.xpath("//meta[@name='robots']")
-    assert one(root, "//head/style") is not None
+    # the stylesheet is the site's own file (no inline style: the CSP allows none)
+    assert one(root, "//head/link[@rel='stylesheet']").get("href").startswith(f"{SITE}assets/site.")
+    assert not root.xpath("//style | //*[@style]")
 
 
 def test_the_page_links_to_its_json_and_the_feeds() -> None:
-    root = parse(render_page(published("event"), site_url=SITE))
+    root = parse(render_page(published("event"), IDENTITY))
     assert alternates(root) == {
         JSON_URL: "application/json",
         f"{SITE}feeds/all.xml": "application/rss+xml",
@@ -75,14 +78,14 @@ def test_the_page_links_to_its_json_and_the_feeds() -> None:
 
 def test_without_a_summary_the_description_is_the_opening_sentence() -> None:
     release = published("personnel", summary=None)
-    root = parse(render_page(release, site_url=SITE))
+    root = parse(render_page(release, IDENTITY))
     assert one(root, "//meta[@name='description']").get("content") == (
         "Acme Corporation today announced that Jane Doe will join as chief financial officer."
     )
 
 
 def test_the_article_header() -> None:
-    root = parse(render_page(published("personnel"), site_url=SITE))
+    root = parse(render_page(published("personnel"), IDENTITY))
     header = one(root, "//article/header")
 
     assert text(one(root, "//h1")) == "Acme names Jane Doe chief financial officer"
@@ -91,13 +94,13 @@ def test_the_article_header() -> None:
     assert text(one(header, ".//*[@class='dateline']")) == "ST PETERSBURG, Florida"
     published_time = one(header, ".//time")
     assert datetime.fromisoformat(published_time.get("datetime")) == datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
-    assert text(published_time) == "2 March 2026, 14:05 UTC"
+    assert text(published_time) == "2 March 2026, 14:05 (UTC)"
     assert ORG_NAME in text(header)
 
 
 def test_the_sanitised_body_markup_is_kept() -> None:
     # Given a Markdown body with emphasis, a list and a link (sanitised at intake)
-    root = parse(render_page(published("business"), site_url=SITE))
+    root = parse(render_page(published("business"), IDENTITY))
     body = one(root, "//article//div[@class='body']")
 
     # Then its markup arrives as markup, not as escaped text
@@ -120,12 +123,12 @@ def test_headline_and_other_text_are_escaped() -> None:
         boilerplate="About <script>x()</script>",
         details={"person": "<img src=x onerror=alert(1)>", "role": "CFO", "effective_date": "2027-01-01"},
     )
-    page = render_page(release, site_url=SITE)
+    page = render_page(release, IDENTITY)
     root = parse(page)
 
     # Then they are shown as text: no element was injected, attribute values are intact
     assert text(one(root, "//h1")) == " ".join(EVIL.split())
-    assert not root.xpath("//script | //img | //b | //i | //em")
+    assert not root.xpath("//script[not(@type='application/ld+json')] | //img | //b | //i | //em")
     assert one(root, "//meta[@name='description']").get("content") == 'He said "hello" <b>loudly</b>.'
     assert text(one(root, "//title")).startswith(" ".join(EVIL.split()))
     assert "<script>alert(1)</script>" not in page
@@ -135,7 +138,7 @@ def test_headline_and_other_text_are_escaped() -> None:
 def test_a_body_is_the_only_markup_taken_as_is() -> None:
     # Given a summary that looks like the HTML a body may contain
     release = published("community", summary="<p>Not a paragraph</p>")
-    root = parse(render_page(release, site_url=SITE))
+    root = parse(render_page(release, IDENTITY))
     assert text(one(root, "//p[@class='summary']")) == "<p>Not a paragraph</p>"
 
 
@@ -165,15 +168,15 @@ def test_a_body_is_the_only_markup_taken_as_is() -> None:
         (
             "event",
             {
-                "Starts": "6 June 2026, 18:00 (Europe/London)",
-                "Ends": "6 June 2026, 21:30 (Europe/London)",
+                "Starts": "6 June 2026, 18:00 (Europe/London, UTC+01:00)",
+                "Ends": "6 June 2026, 21:30 (Europe/London, UTC+01:00)",
                 "Venue": "Acme Hall, 1 Main Street",
             },
         ),
     ],
 )
 def test_the_details_of_each_category(category: str, expected: dict[str, str]) -> None:
-    root = parse(render_page(published(category), site_url=SITE))
+    root = parse(render_page(published(category), IDENTITY))
     details = one(root, "//section[@class='details']")
     labels = [text(dt) for dt in details.xpath(".//dt")]
     values = [text(dd) for dd in details.xpath(".//dd")]
@@ -181,17 +184,17 @@ def test_the_details_of_each_category(category: str, expected: dict[str, str]) -
 
 
 def test_dates_in_the_details_are_machine_readable() -> None:
-    personnel = parse(render_page(published("personnel"), site_url=SITE))
+    personnel = parse(render_page(published("personnel"), IDENTITY))
     assert one(personnel, "//section[@class='details']//time").get("datetime") == "2027-01-01"
 
-    event = parse(render_page(published("event"), site_url=SITE))
+    event = parse(render_page(published("event"), IDENTITY))
     starts, ends = event.xpath("//section[@class='details']//time")
     assert datetime.fromisoformat(starts.get("datetime")) == datetime(2026, 6, 6, 17, 0, tzinfo=UTC)
     assert datetime.fromisoformat(ends.get("datetime")) == datetime(2026, 6, 6, 20, 30, tzinfo=UTC)
 
 
 def test_contact_links_and_tags() -> None:
-    root = parse(render_page(published("personnel"), site_url=SITE))
+    root = parse(render_page(published("personnel"), IDENTITY))
 
     contact = one(root, "//section[@class='contact']")
     assert "Press Office" in text(contact)
@@ -217,31 +220,31 @@ def test_optional_sections_are_left_out_when_empty() -> None:
     release = published(
         "community", subheadline=None, dateline=None, links=[], tags=[], boilerplate=None, details={}
     )
-    root = parse(render_page(release, site_url=SITE))
+    root = parse(render_page(release, IDENTITY))
     for section in ("details", "links", "boilerplate", "tags-section"):
         assert not root.xpath(f"//section[@class='{section}']")
     assert not root.xpath("//*[@class='subheadline'] | //*[@class='dateline']")
 
 
 def test_the_footer_leads_back_to_the_newsroom() -> None:
-    root = parse(render_page(published("sports"), site_url=SITE, site_title="Acme News"))
+    root = parse(render_page(published("sports"), Site(url=SITE, name="Acme News")))
     footer_links = {a.get("href") for a in root.xpath("//footer//a")}
     assert SITE in footer_links
     assert JSON_URL in footer_links
-    assert text(one(root, "//header[@class='site']/a")) == "Acme News"
+    assert text(one(root, "//header[@class='site']/p[@class='brand']/a")) == "Acme News"
 
 
 @pytest.mark.parametrize("category", CATEGORY_ORDER)
 def test_one_h1_per_page_whatever_the_body(category: str) -> None:
     # A body's own h1 is renamed h2 at intake, so the headline stays the page's only h1
     release = published(category, body="<h1>Inner title</h1><p>Text.</p>", body_format="html")
-    root = parse(render_page(release, site_url=SITE))
+    root = parse(render_page(release, IDENTITY))
     assert [text(h1) for h1 in root.xpath("//h1")] == [release.headline]
 
 
 def test_rendering_is_deterministic() -> None:
     release = published("event")
-    assert render_page(release, site_url=SITE) == render_page(release, site_url=SITE)
+    assert render_page(release, IDENTITY) == render_page(release, IDENTITY)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,7 +254,7 @@ def test_rendering_is_deterministic() -> None:
 
 def test_a_withdrawn_release_page_is_a_notice_kept_out_of_search() -> None:
     killed_at = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-    root = parse(render_killed_page(RELEASE_ID, EVIL, site_url=SITE, killed_at=killed_at))
+    root = parse(render_killed_page(RELEASE_ID, EVIL, site=IDENTITY, killed_at=killed_at))
 
     assert one(root, "//meta[@name='robots']").get("content") == "noindex"
     assert one(root, "//link[@rel='canonical']").get("href") == PAGE_URL

@@ -24,6 +24,7 @@ from functions.domain.publish.service import (
     Unpublishable,
 )
 from functions.domain.records import Caller
+from functions.domain.site import Site
 from tests.fakes import (
     Clock,
     MemoryCatalogs,
@@ -63,7 +64,7 @@ class Desk:
             schedules=self.schedules,
             queue=self.queue,
             clock=self.clock,
-            site_url=SITE,
+            identity=Site(url=SITE),
         )
 
     def approved(self, release_id: str, *, caller: Caller = ACME, **overrides: Any) -> str:

@@ -1,0 +1,534 @@
+"""The site's shared objects: everything more than one release appears on.
+
+``SharedSite.apply(changes)`` is the one way they change: given what happened to some entries
+(published, corrected, removed), it changes the catalogs those entries belong to, each once,
+then re-renders the shared objects that depend on them, each once. So a publication rewrites a
+bounded set of objects whatever the site's size, and a caller with several changes at once (a
+batch) pays for each shared object once.
+
+What there is (catalogs are private, in the releases bucket; pages are on the site):
+
+============================  ==========================================  =============================
+catalog                       holds                                       renders
+============================  ==========================================  =============================
+``all``                       the site's ``feed_size`` newest, bodies     ``feeds/all.{xml,atom}``
+``{category}``                the category's ``feed_size`` newest         ``feeds/{category}.*``,
+                                                                          ``categories/{category}.html``
+``orgs/{org}``                the organisation's ``feed_size`` newest     ``feeds/orgs/{org}.*``,
+                                                                          ``orgs/{org}.html``
+``days/{YYYY-MM-DD}``         every entry of that day (display zone),     ``archive/{day}.html`` (pages
+                              without bodies                              of ``DAY_PAGE`` entries),
+                                                                          ``sitemap-{day}.xml``
+``organisations`` (document)  every organisation's name                   ``organisations.html``
+``front`` (document)          each day's count and last change; the       ``index.html``,
+                              newest entries of the site and of each      ``archive/{YYYY-MM}.html``,
+                              category; the last 48 hours'                ``sitemap.xml``,
+                                                                          ``sitemap-pages.xml``,
+                                                                          ``news-sitemap.xml``
+============================  ==========================================  =============================
+
+Every release is reachable from ``index.html`` within three links: index -> its month's page
+-> its day's page -> the release (and the newest from the index itself, their category's and
+their organisation's page).
+
+Consistency: catalogs change by conditional writes and count their changes (``seq``); each
+shared object is rendered from one catalog only and replaced only by a rendering of a newer
+``seq`` of it (``SiteWriter.put_if_newer``), so concurrent publications never leave an older
+one in place. Everything is rendered after every change, also when the catalogs did not change
+(a redelivery): an object a crash left unrendered is written then, and one already up to date
+is skipped. A day's count in the front document is that day's catalog's at a ``seq``, replaced
+only by a newer one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from functions.domain.models import CATEGORIES
+from functions.domain.ports import Catalogs, SiteWriter
+from functions.domain.publish.model import CatalogEntry, insert, parse_entries, remove, replace_present
+from functions.domain.site import Site, utc_datetime
+
+log = logging.getLogger(__name__)
+
+ALL = "all"
+FRONT = "front"
+ORGANISATIONS = "organisations"
+INDEX_LATEST = 20
+INDEX_PER_CATEGORY = 10
+# The front document keeps more than the index shows, so that a kill still leaves it full.
+FRONT_LATEST = 2 * INDEX_LATEST
+FRONT_PER_CATEGORY = 2 * INDEX_PER_CATEGORY
+DAY_PAGE = 100  # entries per archive page of a day
+NEWS_WINDOW = timedelta(hours=48)  # a Google News sitemap lists what was published in the last 48 h
+NEWS_MAX = 1000  # and at most 1,000 articles
+HTML = "text/html; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+
+Entries = list[CatalogEntry]
+
+
+class ChangeKind(StrEnum):
+    PUBLISHED = "published"  # first published: added everywhere it belongs
+    CORRECTED = "corrected"  # a newer version of a published release: replaced where it is
+    REMOVED = "removed"  # killed: removed from everywhere
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """What happened to one release's entry: ``entry`` as it is now (published, corrected) or as
+    it was (removed; its category, organisation and publication time say where it is)."""
+
+    kind: ChangeKind
+    entry: CatalogEntry
+
+    @classmethod
+    def published(cls, entry: CatalogEntry) -> EntryChange:
+        return cls(ChangeKind.PUBLISHED, entry)
+
+    @classmethod
+    def corrected(cls, entry: CatalogEntry) -> EntryChange:
+        return cls(ChangeKind.CORRECTED, entry)
+
+    @classmethod
+    def removed(cls, entry: CatalogEntry) -> EntryChange:
+        return cls(ChangeKind.REMOVED, entry)
+
+
+def org_catalog(org_id: str) -> str:
+    return f"orgs/{org_id}"
+
+
+def day_catalog(day: date) -> str:
+    return f"days/{day.isoformat()}"
+
+
+def day_pages(count: int) -> int:
+    """How many archive pages a day of ``count`` entries has (at least one)."""
+    return max(1, -(-count // DAY_PAGE))
+
+
+@dataclass
+class Refreshed:
+    """What ``apply`` changed: catalogs (name -> new seq) and the site objects written."""
+
+    catalogs: dict[str, int] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+
+
+def _upsert(entries: Entries, entry: CatalogEntry) -> Entries:
+    """``entries`` with ``entry`` (replacing the release's own), unbounded, newest first."""
+    return insert(entries, entry, limit=len(entries) + 1)
+
+
+def _apply_bounded(changes: Sequence[EntryChange], limit: int) -> Callable[[Entries], Entries]:
+    def change(entries: Entries) -> Entries:
+        for item in changes:
+            if item.kind is ChangeKind.REMOVED:
+                entries = remove(entries, item.entry.release_id)
+            else:  # a correction of an entry that fell out of the bound stays out (insert drops it)
+                entries = insert(entries, item.entry, limit)
+        return entries
+
+    return change
+
+
+class SharedSite:
+    def __init__(
+        self,
+        *,
+        catalogs: Catalogs,
+        writer: SiteWriter,
+        site: Site,
+        clock: Callable[[], datetime],
+        feed_size: int = 50,
+    ) -> None:
+        self._catalogs = catalogs
+        self._writer = writer
+        self._site = site
+        self._clock = clock
+        self._feed_size = feed_size
+
+    # -- the one entry point ------------------------------------------------------------------------
+
+    def apply(self, changes: Sequence[EntryChange]) -> Refreshed:
+        """Change the catalogs ``changes`` touch, then render what depends on them."""
+        done = Refreshed()
+        if not changes:
+            return done
+        now = self._clock()
+        lists: dict[str, tuple[Entries, int]] = {}
+        by_category = _group(changes, lambda c: [c.entry.category])
+        by_org = _group(changes, lambda c: [org_catalog(c.entry.org_id)] if c.entry.org_id else [])
+        for name, items in [*by_category.items(), *by_org.items(), (ALL, list(changes))]:
+            lists[name] = self._update(name, _apply_bounded(items, self._feed_size), done)
+        days = self._update_days(changes, now, done)
+        organisations = self._update_organisations(changes, done)
+        front, front_key = self._update_front(changes, days, now, lists[ALL][1], done)
+        self._render_lists(lists, now, done)
+        for day, (entries, seq, _) in sorted(days.items()):
+            self._render_day(day, entries, seq, done)
+        if organisations is not None:
+            self._put(
+                "organisations.html", self._organisations_page(organisations[0]), HTML, organisations[1], done
+            )
+        months = {(day.year, day.month) for day in days}
+        self._render_front(front, front_key, months, now, done)
+        return done
+
+    def ensure(self) -> Refreshed:
+        """The shared objects as the catalogs are now, where the site has none yet: on a fresh
+        site, the empty newsroom (index, category pages, every feed, the organisations' page,
+        the sitemaps), so that nothing the index links to is missing. Changes nothing that exists."""
+        done = Refreshed()
+        now = self._clock()
+        self._render_lists({name: self._catalogs.get(name) for name in (ALL, *CATEGORIES)}, now, done)
+        organisations, seq = self._catalogs.get_document(ORGANISATIONS)
+        self._put("organisations.html", self._organisations_page(organisations), HTML, seq, done)
+        front, front_seq = self._catalogs.get_document(FRONT)
+        self._render_front(front, _front_key(front, front_seq), set(), now, done)
+        return done
+
+    # -- catalogs -----------------------------------------------------------------------------------
+
+    def _update(
+        self, name: str, change: Callable[[Entries], Entries], done: Refreshed
+    ) -> tuple[Entries, int]:
+        wrapped, changed = _noting(change)
+        entries, seq = self._catalogs.update(name, wrapped)
+        if changed():
+            done.catalogs[name] = seq
+        return entries, seq
+
+    def _update_days(
+        self, changes: Sequence[EntryChange], now: datetime, done: Refreshed
+    ) -> dict[date, tuple[Entries, int, str]]:
+        """Each day's catalog, once: a published entry goes into its day (display zone); a
+        corrected or removed one is changed where it is, among the days its publication time may
+        fall on in any zone (the zone may have changed since). The days touched, with their
+        entries, seq and last change."""
+        placed: dict[date, list[EntryChange]] = {}
+        for item in changes:
+            entry = item.entry.without_body()
+            day = self._site.day_of(entry.published_at)
+            found = [day]
+            if item.kind is not ChangeKind.PUBLISHED:
+                nearby = [
+                    d
+                    for d in (day, day - timedelta(days=1), day + timedelta(days=1))
+                    if self._holds(d, entry)
+                ]
+                found = nearby or ([day] if item.kind is ChangeKind.CORRECTED else [])
+            for where in found:
+                placed.setdefault(where, []).append(EntryChange(item.kind, entry))
+        days: dict[date, tuple[Entries, int, str]] = {}
+        for day, items in placed.items():
+
+            def change(entries: Entries, items: list[EntryChange] = items) -> Entries:
+                for item in items:
+                    if item.kind is ChangeKind.REMOVED:
+                        entries = remove(entries, item.entry.release_id)
+                    elif item.kind is ChangeKind.CORRECTED and any(
+                        e.release_id == item.entry.release_id for e in entries
+                    ):
+                        entries = replace_present(entries, item.entry)
+                    else:
+                        entries = _upsert(entries, item.entry)
+                return entries
+
+            entries, seq = self._update(day_catalog(day), change, done)
+            changed_now = day_catalog(day) in done.catalogs
+            newest = max((e.last_modified for e in entries), default=now)
+            days[day] = (entries, seq, utc_datetime(now if changed_now else newest))
+        return days
+
+    def _holds(self, day: date, entry: CatalogEntry) -> bool:
+        entries, _ = self._catalogs.get(day_catalog(day))
+        return any(e.release_id == entry.release_id for e in entries)
+
+    def _update_organisations(
+        self, changes: Sequence[EntryChange], done: Refreshed
+    ) -> tuple[dict[str, Any], int] | None:
+        """The directory of organisations, when a published one is new or renamed."""
+        named = {
+            c.entry.org_id: c.entry.org_name
+            for c in changes
+            if c.entry.org_id and c.kind is not ChangeKind.REMOVED
+        }
+        if not named:
+            return None
+
+        def change(document: dict[str, Any]) -> dict[str, Any]:
+            orgs = dict(document.get("orgs") or {})
+            for org, name in named.items():
+                orgs[org] = {"name": name}
+            return {**document, "orgs": dict(sorted(orgs.items()))}
+
+        document, seq = self._catalogs.update_document(ORGANISATIONS, change)
+        return document, seq
+
+    def _update_front(
+        self,
+        changes: Sequence[EntryChange],
+        days: dict[date, tuple[Entries, int, str]],
+        now: datetime,
+        all_seq: int,
+        done: Refreshed,
+    ) -> tuple[dict[str, Any], int]:
+        """The front document: the newest entries of the site and of each category, the last 48
+        hours', and each day's count (as its catalog's at a seq: only a newer one replaces it)."""
+        since = now - NEWS_WINDOW
+        bare = [EntryChange(c.kind, c.entry.without_body()) for c in changes]
+
+        def change(document: dict[str, Any]) -> dict[str, Any]:
+            if "base" not in document:
+                document = self._new_front(all_seq)
+            base = int(document["base"])
+            latest = _apply_bounded(bare, FRONT_LATEST)(parse_entries(document.get("latest") or []))
+            categories = dict(document.get("categories") or {})
+            for category, items in _group(bare, lambda c: [c.entry.category]).items():
+                kept = parse_entries(categories.get(category) or [])
+                categories[category] = [e.to_json() for e in _apply_bounded(items, FRONT_PER_CATEGORY)(kept)]
+            recent = parse_entries(document.get("recent") or [])
+            for item in bare:
+                recent = remove(recent, item.entry.release_id)
+                if item.kind is not ChangeKind.REMOVED:
+                    recent = _upsert(recent, item.entry)
+            recent = [e for e in recent if since <= e.published_at <= now][:NEWS_MAX]
+            known = dict(document.get("days") or {})
+            for day, (entries, seq, lastmod) in days.items():
+                key = day.isoformat()
+                if seq <= int((known.get(key) or {}).get("seq", -1)):
+                    continue
+                if entries:
+                    known[key] = {"count": len(entries), "seq": seq, "lastmod": lastmod}
+                else:
+                    known.pop(key, None)
+            return {
+                "base": base,
+                "days": dict(sorted(known.items())),
+                "latest": [e.to_json() for e in latest],
+                "categories": dict(sorted(categories.items())),
+                "recent": [e.to_json() for e in recent],
+            }
+
+        wrapped, changed = _noting_document(change)
+        document, seq = self._catalogs.update_document(FRONT, wrapped)
+        if changed():
+            done.catalogs[FRONT] = seq
+        return document, _front_key(document, seq)
+
+    def _new_front(self, all_seq: int) -> dict[str, Any]:
+        """The front document of a site that had none: its newest entries from the site's and the
+        categories' catalogs (a site published before the front document existed keeps them), and
+        the site catalog's seq as its base, so that the index rendered from the site catalog
+        before is replaced by the first rendering from this document."""
+        latest, _ = self._catalogs.get(ALL, limit=FRONT_LATEST)
+        categories = {}
+        for category in CATEGORIES:
+            entries, seq = self._catalogs.get(category, limit=FRONT_PER_CATEGORY)
+            if seq:
+                categories[category] = [e.without_body().to_json() for e in entries]
+        return {
+            "base": max(0, all_seq - 1),
+            "latest": [e.without_body().to_json() for e in latest],
+            "categories": categories,
+        }
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def _put(self, key: str, body: str | bytes, content_type: str, seq: int, done: Refreshed) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        if self._writer.put_if_newer(key, data, content_type, seq=seq):
+            done.written.append(key)
+
+    def _render_lists(self, lists: dict[str, tuple[Entries, int]], now: datetime, done: Refreshed) -> None:
+        """The feeds and pages of these lists (the site's, categories', organisations')."""
+        from functions.domain.publish import site as pages
+
+        for name, (entries, seq) in lists.items():
+            if name == ALL:
+                self._feeds(
+                    ALL,
+                    entries,
+                    seq,
+                    title=self._site.name,
+                    description="All press releases, newest first",
+                    now=now,
+                    done=done,
+                )
+            elif name.startswith("orgs/"):
+                org_id = name.removeprefix("orgs/")
+                org_name = entries[0].org_name if entries else org_id
+                self._feeds(
+                    name,
+                    entries,
+                    seq,
+                    title=f"{self._site.name}: {org_name}",
+                    description=f"Press releases of {org_name}, newest first",
+                    now=now,
+                    done=done,
+                )
+                page = pages.render_org_page(org_id, org_name, entries, site=self._site, generated_at=now)
+                self._put(pages.org_path(org_id), page, HTML, seq, done)
+            else:
+                label = pages.CATEGORY_LABELS.get(name, name)
+                self._feeds(
+                    name,
+                    entries,
+                    seq,
+                    title=f"{self._site.name}: {label}",
+                    description=f"{label} press releases, newest first",
+                    now=now,
+                    done=done,
+                )
+                page = pages.render_category_page(name, entries, site=self._site, generated_at=now)
+                self._put(pages.category_path(name), page, HTML, seq, done)
+
+    def _feeds(
+        self,
+        name: str,
+        entries: Entries,
+        seq: int,
+        *,
+        title: str,
+        description: str,
+        now: datetime,
+        done: Refreshed,
+    ) -> None:
+        from functions.domain.publish.site import render_atom, render_rss
+
+        for suffix, render, content_type in (("xml", render_rss, RSS), ("atom", render_atom, ATOM)):
+            path = f"feeds/{name}.{suffix}"
+            body = render(
+                entries,
+                site=self._site,
+                title=title,
+                feed_path=path,
+                description=description,
+                updated=now,
+            )
+            self._put(path, body, content_type, seq, done)
+
+    def _render_day(self, day: date, entries: Entries, seq: int, done: Refreshed) -> None:
+        from functions.domain.publish import site as pages
+        from functions.domain.publish.sitemaps import day_sitemap_path, render_urlset
+
+        total = day_pages(len(entries))
+        for number in range(1, total + 1):
+            chunk = entries[(number - 1) * DAY_PAGE : number * DAY_PAGE]
+            page = pages.render_day_page(day, chunk, number=number, pages=total, site=self._site)
+            self._put(pages.day_path(day, number), page, HTML, seq, done)
+        sitemap = render_urlset([(e.url, e.last_modified) for e in entries])
+        self._put(day_sitemap_path(day), sitemap, XML, seq, done)
+
+    def _render_front(
+        self,
+        front: dict[str, Any],
+        key: int,
+        months: set[tuple[int, int]],
+        now: datetime,
+        done: Refreshed,
+    ) -> None:
+        """What is rendered from the front document: the index, the changed months' pages, the
+        sitemaps. A category never used gets its (empty) page and feeds: the index links to them."""
+        from functions.domain.publish import site as pages
+        from functions.domain.publish.sitemaps import (
+            PAGES_SITEMAP,
+            day_sitemap_path,
+            render_news_sitemap,
+            render_sitemap_index,
+            render_urlset,
+        )
+
+        days = {date.fromisoformat(day): value for day, value in (front.get("days") or {}).items()}
+        categories = front.get("categories") or {}
+        by_category: dict[str, Entries] = {
+            category: parse_entries(categories.get(category) or [], limit=INDEX_PER_CATEGORY)
+            for category in CATEGORIES
+        }
+        unused = [c for c in CATEGORIES if c not in categories]
+        if unused and done.catalogs:  # on a site without SiteFiles' empty pages (as in tests)
+            self._render_lists({c: self._catalogs.get(c) for c in unused}, now, done)
+        latest = parse_entries(front.get("latest") or [], limit=INDEX_LATEST)
+        index = pages.render_index(
+            latest, by_category, months=_months(days), site=self._site, generated_at=now
+        )
+        self._put("index.html", index, HTML, key, done)
+        for year, month in sorted(months):
+            in_month = {day: value for day, value in days.items() if (day.year, day.month) == (year, month)}
+            page = pages.render_month_page(year, month, in_month, site=self._site)
+            self._put(pages.month_path(year, month), page, HTML, key, done)
+        site_urls = [self._site.url, f"{self._site.url}organisations.html"]
+        site_urls += [self._site.url + pages.category_path(c) for c in CATEGORIES]
+        site_urls += [self._site.url + pages.month_path(y, m) for y, m in _months(days)]
+        self._put(PAGES_SITEMAP, render_urlset([(url, None) for url in site_urls]), XML, key, done)
+        children: list[tuple[str, datetime | None]] = [(f"{self._site.url}{PAGES_SITEMAP}", None)]
+        children += [
+            (f"{self._site.url}{day_sitemap_path(day)}", datetime.fromisoformat(value["lastmod"]))
+            for day, value in sorted(days.items(), reverse=True)
+        ]
+        self._put("sitemap.xml", render_sitemap_index(children), XML, key, done)
+        recent = parse_entries(front.get("recent") or [])
+        self._put("news-sitemap.xml", render_news_sitemap(recent, site=self._site), XML, key, done)
+
+    def _organisations_page(self, document: dict[str, Any]) -> str:
+        from functions.domain.publish.site import render_organisations_page
+
+        orgs = {
+            org: str((value or {}).get("name") or org) for org, value in (document.get("orgs") or {}).items()
+        }
+        return render_organisations_page(orgs, site=self._site)
+
+
+def _front_key(front: dict[str, Any], seq: int) -> int:
+    """What the objects rendered from the front document are keyed on: its seq after its base."""
+    return int(front.get("base", 0)) + seq
+
+
+def _noting_document(
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+) -> tuple[Callable[[dict[str, Any]], dict[str, Any]], Callable[[], bool]]:
+    last = {"changed": False}
+
+    def wrapped(document: dict[str, Any]) -> dict[str, Any]:
+        result = change(document)
+        last["changed"] = result != document
+        return result
+
+    return wrapped, lambda: last["changed"]
+
+
+def _noting(change: Callable[[Entries], Entries]) -> tuple[Callable[[Entries], Entries], Callable[[], bool]]:
+    """``change``, and whether its last call changed anything (a catalog writes exactly then; a
+    retried update calls it again, and the last call is the one written)."""
+    last = {"changed": False}
+
+    def wrapped(entries: Entries) -> Entries:
+        result = change(entries)
+        last["changed"] = result != entries
+        return result
+
+    return wrapped, lambda: last["changed"]
+
+
+def _group(
+    changes: Iterable[EntryChange], names: Callable[[EntryChange], list[str]]
+) -> dict[str, list[EntryChange]]:
+    grouped: dict[str, list[EntryChange]] = {}
+    for change in changes:
+        for name in names(change):
+            grouped.setdefault(name, []).append(change)
+    return grouped
+
+
+def _months(days: dict[date, Any]) -> list[tuple[int, int]]:
+    """The months that have releases, newest first."""
+    return sorted({(day.year, day.month) for day in days}, reverse=True)
