@@ -361,7 +361,7 @@ def _meta(item: Item, content: dict[str, Any], *, now: datetime, zone: tzinfo) -
     facts.add("language", content.get("language"))
     release_at = content.get("release_at")
     facts.add("release at", _value(release_at, now=now, zone=zone) if release_at else "on approval")
-    correction = item.document.get("correction") or {}
+    correction = (item.document or {}).get("correction") or {}
     if correction:  # a published release's correction: its note is shown to readers
         facts.add(
             "version",

@@ -262,14 +262,14 @@ def test_the_moderation_console_shows_a_correction_and_its_note(
     from typer.testing import CliRunner
 
     from cli.main import app
-    from cli.moderate import next_item, open_desk, release_now, render
+    from cli.moderate import open_session, render
 
     release_id = _published(world, monkeypatch, datetime.now(UTC))
     assert _correct(world, release_id).status == 200
 
     # The console shows the moderator that this is a correction of the public version, with its note
-    desk = open_desk(None, "maria")
-    item = next_item(desk, wait=0, hold=30)
+    session = open_session(None, "maria", hold=30)
+    item = session.desk.next_item(wait=0)
     assert item is not None
     assert (item.release_id, item.version) == (release_id, 2)
     screen = Console(record=True, width=120)
@@ -277,7 +277,7 @@ def test_the_moderation_console_shows_a_correction_and_its_note(
     shown = screen.export_text()
     assert "2 (correction of published version 1)" in shown
     assert "Corrects the start date: February, not January." in shown
-    release_now(desk, item.receipt)
+    session.close()  # hands the item back at once, as quitting the console does
 
     decided = CliRunner().invoke(
         app, ["moderate", "--once", "--decision", "approve", "--json", "--wait", "0"]
