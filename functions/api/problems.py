@@ -50,7 +50,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "payload-too-large": (413, "Request too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "throttled": (429, "Too many requests"),
-    "validation-error": (422, "Invalid release"),
+    "validation-error": (422, "Invalid request"),
     "dependency-unavailable": (503, "Temporarily unavailable"),
     "internal-error": (500, "Internal error"),
 }
@@ -58,6 +58,7 @@ KINDS: dict[str, tuple[int, str]] = {
 EXCEPTION_KINDS: dict[type[errors.DomainError], str] = {
     errors.ValidationFailed: "validation-error",
     errors.ReleaseNotFound: "not-found",
+    errors.WebhookNotFound: "not-found",
     errors.StateConflict: "state-conflict",
     errors.IdempotencyConflict: "idempotency-conflict",
     errors.RequestInFlight: "request-in-flight",

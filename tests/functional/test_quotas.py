@@ -54,6 +54,12 @@ def test_every_method_but_the_openapi_document_needs_the_organisations_usage_key
     assert required == {
         ("/releases", "ANY"): True,
         ("/releases/{id}", "ANY"): True,
+        ("/webhooks", "ANY"): True,
+        ("/webhooks/{id}", "ANY"): True,
+        ("/webhooks/{id}/test", "ANY"): True,
+        ("/webhooks/{id}/rotate-secret", "ANY"): True,
+        ("/webhooks/{id}/enable", "ANY"): True,
+        ("/webhooks/{id}/deliveries", "ANY"): True,
         ("/openapi.json", "ANY"): False,
     }
 

@@ -71,6 +71,8 @@ def test_every_function_has_one_module_holding_its_handler() -> None:
         "AuthorizerFunction": "functions.handlers.authorizer",
         "PublisherFunction": "functions.handlers.publisher",
         "OutboxSweepFunction": "functions.handlers.outbox_sweep",
+        "EventsFunction": "functions.handlers.events",
+        "DeliveryFunction": "functions.handlers.deliver",
     }
 
 
