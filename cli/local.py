@@ -99,6 +99,7 @@ def local(
         read_timeout=read_timeout,
         verbose=verbose,
         data=None if memory else data,
+        mail=None if memory else Path(".press-intake") / "mail",
         fresh=fresh,
         save_interval=save_interval,
     )
@@ -179,6 +180,9 @@ def _banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any
         console.print("  Data       in memory only (--memory): nothing is kept at the stop")
     console.print(f"  API        {api}   (OpenAPI: {api}/openapi.json)")
     console.print(f"  Site       {info['site_url']}")
+    if info.get("mail_url"):
+        kept = f"; also {info['mail']}" if info.get("mail") else ""
+        console.print(f"  Mail       {info['mail_url']}   (what the stack sent, captured{kept})")
     console.print(f"  AWS        {info['aws_endpoint_url']}   (moto; region {info['region']})")
     console.print(f"  Demo org   {info['demo_org_id']}")
     console.print("  Demo key   ", end="")

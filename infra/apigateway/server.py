@@ -1,6 +1,7 @@
 """The local stack's HTTP server: werkzeug's threaded server in front of the gateway and the site.
 
-``/site`` and ``/site/...`` serve the site bucket read-only (``infra.apigateway.site``); every
+``/site`` and ``/site/...`` serve the site bucket read-only (``infra.apigateway.site``), ``/mail``
+and ``/mail/...`` the local stack's captured e-mail (``infra.local.mail``, when given); every
 other path goes to ``ApiGateway`` exactly as API Gateway would take it. What a robust edge does
 before any of that happens here, each answer ``application/problem+json``:
 
@@ -30,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -48,6 +49,13 @@ _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+MAIL_PREFIX = "/mail/"
+
+
+class PathReader(Protocol):
+    """A read-only part of the server outside the API (the captured mail)."""
+
+    def respond(self, method: str, path: str) -> HttpResponse: ...
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -91,9 +99,12 @@ def _log_request(method: str, target: str, status: int, started: float) -> None:
 class _Application:
     """The WSGI application: a well-framed request with a served method, to the site or the API."""
 
-    def __init__(self, gateway: ApiGateway, site: SiteReader, write_timeout: float) -> None:
+    def __init__(
+        self, gateway: ApiGateway, site: SiteReader, write_timeout: float, mail: PathReader | None = None
+    ) -> None:
         self.gateway = gateway
         self.site = site
+        self.mail = mail
         self._write_timeout = write_timeout
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -124,6 +135,8 @@ class _Application:
             return problem(400, "malformed-request", "Malformed request", "Only OPTIONS may target *.")
         if path == SITE_PREFIX.rstrip("/") or path.startswith(SITE_PREFIX):
             return self.site.respond(method, path)
+        if self.mail is not None and (path == MAIL_PREFIX.rstrip("/") or path.startswith(MAIL_PREFIX)):
+            return self.mail.respond(method, path)
         return self.gateway.handle(
             method,
             path,
@@ -388,12 +401,13 @@ class LocalHttpServer:
         site: SiteReader,
         *,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        mail: PathReader | None = None,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # Bound here, so a taken port is an OSError (werkzeug would print and exit instead).
         listener = socket.create_server((host, port), family=family, backlog=_Server.request_queue_size)
         handler = type("RequestHandler", (_RequestHandler,), {"read_timeout": read_timeout})
-        app = _Application(gateway, site, write_timeout=max(read_timeout, 5.0))
+        app = _Application(gateway, site, write_timeout=max(read_timeout, 5.0), mail=mail)
         try:
             self._server = _Server(host, port, app, handler=handler, fd=listener.fileno())
         finally:
