@@ -1,4 +1,4 @@
-"""``press-intake dlq list|redrive``: dead letters of the moderation and publish queues."""
+"""``press-intake dlq list|redrive``: dead letters of the moderation, publish and events queues."""
 
 from __future__ import annotations
 
@@ -25,11 +25,13 @@ NO_REASON = "failed every delivery (no reason recorded)"
 class QueueName(StrEnum):
     moderation = "moderation"
     publish = "publish"
+    events = "events"
 
 
 _OUTPUTS = {
     QueueName.moderation: ("ModerationQueueUrl", "ModerationDeadLetterQueueUrl"),
     QueueName.publish: ("PublishQueueUrl", "PublishDeadLetterQueueUrl"),
+    QueueName.events: ("EventsQueueUrl", "EventsDeadLetterQueueUrl"),
 }
 
 
@@ -87,8 +89,9 @@ def list_dead_letters(
             if "SentTimestamp" in m.get("Attributes", {})
             else None,
             "receive_count": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
-            # Set when the publisher dead-lettered the message itself (a release it cannot
-            # render); absent when SQS moved it after maxReceiveCount failed deliveries.
+            # Set when the publisher or the delivery function dead-lettered the message itself
+            # (a release it cannot render, a webhook that failed for 24 hours); absent when SQS
+            # moved it after maxReceiveCount failed deliveries.
             "reason": _attribute(m, FAILURE),
             "detail": _attribute(m, FAILURE_DETAIL),
         }

@@ -1,4 +1,5 @@
-"""``press-intake keys create|list|revoke|limits``: API keys and rate limits per organisation."""
+"""``press-intake keys create|list|revoke|limits|notify``: API keys, rate limits and notification
+addresses per organisation."""
 
 from __future__ import annotations
 
@@ -231,3 +232,48 @@ def revoke(
         f"Key {key_id} of {record.org_name} ({record.org_id}) is revoked; "
         f"requests with it are refused within {REVOCATION_DELAY_SECONDS} seconds."
     )
+
+
+@app.command()
+def notify(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option("--org", help="The organisation.")],
+    email: Annotated[
+        str | None, typer.Option("--email", help="The address to send the organisation's notices to.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Send them to releases' contacts only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {org_id, notify_address} as JSON.")] = False,
+) -> None:
+    """Show, set (--email) or remove (--clear) an organisation's notification address.
+
+    It gets, besides each release's contact, the e-mail sent when one of the organisation's
+    releases is sent back for changes, rejected, published or killed, and the notice when one of
+    its webhooks is disabled.
+    """
+    from pydantic import ValidationError, validate_email
+
+    from functions.adapters.dynamodb_webhooks import DynamoWebhooks
+
+    _check_org(org)
+    if email is not None and clear:
+        fail("--email sets the address and --clear removes it: give one of them")
+    if email is not None:
+        try:
+            email = validate_email(email.strip())[1]
+        except (ValidationError, ValueError) as error:
+            fail(f"--email {email!r} is not an e-mail address ({error})")
+    target = target_from(ctx.obj)
+    if (email is not None or clear) and not _repo(ctx.obj).list(org):
+        fail(
+            f"there is no organisation {org} (it has no keys); create one with keys create", code=EXIT_FAILED
+        )
+    hooks = DynamoWebhooks(target.client("dynamodb"), target.output("WebhooksTableName"))
+    if email is not None or clear:
+        hooks.set_notify_address(org, email)
+    address = hooks.notify_address(org)
+    if as_json:
+        typer.echo(json.dumps({"org_id": org, "notify_address": address}))
+    elif address:
+        console.print(f"{org}: notices go to {address} and to each release's contact.", highlight=False)
+    else:
+        console.print(f"{org}: notices go to each release's contact only.", highlight=False)

@@ -124,6 +124,7 @@ def local(
         read_timeout=read_timeout,
         verbose=verbose,
         data=None if memory else data,
+        mail=None if memory else Path(".press-intake") / "mail",
         fresh=fresh,
         save_interval=save_interval,
         parameters=parameters,
@@ -242,6 +243,9 @@ def _banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any
     console.print(f"  Site       {info['site_url']}")
     if info.get("desk_url"):
         console.print(f"  Web desk   {info['desk_url']}   (sign in with the demo key)")
+    if info.get("mail_url"):
+        kept = f"; also {info['mail']}" if info.get("mail") else ""
+        console.print(f"  Mail       {info['mail_url']}   (what the stack sent, captured{kept})")
     console.print(f"  AWS        {info['aws_endpoint_url']}   (moto; region {info['region']})")
     console.print(f"  Demo org   {info['demo_org_id']}")
     console.print("  Demo key   ", end="")

@@ -32,6 +32,11 @@ class ApiSettings(_Settings):
     moderation_queue_url: Annotated[str, Field(min_length=8)]
     idempotency_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     schedule_group: str | None = None
+    webhooks_table: Annotated[str, Field(min_length=3)]
+    webhook_secrets_key: Annotated[str, Field(min_length=1, description="KMS key sealing signing secrets.")]
+    events_queue_url: Annotated[str, Field(min_length=8, description="Where webhook tests are queued.")]
+    # The local stack's setting (never the template's): webhooks on http://127.0.0.1 and loopback.
+    webhooks_allow_loopback: bool = False
 
 
 # An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash.
@@ -162,3 +167,26 @@ class SiteFilesSettings(SiteSettings):
     site_bucket: Annotated[str, Field(min_length=3)]
     releases_bucket: Annotated[str, Field(min_length=3)]
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class EventsSettings(_Settings):
+    """The events function: the releases table's stream -> delivery jobs."""
+
+    releases_bucket: Annotated[str, Field(min_length=3, description="Where a release's contact is read.")]
+    webhooks_table: Annotated[str, Field(min_length=3)]
+    events_queue_url: Annotated[str, Field(min_length=8)]
+    mail_from: Annotated[str, Field(description="The sender address; empty: no e-mail at all.")] = ""
+
+
+class DeliverySettings(_Settings):
+    """The delivery function: the events queue -> webhooks and e-mail."""
+
+    webhooks_table: Annotated[str, Field(min_length=3)]
+    events_queue_url: Annotated[str, Field(min_length=8)]
+    events_dead_letter_queue_url: Annotated[str, Field(min_length=8)]
+    webhook_secrets_key: Annotated[str, Field(min_length=1)]
+    mail_from: str = ""
+    mail_configuration_set: str = ""
+    site_name: Annotated[str, Field(min_length=1, max_length=80)] = "Newsroom"
+    webhooks_allow_loopback: bool = False
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0

@@ -1,7 +1,8 @@
 """Create the resources ``template.yaml`` declares, against moto (in-process or its server).
 
-Only what the pipeline needs locally is created for real (buckets, tables, queues, topics,
-schedule groups, their policies, API usage plans); functions, APIs, roles and alarms are given names and ARNs
+Only what the pipeline needs locally is created for real (buckets, tables with their streams,
+queues, topics, schedule groups, their policies, API usage plans, KMS keys, the SES
+configuration set and sender identity); functions, APIs, roles and alarms are given names and ARNs
 so that intrinsics referring to them resolve. Properties are translated from CloudFormation's
 shape to the service API's shape, never re-declared here.
 """
@@ -54,6 +55,14 @@ class LocalStack:
     def resources(self) -> dict[str, str]:
         """Logical id -> physical id of everything created or named."""
         return {name: physical.ref for name, physical in self.resolver.physical.items()}
+
+    def adopt(self, renamed: Mapping[str, str]) -> None:
+        """Name the resources a restore moved (an id or ARN -> the one it took) by their new ids."""
+        for name, physical in list(self.resolver.physical.items()):
+            self.resolver.physical[name] = Physical(
+                ref=renamed.get(physical.ref, physical.ref),
+                attributes={k: renamed.get(v, v) for k, v in physical.attributes.items()},
+            )
 
 
 def _sub_references(arg: Any) -> set[str]:
@@ -108,6 +117,9 @@ class Bootstrapper:
             "AWS::SNS::Topic": self._topic,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
             "AWS::ApiGateway::UsagePlan": self._usage_plan,
+            "AWS::KMS::Key": self._kms_key,
+            "AWS::SES::ConfigurationSet": self._ses_configuration_set,
+            "AWS::SES::EmailIdentity": self._ses_identity,
         }
 
     def _clients(self, service: str) -> Any:
@@ -283,6 +295,40 @@ class Bootstrapper:
             }
         plan_id = self._clients("apigateway").create_usage_plan(**request)["id"]
         return Physical(ref=plan_id, attributes={"Id": plan_id})
+
+    def _kms_key(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        kms = self._clients("kms")
+        request: dict[str, Any] = {"Description": str(props.get("Description") or self._name(logical_id))}
+        if policy := props.get("KeyPolicy"):
+            request["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)
+        if spec := props.get("KeySpec"):
+            request["KeySpec"] = spec
+        if usage := props.get("KeyUsage"):
+            request["KeyUsage"] = usage
+        metadata = kms.create_key(**request)["KeyMetadata"]
+        if props.get("EnableKeyRotation") in (True, "true"):
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+        return Physical(
+            ref=metadata["KeyId"], attributes={"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+        )
+
+    def _ses_configuration_set(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        name = str(props.get("Name") or self._name(logical_id, 64))
+        request: dict[str, Any] = {"ConfigurationSetName": name}
+        for option in ("DeliveryOptions", "ReputationOptions", "SendingOptions", "SuppressionOptions"):
+            if option in props:
+                request[option] = props[option]
+        self._clients("sesv2").create_configuration_set(**request)
+        return Physical(ref=name)
+
+    def _ses_identity(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        identity = str(props["EmailIdentity"])
+        request: dict[str, Any] = {"EmailIdentity": identity}
+        configuration = (props.get("ConfigurationSetAttributes") or {}).get("ConfigurationSetName")
+        if configuration:
+            request["ConfigurationSetName"] = configuration
+        self._clients("sesv2").create_email_identity(**request)
+        return Physical(ref=identity)
 
     # -- resources that only need a name locally ---------------------------------------------------
 

@@ -7,13 +7,23 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any, Unpack
 
-from functions.domain.messages import ModerationMessage, PublishMessage
-from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges, VersionExists
+from functions.domain.egress import Target
+from functions.domain.messages import MailJob, ModerationMessage, PublishMessage, WebhookJob
+from functions.domain.ports import (
+    ConditionFailed,
+    HttpOutcome,
+    RecordExists,
+    TransitionChanges,
+    VersionExists,
+    WebhookExists,
+)
 from functions.domain.publish.model import CatalogEntry, parse_entries
 from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
 from functions.domain.states import TRANSITIONS, Action
+from functions.domain.webhooks import DeliveryAttempt, HookStatus, Organisation, Webhook
 
 
 @dataclass
@@ -271,3 +281,168 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+# -- webhooks and e-mail ---------------------------------------------------------------------------
+
+
+@dataclass
+class MemoryWebhooks:
+    """``WebhookStore``: each organisation's webhooks and notification address."""
+
+    hooks: dict[tuple[str, str], Webhook] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)
+
+    def create(self, hook: Webhook) -> None:
+        if (hook.org_id, hook.webhook_id) in self.hooks:
+            raise WebhookExists(hook.webhook_id)
+        self.hooks[(hook.org_id, hook.webhook_id)] = hook
+
+    def get(self, org_id: str, webhook_id: str) -> Webhook | None:
+        return self.hooks.get((org_id, webhook_id))
+
+    def organisation(self, org_id: str) -> Organisation:
+        mine = sorted((h for (o, _), h in self.hooks.items() if o == org_id), key=lambda h: h.created_at)
+        return Organisation(org_id=org_id, webhooks=tuple(mine), notify_address=self.addresses.get(org_id))
+
+    def delete(self, org_id: str, webhook_id: str) -> bool:
+        return self.hooks.pop((org_id, webhook_id), None) is not None
+
+    def _change(self, org_id: str, webhook_id: str, **changes: Any) -> Webhook | None:
+        hook = self.hooks.get((org_id, webhook_id))
+        if hook is None:
+            return None
+        self.hooks[(org_id, webhook_id)] = replace(hook, **changes)
+        return self.hooks[(org_id, webhook_id)]
+
+    def rotate(
+        self,
+        org_id: str,
+        webhook_id: str,
+        *,
+        secret: bytes,
+        previous: bytes,
+        previous_until: datetime,
+        at: datetime,
+    ) -> Webhook | None:
+        return self._change(
+            org_id,
+            webhook_id,
+            secret=secret,
+            previous_secret=previous,
+            previous_until=previous_until,
+            rotated_at=at,
+        )
+
+    def succeeded(self, org_id: str, webhook_id: str, at: datetime) -> None:
+        self._change(org_id, webhook_id, failing_since=None, last_success_at=at)
+
+    def failed(self, org_id: str, webhook_id: str, at: datetime) -> datetime | None:
+        hook = self.hooks.get((org_id, webhook_id))
+        if hook is None:
+            return None
+        since = hook.failing_since or at
+        self._change(org_id, webhook_id, failing_since=since)
+        return since
+
+    def disable(self, org_id: str, webhook_id: str, *, reason: str, at: datetime) -> bool:
+        hook = self.hooks.get((org_id, webhook_id))
+        if hook is None or not hook.active:
+            return False
+        self._change(org_id, webhook_id, status=HookStatus.DISABLED, disabled_at=at, disabled_reason=reason)
+        return True
+
+    def enable(self, org_id: str, webhook_id: str) -> Webhook | None:
+        hook = self.hooks.get((org_id, webhook_id))
+        return None if hook is None else self._change(org_id, webhook_id, **_enabled(hook))
+
+    def set_notify_address(self, org_id: str, address: str | None) -> None:
+        if address is None:
+            self.addresses.pop(org_id, None)
+        else:
+            self.addresses[org_id] = address
+
+
+def _enabled(_: Webhook) -> dict[str, Any]:
+    return {"status": HookStatus.ACTIVE, "failing_since": None, "disabled_at": None, "disabled_reason": None}
+
+
+@dataclass
+class MemoryDeliveryLog:
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+    sent: dict[str, datetime] = field(default_factory=dict)
+
+    def record(self, attempt: DeliveryAttempt) -> None:
+        self.attempts.append(attempt)
+
+    def recent(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        mine = [a for a in self.attempts if a.webhook_id == webhook_id]
+        return sorted(mine, key=lambda a: (a.at, a.attempt), reverse=True)[:limit]
+
+    def mailed(self, job_id: str) -> bool:
+        return job_id in self.sent
+
+    def mark_mailed(self, job_id: str, at: datetime) -> None:
+        self.sent[job_id] = at
+
+
+@dataclass
+class MemoryBox:
+    """``SecretBox``: sealed = the context and the secret, reversed (opens only with that context)."""
+
+    def seal(self, secret: bytes, *, context: dict[str, str]) -> bytes:
+        return (repr(sorted(context.items())).encode() + b"|" + secret)[::-1]
+
+    def open(self, sealed: bytes, *, context: dict[str, str]) -> bytes:
+        bound, _, secret = sealed[::-1].partition(b"|")
+        if bound != repr(sorted(context.items())).encode():
+            raise PermissionError("sealed for another webhook")
+        return secret
+
+
+@dataclass
+class MemoryEventsQueue:
+    """Jobs as sent, with their SQS delay; dead letters with their reason."""
+
+    jobs: list[tuple[WebhookJob | MailJob, int]] = field(default_factory=list)
+    dead: list[tuple[WebhookJob | MailJob, str, str]] = field(default_factory=list)
+
+    def send(self, job: WebhookJob | MailJob, *, delay_seconds: int = 0) -> None:
+        if not 0 <= delay_seconds <= 900:
+            raise ValueError("SQS delays a message by 0-900 seconds")
+        self.jobs.append((job, delay_seconds))
+
+    def send_all(self, jobs: list[WebhookJob | MailJob]) -> None:
+        self.jobs += [(job, 0) for job in jobs]
+
+    def dead_letter(self, job: WebhookJob | MailJob, *, failure: str, detail: str) -> None:
+        self.dead.append((job, failure, detail))
+
+    def take(self) -> list[WebhookJob | MailJob]:
+        """Every job waiting, removed from the queue (as a consumer would receive them)."""
+        taken = [job for job, _ in self.jobs]
+        self.jobs.clear()
+        return taken
+
+
+@dataclass
+class ScriptedSender:
+    """``WebhookSender``: answers with the next status of ``statuses`` (the last one after that);
+    None is no answer (a timeout). Keeps every request."""
+
+    statuses: list[int | None] = field(default_factory=lambda: [204])
+    requests: list[tuple[Target, bytes, dict[str, str]]] = field(default_factory=list)
+
+    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> HttpOutcome:
+        self.requests.append((target, body, headers))
+        status = self.statuses[min(len(self.requests), len(self.statuses)) - 1]
+        return {"status": status, "latency_ms": 7, "error": None if status is not None else "timeout"}
+
+
+@dataclass
+class MemoryMailer:
+    sent: list[EmailMessage] = field(default_factory=list)
+
+    def send(self, message: EmailMessage) -> str:
+        self.sent.append(message)
+        return f"mail-{len(self.sent)}"

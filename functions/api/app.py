@@ -36,7 +36,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from functions.api import problems
 from functions.api.cors import with_cors
 from functions.api.problems import PROBLEM_JSON
-from functions.api.views import ReleaseAccepted, ReleaseList, ReleasePreview, ReleaseView, view_etag
+from functions.api.views import (
+    DeliveryList,
+    ReleaseAccepted,
+    ReleaseList,
+    ReleasePreview,
+    ReleaseView,
+    WebhookCreated,
+    WebhookList,
+    WebhookSecret,
+    WebhookTestQueued,
+    WebhookView,
+    view_etag,
+)
 from functions.domain import errors
 from functions.domain.models import (
     CATEGORIES,
@@ -47,12 +59,14 @@ from functions.domain.models import (
 )
 from functions.domain.records import Caller, is_release_id
 from functions.domain.states import Status
+from functions.domain.webhooks import WebhookSubscription
 from functions.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
     from functions.domain.intake import IntakeService
+    from functions.domain.webhooks import WebhookService
 
 
 class Intake(Protocol):
@@ -64,6 +78,9 @@ class Intake(Protocol):
     @property
     def cors(self) -> CORSConfig | None:
         """Which browser origins may read the answers; None: no browser origin."""
+
+    @property
+    def webhooks(self) -> WebhookService: ...
 
     def submit(
         self, caller: Caller, release: AnyRelease, *, idempotency_key: str | None, lambda_context: Any
@@ -80,6 +97,12 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/releases": ("GET", "HEAD", "POST", "OPTIONS"),
     "/releases/{id}": ("GET", "HEAD", "PUT", "DELETE", "OPTIONS"),
     "/previews": ("POST", "OPTIONS"),
+    "/webhooks": ("GET", "HEAD", "POST", "OPTIONS"),
+    "/webhooks/{id}": ("GET", "HEAD", "DELETE", "OPTIONS"),
+    "/webhooks/{id}/test": ("POST", "OPTIONS"),
+    "/webhooks/{id}/rotate-secret": ("POST", "OPTIONS"),
+    "/webhooks/{id}/enable": ("POST", "OPTIONS"),
+    "/webhooks/{id}/deliveries": ("GET", "HEAD", "OPTIONS"),
     "/openapi.json": ("GET", "HEAD", "OPTIONS"),
     "/problems/{slug}": ("GET", "HEAD", "OPTIONS"),
 }
@@ -524,6 +547,169 @@ def preview_release(
     return _json(200, preview_of(prepared.body_html, flags).model_dump(mode="json"))
 
 
+# -- webhooks -------------------------------------------------------------------------------------
+
+_WEBHOOK_ID = Annotated[str, Path(description="Webhook id (`wh_...`); anything else is 404.")]
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def _webhook(hook: Any) -> dict[str, Any]:
+    from functions.api.views import webhook_view
+
+    return webhook_view(hook, _api_root(), now=_now()).model_dump(mode="json")
+
+
+@app.post(
+    "/webhooks",
+    summary="Register a webhook",
+    description=(
+        "Events of your releases are POSTed to `url`, signed per the Standard Webhooks specification "
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer carries the signing secret "
+        "(`whsec_...`) this once: keep it. The URL must be `https` on the public internet: private, "
+        "loopback, link-local and cloud metadata addresses are refused (`422`), when it is registered "
+        "and at every delivery."
+    ),
+    tags=["webhooks"],
+    responses={
+        201: {
+            "description": "Registered; `Location` is the webhook. `secret` is shown only here.",
+            "content": {"application/json": {"model": WebhookCreated}},
+        },
+        **problems.openapi_responses(400, 401, 413, 415, 422, 429),
+    },
+)
+def create_webhook(
+    subscription: Annotated[WebhookSubscription, Body(description="Where to deliver, and which events.")],
+) -> Response[WebhookCreated]:
+    hook, secret = _intake().webhooks.register(_caller(), subscription)
+    metrics.add_metric(name="WebhookRegistered", unit="Count", value=1)
+    body = {**_webhook(hook), "secret": secret}
+    return _json(201, body, headers={"Location": body["links"]["self"]})
+
+
+@app.get(
+    "/webhooks",
+    summary="List your webhooks",
+    tags=["webhooks"],
+    responses={
+        200: {
+            "description": "Your webhooks, oldest first.",
+            "content": {"application/json": {"model": WebhookList}},
+        },
+        **problems.openapi_responses(401, 429),
+    },
+)
+def list_webhooks() -> Response[WebhookList]:
+    hooks = _intake().webhooks.list_for(_caller())
+    return _json(200, {"items": [_webhook(hook) for hook in hooks]})
+
+
+@app.get(
+    "/webhooks/<id>",
+    summary="One of your webhooks",
+    tags=["webhooks"],
+    responses={
+        200: {"description": "The webhook.", "content": {"application/json": {"model": WebhookView}}},
+        **problems.openapi_responses(401, 404, 429),
+    },
+)
+def get_webhook(id: _WEBHOOK_ID) -> Response[WebhookView]:
+    return _json(200, _webhook(_intake().webhooks.get(_caller(), id)))
+
+
+@app.delete(
+    "/webhooks/<id>",
+    summary="Delete a webhook",
+    description="Nothing more is delivered to it; deliveries already under way may still arrive.",
+    tags=["webhooks"],
+    responses={204: {"description": "Deleted."}, **problems.openapi_responses(401, 404, 429)},
+)
+def delete_webhook(id: _WEBHOOK_ID) -> Response[Any]:
+    _intake().webhooks.delete(_caller(), id)
+    metrics.add_metric(name="WebhookDeleted", unit="Count", value=1)
+    return Response(status_code=204, body="")
+
+
+@app.post(
+    "/webhooks/<id>/test",
+    summary="Send a test event to a webhook",
+    description="Queues a `webhook.test` event, delivered (and retried) like any other.",
+    tags=["webhooks"],
+    responses={
+        202: {"description": "Queued.", "content": {"application/json": {"model": WebhookTestQueued}}},
+        **problems.openapi_responses(401, 404, 429),
+    },
+)
+def test_webhook(id: _WEBHOOK_ID) -> Response[WebhookTestQueued]:
+    from functions.api.views import webhook_links
+
+    service = _intake().webhooks
+    caller = _caller()
+    event = service.test(caller, id)
+    links = webhook_links(service.get(caller, id), _api_root())
+    body = {"id": event.id, "type": event.type, "links": links.model_dump(mode="json")}
+    return _json(202, body, headers={"Location": links.deliveries})
+
+
+@app.post(
+    "/webhooks/<id>/rotate-secret",
+    summary="Rotate a webhook's signing secret",
+    description=(
+        "A new secret, shown this once. For 24 hours deliveries carry two signatures, one with the new "
+        "secret and one with the previous, so receivers can switch without losing an event."
+    ),
+    tags=["webhooks"],
+    responses={
+        200: {"description": "The new secret.", "content": {"application/json": {"model": WebhookSecret}}},
+        **problems.openapi_responses(401, 404, 429),
+    },
+)
+def rotate_webhook_secret(id: _WEBHOOK_ID) -> Response[WebhookSecret]:
+    hook, secret = _intake().webhooks.rotate(_caller(), id)
+    metrics.add_metric(name="WebhookSecretRotated", unit="Count", value=1)
+    body = {"id": hook.webhook_id, "secret": secret, "previous_secret_expires_at": hook.previous_until}
+    return _json(200, WebhookSecret.model_validate(body).model_dump(mode="json"))
+
+
+@app.post(
+    "/webhooks/<id>/enable",
+    summary="Enable a disabled webhook again",
+    description="A webhook that failed for 3 days is disabled; this delivers to it again.",
+    tags=["webhooks"],
+    responses={
+        200: {"description": "The webhook, active.", "content": {"application/json": {"model": WebhookView}}},
+        **problems.openapi_responses(401, 404, 429),
+    },
+)
+def enable_webhook(id: _WEBHOOK_ID) -> Response[WebhookView]:
+    return _json(200, _webhook(_intake().webhooks.enable(_caller(), id)))
+
+
+@app.get(
+    "/webhooks/<id>/deliveries",
+    summary="Recent delivery attempts of a webhook",
+    description="Newest first, with the receiver's status code and the latency; kept for 7 days.",
+    tags=["webhooks"],
+    responses={
+        200: {"description": "The attempts.", "content": {"application/json": {"model": DeliveryList}}},
+        **problems.openapi_responses(401, 404, 422, 429),
+    },
+)
+def list_webhook_deliveries(
+    id: _WEBHOOK_ID,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many, 1-100.")] = 20,
+) -> Response[DeliveryList]:
+    from functions.api.views import delivery_view
+
+    attempts = _intake().webhooks.deliveries(_caller(), id, limit=limit)
+    return _json(200, {"items": [delivery_view(a).model_dump(mode="json") for a in attempts]})
+
+
 @app.get(
     "/openapi.json",
     operation_id="getOpenApiDocument",
@@ -703,7 +889,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc)
     if parts and parts[0] in _SOURCES:
         parts = parts[1:]
-    if parts and parts[0] in ("release",):  # the body parameter's own name, when embedded
+    if parts and parts[0] in ("release", "subscription"):  # the body parameter's name, when embedded
         parts = parts[1:]
     # A discriminated union puts the tag first: ('personnel', 'details', 'role').
     if parts and parts[0] in CATEGORIES:

@@ -120,8 +120,9 @@ KINDS: dict[str, Kind] = {
     ),
     "validation-error": Kind(
         422,
-        "Invalid release",
-        "The release breaks a rule of the contract; errors lists every field with a message and a code.",
+        "Invalid request",
+        "The request (a release, a webhook) breaks a rule of the contract; errors lists every field "
+        "with a message and a code.",
         "Fix each field listed (the OpenAPI document gives every limit) and send it again.",
     ),
     "throttled": Kind(
@@ -171,6 +172,7 @@ def type_uri(kind: str, api_root: str | None) -> str:
 EXCEPTION_KINDS: dict[type[errors.DomainError], str] = {
     errors.ValidationFailed: "validation-error",
     errors.ReleaseNotFound: "not-found",
+    errors.WebhookNotFound: "not-found",
     errors.StateConflict: "state-conflict",
     errors.IdempotencyConflict: "idempotency-conflict",
     errors.RequestInFlight: "request-in-flight",

@@ -19,6 +19,7 @@ from functions.domain.states import has_pending_correction
 
 if TYPE_CHECKING:
     from functions.domain.prescreen import Flag
+from functions.domain.webhooks import DeliveryAttempt, Webhook
 
 
 class PrescreenFlag(BaseModel):
@@ -163,3 +164,109 @@ def view_etag(view: ReleaseView) -> str:
     part is what ``If-Match`` may also name alone (``"2"``)."""
     digest = hashlib.sha256(view.model_dump_json().encode()).hexdigest()[:16]
     return f'"{view.version}-{digest}"'
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks
+# ---------------------------------------------------------------------------------------------
+
+
+class WebhookLinks(BaseModel):
+    self: str
+    deliveries: str
+
+
+class WebhookView(BaseModel):
+    """A webhook as its organisation sees it (never its secret, which is shown once)."""
+
+    id: str
+    url: str
+    events: list[str]
+    status: Literal["active", "disabled"]
+    created_at: datetime
+    last_success_at: datetime | None = None
+    failing_since: datetime | None = None
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+    secret_rotated_at: datetime | None = None
+    previous_secret_expires_at: datetime | None = None
+    links: WebhookLinks
+
+
+class WebhookCreated(WebhookView):
+    """A new webhook, with its signing secret: shown this once, never again."""
+
+    secret: str
+
+
+class WebhookSecret(BaseModel):
+    """A rotated secret (shown once); the previous one signs too until ``previous_secret_expires_at``."""
+
+    id: str
+    secret: str
+    previous_secret_expires_at: datetime
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookView]
+
+
+class DeliveryView(BaseModel):
+    """One delivery attempt: its outcome, the receiver's status code and how long it took."""
+
+    event_id: str
+    type: str
+    attempt: int
+    at: datetime
+    outcome: Literal["delivered", "failed", "refused"]
+    status_code: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryView]
+
+
+class WebhookTestQueued(BaseModel):
+    """A test event is queued for delivery (its id is the ``webhook-id`` the receiver sees)."""
+
+    id: str
+    type: str
+    links: WebhookLinks
+
+
+def webhook_links(hook: Webhook, api_root: str) -> WebhookLinks:
+    own = f"{api_root}/webhooks/{hook.webhook_id}"
+    return WebhookLinks(self=own, deliveries=f"{own}/deliveries")
+
+
+def webhook_view(hook: Webhook, api_root: str, *, now: datetime) -> WebhookView:
+    previous_until = hook.previous_until if hook.previous_until and hook.previous_until > now else None
+    return WebhookView(
+        id=hook.webhook_id,
+        url=hook.url,
+        events=list(hook.events),
+        status=hook.status.value,
+        created_at=hook.created_at,
+        last_success_at=hook.last_success_at,
+        failing_since=hook.failing_since,
+        disabled_at=hook.disabled_at,
+        disabled_reason=hook.disabled_reason,
+        secret_rotated_at=hook.rotated_at,
+        previous_secret_expires_at=previous_until,
+        links=webhook_links(hook, api_root),
+    )
+
+
+def delivery_view(attempt: DeliveryAttempt) -> DeliveryView:
+    return DeliveryView(
+        event_id=attempt.event_id,
+        type=attempt.event_type,
+        attempt=attempt.attempt,
+        at=attempt.at,
+        outcome=attempt.outcome.value,
+        status_code=attempt.status_code,
+        latency_ms=attempt.latency_ms,
+        error=attempt.error,
+    )

@@ -72,3 +72,11 @@ class Unauthenticated(DomainError):
 
 class DependencyFailure(DomainError):
     """An AWS dependency failed before the release was durably stored (HTTP 503, safe to retry)."""
+
+
+class WebhookNotFound(DomainError):
+    """Unknown webhook, or one of another organisation (HTTP 404, never 403)."""
+
+    def __init__(self, webhook_id: str) -> None:
+        super().__init__(f"No webhook {webhook_id!r} was found.")
+        self.webhook_id = webhook_id

@@ -7,14 +7,19 @@
   kill). Sent by moderation (approve), the outbox sweep, the publisher itself (an early delivery
   re-armed, delayed), the one-time schedules (their input) and ``press-intake moderate kill``;
   read by the publisher function.
+- events queue: ``WebhookJob`` (one event for one webhook) or ``MailJob`` (one e-mail for one
+  recipient), told apart by ``kind``. Sent by the events function (from the releases table's
+  stream), the API (``POST /webhooks/{id}/test``) and the delivery function itself (a retry,
+  delayed; the notice that a webhook was disabled); read by the delivery function.
 
 Unknown fields are ignored, so that a newer sender never strands a message at an older consumer.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,3 +53,99 @@ class PublishMessage(_Message):
     reason: Annotated[
         str | None, Field(max_length=100, description="A kill's reason code (moderation's REASON_CODES).")
     ] = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The events queue: one job per delivery (a webhook, or one e-mail recipient)
+# ---------------------------------------------------------------------------------------------
+
+
+class JobKind(StrEnum):
+    WEBHOOK = "webhook"
+    MAIL = "mail"
+
+
+class _Job(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: Annotated[str, Field(min_length=1, max_length=100, description="The webhook-id.")]
+    event_type: Annotated[str, Field(min_length=1, max_length=100)]
+    org_id: Annotated[str, Field(min_length=1, max_length=100)]
+
+    def body(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+class WebhookJob(_Job):
+    """Deliver one event to one webhook: ``payload`` is the exact body, signed on each attempt.
+
+    ``attempt`` counts from 1; a failed attempt is sent again as attempt + 1 with ``not_before``
+    set by the backoff schedule, until ``first_attempt_at`` is 24 hours old."""
+
+    kind: Literal[JobKind.WEBHOOK] = JobKind.WEBHOOK
+    webhook_id: Annotated[str, Field(min_length=1, max_length=100)]
+    payload: Annotated[str, Field(min_length=2, max_length=64 * 1024)]
+    attempt: Annotated[int, Field(ge=1, le=1000)] = 1
+    first_attempt_at: datetime | None = None
+    not_before: datetime | None = None
+    # Whom to tell if this webhook is disabled while delivering it (the release's contact).
+    notify: tuple[str, ...] = ()
+
+    def retry(self, *, not_before: datetime, first_attempt_at: datetime) -> WebhookJob:
+        return self.model_copy(
+            update={
+                "attempt": self.attempt + 1,
+                "not_before": not_before,
+                "first_attempt_at": first_attempt_at,
+            }
+        )
+
+
+class DecisionNotice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    action: str
+    reason_codes: tuple[str, ...] = ()
+    note: str | None = None
+
+
+class ReleaseNotice(BaseModel):
+    """What an e-mail about a release says (rendered by the delivery function)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    topic: Literal["release"] = "release"
+    release_id: str
+    version: int
+    headline: str
+    org_name: str = ""
+    status: str
+    decision: DecisionNotice | None = None
+    public_url: str | None = None
+
+
+class WebhookDisabledNotice(BaseModel):
+    """What the e-mail telling an organisation its webhook was disabled says."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    topic: Literal["webhook_disabled"] = "webhook_disabled"
+    webhook_id: str
+    url: str
+    failing_since: datetime
+    reason: str
+
+
+class MailJob(_Job):
+    """Send one e-mail to one recipient (the job id is what makes a redelivery send nothing)."""
+
+    kind: Literal[JobKind.MAIL] = JobKind.MAIL
+    recipient: Annotated[str, Field(min_length=3, max_length=320)]
+    notice: Annotated[ReleaseNotice | WebhookDisabledNotice, Field(discriminator="topic")]
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.event_id}:{self.recipient.lower()}"
+
+
+DeliveryJob = Annotated[WebhookJob | MailJob, Field(discriminator="kind")]

@@ -16,9 +16,13 @@ from functions.domain.records import Correction, OutboxEntry, OutboxTarget, Rele
 from functions.domain.states import Action
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from functions.domain.egress import Target
     from functions.domain.keys import KeyRecord, UsageKey
-    from functions.domain.messages import ModerationMessage, PublishMessage
+    from functions.domain.messages import MailJob, ModerationMessage, PublishMessage, WebhookJob
     from functions.domain.publish.model import CatalogEntry
+    from functions.domain.webhooks import DeliveryAttempt, Organisation, Webhook
 
 
 class VersionExists(Exception):
@@ -268,4 +272,118 @@ class KeyStore(Protocol):
 class UsageKeys(Protocol):
     def for_organisation(self, org_id: str) -> UsageKey:
         """The organisation's usage key, created (in the default usage plan) on first use."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks and e-mail
+# ---------------------------------------------------------------------------------------------
+
+
+class WebhookExists(Exception):
+    """A webhook with this id already exists."""
+
+
+class WebhookStore(Protocol):
+    """Each organisation's webhooks (and its notification address), kept under the organisation:
+    every read and write names it, so another organisation's webhook is never reached."""
+
+    def create(self, hook: Webhook) -> None:
+        """Insert a new webhook; ``WebhookExists`` if its id is taken."""
+        ...
+
+    def get(self, org_id: str, webhook_id: str) -> Webhook | None: ...
+
+    def organisation(self, org_id: str) -> Organisation:
+        """The organisation's webhooks, oldest first, and its notification address."""
+        ...
+
+    def delete(self, org_id: str, webhook_id: str) -> bool:
+        """Remove it; whether it existed."""
+        ...
+
+    def rotate(
+        self,
+        org_id: str,
+        webhook_id: str,
+        *,
+        secret: bytes,
+        previous: bytes,
+        previous_until: datetime,
+        at: datetime,
+    ) -> Webhook | None:
+        """Replace the sealed secret, keeping ``previous`` valid until ``previous_until``."""
+        ...
+
+    def succeeded(self, org_id: str, webhook_id: str, at: datetime) -> None:
+        """A delivery succeeded: the webhook is failing no longer."""
+        ...
+
+    def failed(self, org_id: str, webhook_id: str, at: datetime) -> datetime | None:
+        """A delivery failed: since when the webhook has failed without a success in between
+        (``at`` if this is the first failure); None if the webhook is gone."""
+        ...
+
+    def disable(self, org_id: str, webhook_id: str, *, reason: str, at: datetime) -> bool:
+        """Disable an active webhook; whether this call disabled it (False: it already was)."""
+        ...
+
+    def enable(self, org_id: str, webhook_id: str) -> Webhook | None: ...
+
+    def set_notify_address(self, org_id: str, address: str | None) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    """Recent delivery attempts per webhook (kept for ``ATTEMPTS_KEPT_DAYS``) and the e-mails sent."""
+
+    def record(self, attempt: DeliveryAttempt) -> None: ...
+
+    def recent(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        """The newest attempts first."""
+        ...
+
+    def mailed(self, job_id: str) -> bool:
+        """Whether this mail job was already sent."""
+        ...
+
+    def mark_mailed(self, job_id: str, at: datetime) -> None: ...
+
+
+class SecretBox(Protocol):
+    """Seals webhook signing secrets (they sign, so they cannot be stored as a hash)."""
+
+    def seal(self, secret: bytes, *, context: dict[str, str]) -> bytes: ...
+
+    def open(self, sealed: bytes, *, context: dict[str, str]) -> bytes: ...
+
+
+class EventsQueue(Protocol):
+    """The events queue, where every delivery job waits for the delivery function."""
+
+    def send(self, job: WebhookJob | MailJob, *, delay_seconds: int = 0) -> None: ...
+
+    def send_all(self, jobs: list[WebhookJob | MailJob]) -> None:
+        """Send every job (in batches); raises if any could not be sent."""
+        ...
+
+    def dead_letter(self, job: WebhookJob | MailJob, *, failure: str, detail: str) -> None:
+        """Put a job that will never succeed in the dead-letter queue, with why."""
+        ...
+
+
+class HttpOutcome(TypedDict):
+    status: int | None  # the HTTP status, None when no answer came
+    latency_ms: int
+    error: str | None  # why no answer came (timeout, TLS, connection refused...)
+
+
+class WebhookSender(Protocol):
+    """POSTs one signed body to a checked target (its addresses only; no redirects)."""
+
+    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> HttpOutcome: ...
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Send the message; its id at the mail service."""
         ...

@@ -2,10 +2,10 @@
 
 The handler is Powertools' decorators plus one call: ``functions.api.app.handle`` answers the
 request, given this function's ``Wiring``. The wiring (settings, the CORS origins, boto3
-clients, adapters, the intake service, Powertools idempotency) is built on first use, once per
-execution environment, never at import time, so that importing this module stays cheap (the
-cold start) and a request that needs no storage (``GET /openapi.json``, ``OPTIONS``, a 404)
-creates no client at all.
+clients, adapters, the intake and webhook services, Powertools idempotency) is built on first
+use, once per execution environment, never at import time, so that importing this module stays
+cheap (the cold start) and a request that needs no storage (``GET /openapi.json``, ``OPTIONS``,
+a 404) creates no client at all.
 """
 
 from __future__ import annotations
@@ -23,13 +23,23 @@ from functions.cold_start import aws_client, once
 from functions.observability import logger, metrics, traced_handler
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     from functions.domain.intake import IntakeService
     from functions.domain.models import AnyRelease
     from functions.domain.records import Caller, ReleaseRecord
+    from functions.domain.webhooks import WebhookService
     from functions.settings import ApiSettings
+
+
+def resolve_host(host: str, port: int) -> Sequence[str]:
+    """How webhook URLs are resolved for the SSRF check (looked up on every use: tests set another)."""
+    from functions.adapters.http_webhooks import resolve_host as system_resolver
+
+    return system_resolver(host, port)
 
 
 def accepted(record: ReleaseRecord) -> dict[str, Any]:
@@ -72,6 +82,24 @@ class Wiring:
             queue=SqsModerationQueue(aws_client("sqs"), current.moderation_queue_url),
             clock=lambda: datetime.now(UTC),
             cancel_schedule=self.cancel_schedule,
+        )
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        from functions.adapters.dynamodb_webhooks import DynamoDeliveryLog, DynamoWebhooks
+        from functions.adapters.kms_secrets import KmsSecretBox
+        from functions.adapters.sqs_events import SqsEventsQueue
+        from functions.domain.webhooks import WebhookService
+
+        current = self.settings
+        return WebhookService(
+            hooks=DynamoWebhooks(aws_client("dynamodb"), current.webhooks_table),
+            log=DynamoDeliveryLog(aws_client("dynamodb"), current.webhooks_table),
+            box=KmsSecretBox(aws_client("kms"), current.webhook_secrets_key),
+            queue=SqsEventsQueue(aws_client("sqs"), current.events_queue_url),
+            resolve=lambda host, port: resolve_host(host, port),  # noqa: PLW0108 - tests set another
+            clock=lambda: datetime.now(UTC),
+            allow_loopback=current.webhooks_allow_loopback,
         )
 
     def cancel_schedule(self, name: str) -> None:

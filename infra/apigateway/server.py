@@ -1,8 +1,9 @@
 """The local stack's HTTP server: werkzeug's threaded server in front of the gateway and the site.
 
 ``/site`` and ``/site/...`` serve the site bucket read-only (``infra.apigateway.site``), ``/desk/``
-the web desk from it (``infra.apigateway.desk``); every other path goes to ``ApiGateway`` exactly
-as API Gateway would take it. What a robust edge does
+the web desk from it (``infra.apigateway.desk``), ``/mail`` and ``/mail/...`` the local stack's
+captured e-mail (``infra.local.mail``, when given); every other path goes to ``ApiGateway``
+exactly as API Gateway would take it. What a robust edge does
 before any of that happens here, each answer ``application/problem+json``:
 
 - methods: ``GET HEAD POST PUT DELETE PATCH OPTIONS`` are served; ``TRACE`` and ``CONNECT`` are
@@ -31,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -49,6 +50,13 @@ _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+MAIL_PREFIX = "/mail/"
+
+
+class PathReader(Protocol):
+    """A read-only part of the server outside the API (the captured mail)."""
+
+    def respond(self, method: str, path: str) -> HttpResponse: ...
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -93,11 +101,17 @@ class _Application:
     """The WSGI application: a well-framed request with a served method, to the site or the API."""
 
     def __init__(
-        self, gateway: ApiGateway, site: SiteReader, write_timeout: float, desk: SiteReader | None = None
+        self,
+        gateway: ApiGateway,
+        site: SiteReader,
+        write_timeout: float,
+        desk: SiteReader | None = None,
+        mail: PathReader | None = None,
     ) -> None:
         self.gateway = gateway
         self.site = site
         self.desk = desk
+        self.mail = mail
         self._write_timeout = write_timeout
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -127,10 +141,8 @@ class _Application:
             if method == "OPTIONS":
                 return HttpResponse(status=204, headers=allow, body=b"")
             return problem(400, "malformed-request", "Malformed request", "Only OPTIONS may target *.")
-        if path == SITE_PREFIX.rstrip("/") or path.startswith(SITE_PREFIX):
-            return self.site.respond(method, path)
-        if self.desk is not None and self.desk.serves(path):
-            return self.desk.respond(method, path)
+        if (served := self._static(method, path)) is not None:
+            return served
         return self.gateway.handle(
             method,
             path,
@@ -139,6 +151,16 @@ class _Application:
             body=body,
             source_ip=str(environ.get("REMOTE_ADDR") or "127.0.0.1"),
         )
+
+    def _static(self, method: str, path: str) -> HttpResponse | None:
+        """The site, the desk or the captured mail, when ``path`` is theirs; None: the API's."""
+        if path == SITE_PREFIX.rstrip("/") or path.startswith(SITE_PREFIX):
+            return self.site.respond(method, path)
+        if self.desk is not None and self.desk.serves(path):
+            return self.desk.respond(method, path)
+        if self.mail is not None and (path == MAIL_PREFIX.rstrip("/") or path.startswith(MAIL_PREFIX)):
+            return self.mail.respond(method, path)
+        return None
 
     def _read_body(self, environ: dict[str, Any]) -> bytes | HttpResponse:
         stream = environ["wsgi.input"]
@@ -403,12 +425,13 @@ class LocalHttpServer:
         *,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         desk: SiteReader | None = None,
+        mail: PathReader | None = None,
     ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # Bound here, so a taken port is an OSError (werkzeug would print and exit instead).
         listener = socket.create_server((host, port), family=family, backlog=_Server.request_queue_size)
         handler = type("RequestHandler", (_RequestHandler,), {"read_timeout": read_timeout})
-        app = _Application(gateway, site, write_timeout=max(read_timeout, 5.0), desk=desk)
+        app = _Application(gateway, site, write_timeout=max(read_timeout, 5.0), desk=desk, mail=mail)
         try:
             self._server = _Server(host, port, app, handler=handler, fd=listener.fileno())
         finally:

@@ -5,7 +5,9 @@ holds the data of the emulated services, read from and written back into moto's 
 
 - S3: every bucket's objects, every version and delete marker, with content type, metadata,
   ETag, modification time and tags;
-- DynamoDB: every table's items;
+- DynamoDB: every table's items, and the changes a stream consumer (the events function) has
+  not yet taken from a table's stream: restored into the new stream, they reach it after the
+  restart (restoring the items writes nothing to the stream, so a restart announces nothing);
 - SQS: every queue's messages with their attributes, receive counts, send times and
   visibility (a message a consumer held when the stack stopped comes back after its
   visibility timeout, as in SQS);
@@ -16,6 +18,11 @@ holds the data of the emulated services, read from and written back into moto's 
   keys table refers to) and usage plans with their throttles and keys. The template's own
   plan is created again at every start under a new id: the saved one's limits and keys go into
   it, matched by name; an organisation's own plan (``keys limits``) comes back as it was.
+- KMS: every key's id and material. The template's keys are created again at every start under
+  new ids; each is moved to the saved key's id (matched by description) and takes its material,
+  and the stack's references follow (``Restored.renamed``), so what was encrypted before the
+  restart (webhook signing secrets) still decrypts, and what is encrypted after it uses the
+  same key under the same id.
 
 The resources themselves come from ``template.yaml`` at every start; the snapshot fills them.
 A resource the snapshot has and the template no longer declares (a queue made by hand, say)
@@ -174,14 +181,19 @@ def _naive_utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC
 
 
-def capture(region: str) -> dict[str, Any]:
-    """The data of every emulated service, as plain JSON-ready values (call while paused)."""
+def capture(region: str, stream_positions: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The data of every emulated service, as plain JSON-ready values (call while paused).
+
+    ``stream_positions``: per table whose stream has a consumer, the last sequence number the
+    consumer is done with (None: none yet); the changes after it are kept."""
     return {
         "s3": _capture_s3(region),
         "dynamodb": _capture_dynamodb(region),
+        "dynamodb_streams": _capture_streams(region, stream_positions or {}),
         "sqs": _capture_sqs(region),
         "scheduler": _capture_scheduler(region),
         "apigateway": _capture_apigateway(region),
+        "kms": _capture_kms(region),
     }
 
 
@@ -244,10 +256,99 @@ def _capture_dynamodb(region: str) -> list[dict[str, Any]]:
                     {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
                     for i in description.get("GlobalSecondaryIndexes") or []
                 ],
-                "items": [item.to_json()["Attributes"] for item in table.all_items()],
+                "items": [_text_binaries(item.to_json()["Attributes"]) for item in table.all_items()],
             }
         )
     return tables
+
+
+def _text_binaries(value: Any) -> Any:
+    """DynamoDB attribute values with binary ones (``B``, ``BS``) as base64 text (JSON has no bytes)."""
+    if isinstance(value, dict):
+        return {
+            key: base64.b64encode(inner).decode("ascii")
+            if key == "B" and isinstance(inner, bytes | bytearray)
+            else [
+                base64.b64encode(b).decode("ascii") if isinstance(b, bytes | bytearray) else b for b in inner
+            ]
+            if key == "BS" and isinstance(inner, list)
+            else _text_binaries(inner)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [_text_binaries(inner) for inner in value]
+    return value
+
+
+def _binaries(value: Any) -> Any:
+    """The other way: base64 text of ``B`` and ``BS`` values back to bytes, as moto keeps them."""
+    if isinstance(value, dict):
+        return {
+            key: base64.b64decode(inner)
+            if key == "B" and isinstance(inner, str)
+            else [base64.b64decode(b) if isinstance(b, str) else b for b in inner]
+            if key == "BS" and isinstance(inner, list)
+            else _binaries(inner)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [_binaries(inner) for inner in value]
+    return value
+
+
+def _capture_streams(region: str, positions: dict[str, str | None]) -> list[dict[str, Any]]:
+    backend = _backend("dynamodb", region)
+    streams = []
+    for name, position in sorted(positions.items()):
+        table = backend.tables.get(name)
+        shard = getattr(table, "stream_shard", None)
+        if shard is None:
+            continue
+        done = int(position) if position else -1
+        pending = []
+        for item in list(shard.items):
+            record = item.to_json()
+            if int(record["dynamodb"]["SequenceNumber"]) > done:
+                pending.append(_plain_stream_record(record))
+        streams.append({"table": name, "records": pending})
+    return streams
+
+
+def _plain_stream_record(record: dict[str, Any]) -> dict[str, Any]:
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = _iso(created)
+    return _text_binaries({**record, "dynamodb": change})  # type: ignore[no-any-return]
+
+
+class _SavedStreamRecord:
+    """A change restored into a stream (moto's shard asks its records for ``to_json()``)."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+
+    def to_json(self) -> dict[str, Any]:
+        return self.record
+
+
+def _capture_kms(region: str) -> list[dict[str, Any]]:
+    backend = _backend("kms", region)
+    keys: dict[int, dict[str, Any]] = {}
+    for key_id, key in sorted(dict(backend.keys).items()):
+        entry = keys.setdefault(
+            id(key),
+            {
+                "ids": [],
+                "description": key.description,
+                "material": base64.b64encode(key.key_material).decode("ascii"),
+                "key_usage": key.key_usage,
+                "key_spec": key.key_spec,
+                "policy": key.policy,
+            },
+        )
+        entry["ids"].append(key_id)
+    return sorted(keys.values(), key=lambda entry: (str(entry["description"]), str(entry["ids"][0])))
 
 
 _QUEUE_SETTINGS = (
@@ -366,12 +467,17 @@ class Restored:
     messages: int = 0
     schedules: int = 0
     usage_keys: int = 0
+    stream_records: int = 0
+    kms_keys: int = 0
     created: list[str] = field(default_factory=list)
+    # ids and ARNs of resources created at this start -> the saved ones they took (KMS keys)
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         text = (
             f"{self.objects} objects, {self.items} items, {self.messages} messages, "
-            f"{self.schedules} schedules, {self.usage_keys} usage keys"
+            f"{self.schedules} schedules, {self.usage_keys} usage keys, {self.kms_keys} KMS keys, "
+            f"{self.stream_records} stream changes to take"
         )
         return text + (f"; re-created {', '.join(self.created)}" if self.created else "")
 
@@ -384,9 +490,11 @@ def restore(data: dict[str, Any], region: str, clients: Callable[[str], Any]) ->
     done = Restored()
     _restore_s3(data["s3"], region, clients, done)
     _restore_dynamodb(data["dynamodb"], region, clients, done)
+    _restore_streams(data.get("dynamodb_streams") or [], region, done)
     _restore_sqs(data["sqs"], region, clients, done)
     _restore_scheduler(data["scheduler"], region, clients, done)
     _restore_apigateway(data.get("apigateway") or {}, region, done)
+    _restore_kms(data.get("kms") or [], region, done)
     return done
 
 
@@ -460,9 +568,66 @@ def _restore_dynamodb(
                 request["GlobalSecondaryIndexes"] = saved["global_secondary_indexes"]
             clients("dynamodb").create_table(**request)
             done.created.append(f"table {name}")
-        for item in saved["items"]:
-            backend.put_item(name, item, overwrite=True)
-            done.items += 1
+        table = backend.tables[name]
+        shard, table.stream_shard = table.stream_shard, None  # restoring is no change to announce
+        try:
+            for item in saved["items"]:
+                backend.put_item(name, _binaries(item), overwrite=True)
+                done.items += 1
+        finally:
+            table.stream_shard = shard
+
+
+def _restore_streams(streams: list[dict[str, Any]], region: str, done: Restored) -> None:
+    backend = _backend("dynamodb", region)
+    for saved in streams:
+        shard = getattr(backend.tables.get(saved["table"]), "stream_shard", None)
+        if shard is None:
+            log.warning("table %s has no stream any more: %d saved changes dropped", saved["table"],
+                        len(saved["records"]))  # fmt: skip
+            continue
+        for record in saved["records"]:
+            change = dict(record["dynamodb"])
+            change["SequenceNumber"] = str(shard.starting_sequence_number + len(shard.items))
+            created = change.get("ApproximateCreationDateTime")
+            if isinstance(created, str):
+                change["ApproximateCreationDateTime"] = _naive_utc(created)
+            shard.items.append(_SavedStreamRecord(_binaries({**record, "dynamodb": change})))
+            done.stream_records += 1
+
+
+def _restore_kms(keys: list[dict[str, Any]], region: str, done: Restored) -> None:
+    """Every saved key back under its saved id, with its material: a key the template declares
+    (created again at this start, under a new id) is moved to the saved id, which the stack's
+    references then name (``Restored.renamed``, ``LocalStack.adopt``), so what was encrypted
+    before the restart decrypts, with the key named, as on AWS where a key's id never changes."""
+    from moto.kms.models import Key
+
+    backend = _backend("kms", region)
+    fresh: list[Any] = []
+    for key in dict(backend.keys).values():
+        if all(key is not other for other in fresh):
+            fresh.append(key)
+    for entry in keys:
+        saved_id = entry["ids"][0]
+        key = next((k for k in fresh if k.description == entry["description"]), None)
+        if key is not None:
+            fresh.remove(key)  # one saved key per key of this start
+            if key.id != saved_id:
+                backend.keys.pop(key.id, None)
+                done.renamed[key.id] = saved_id
+                done.renamed[key.arn] = f"arn:aws:kms:{region}:{ACCOUNT}:key/{saved_id}"
+        else:  # a key the template no longer declares: back under its own id
+            usage = entry.get("key_usage") or "ENCRYPT_DECRYPT"
+            spec = entry.get("key_spec") or "SYMMETRIC_DEFAULT"
+            key = Key(entry.get("policy"), usage, spec, entry["description"], ACCOUNT, region)  # type: ignore[abstract]
+            done.created.append(f"KMS key {saved_id}")
+        key.id = saved_id
+        key.arn = f"arn:aws:kms:{region}:{ACCOUNT}:key/{saved_id}"
+        key.key_material = base64.b64decode(entry["material"])
+        for known_id in entry["ids"]:
+            backend.keys[known_id] = key
+        done.kms_keys += 1
 
 
 def _restore_sqs(
@@ -699,12 +864,14 @@ class Persistence:
         region: str,
         interval: float = DEFAULT_SAVE_INTERVAL,
         extra: Callable[[], dict[str, Any]] | None = None,
+        streams: Callable[[], dict[str, str | None]] | None = None,
     ) -> None:
         self.folder = folder
         self.region = region
         self.interval = interval
         self.quiesce = Quiesce()
         self._extra = extra or dict
+        self._streams = streams or dict
         self._enabled = False  # never write before a restore succeeded: a refused file stays as it is
         self._last_digest: str | None = None
         self._save_lock = threading.Lock()
@@ -757,7 +924,7 @@ class Persistence:
         with self._save_lock:
             started = time.perf_counter()
             with self.quiesce.paused():
-                data = capture(self.region)
+                data = capture(self.region, self._streams())
             document = {
                 "format": FORMAT,
                 "version": FORMAT_VERSION,

@@ -4,6 +4,13 @@
   size and batching window from the template), deleting only the records that succeeded
   (``ReportBatchItemFailures``); failures go back after the visibility timeout and, after
   ``maxReceiveCount``, to the dead-letter queue - SQS itself does that part.
+- ``DynamoStreamPoller``: reads a DynamoDB table's stream (``Type: DynamoDB`` events) from its
+  ``StartingPosition`` and calls the function with stream batches as Lambda does, in order: a
+  batch is retried until it succeeds; with ``ReportBatchItemFailures`` from the first record the
+  function reports failed (the records before it are done); with ``BisectBatchOnFunctionError`` a
+  batch whose invocation raised is split in two and each half retried on its own; once
+  ``MaximumRetryAttempts`` retries failed, the batch is described to the ``OnFailure``
+  destination (an SQS queue) and skipped. ``position`` is the last sequence number done.
 - ``ScheduleTimer``: calls a function on its ``rate(...)`` (``Schedule``/``ScheduleV2`` events).
 - ``OneTimeScheduler``: fires due one-time EventBridge Scheduler schedules (moto stores them but
   never fires them), delivering their input to their target queue, then honours
@@ -12,7 +19,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -184,6 +193,247 @@ class SqsPoller(_Worker):
             "eventSourceARN": self._source.queue_arn,
             "awsRegion": self._region,
         }
+
+
+@dataclass
+class StreamSource:
+    """One ``Type: DynamoDB`` event of a function, as the template declares it."""
+
+    function: str
+    stream_arn: str
+    starting_position: str = "TRIM_HORIZON"
+    batch_size: int = 100
+    window_seconds: float = 0.0
+    bisect: bool = False
+    report_failures: bool = False
+    max_retries: int = -1  # -1: for ever (on AWS, until the record leaves the stream after 24 h)
+    on_failure_url: str | None = None  # an SQS queue
+
+    @property
+    def table(self) -> str:
+        return self.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+
+
+def _lambda_attribute(value: Any) -> Any:
+    """A DynamoDB attribute value as Lambda's event carries it (binary as base64 text)."""
+    if isinstance(value, dict):
+        converted: dict[str, Any] = {}
+        for kind, inner in value.items():
+            if kind == "B" and isinstance(inner, bytes | bytearray):
+                converted[kind] = base64.b64encode(inner).decode("ascii")
+            elif kind == "BS":
+                converted[kind] = [
+                    base64.b64encode(b).decode("ascii") if isinstance(b, bytes) else b for b in inner
+                ]
+            elif kind == "M":
+                converted[kind] = {k: _lambda_attribute(v) for k, v in inner.items()}
+            elif kind == "L":
+                converted[kind] = [_lambda_attribute(v) for v in inner]
+            else:
+                converted[kind] = inner
+        return converted
+    return value
+
+
+class _Failed:
+    """How an invocation failed: ``raised`` (the whole batch) or from index ``first``."""
+
+    def __init__(self, *, raised: bool, first: int = 0) -> None:
+        self.raised = raised
+        self.first = first
+
+
+def streams_client() -> Any:
+    """A DynamoDB Streams client for the emulation: botocore would otherwise send stream calls to
+    an account-based endpoint (``{account}.streams-ddb...``), which moto does not answer."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+
+
+class DynamoStreamPoller(_Worker):
+    def __init__(
+        self,
+        streams: Any,
+        sqs: Any,
+        source: StreamSource,
+        invoke: Invoke,
+        *,
+        region: str,
+        poll_interval: float = 0.2,
+        longest_retry_wait: float = 5.0,
+    ) -> None:
+        self.name = f"stream:{source.table}->{source.function}"
+        super().__init__()
+        self._streams = streams
+        self._sqs = sqs
+        self._source = source
+        self._invoke = invoke
+        self._region = region
+        self._poll = poll_interval
+        self._longest_wait = longest_retry_wait
+        self._iterators: dict[str, str] = {}
+        self.position: str | None = None  # the last sequence number done (None: none yet)
+        self.batches = 0
+        self.failures_sent = 0
+        if source.starting_position == "LATEST":
+            self._start_latest()
+
+    @property
+    def source(self) -> StreamSource:
+        return self._source
+
+    def _shards(self) -> list[str]:
+        description = self._streams.describe_stream(StreamArn=self._source.stream_arn)["StreamDescription"]
+        return [str(shard["ShardId"]) for shard in description.get("Shards") or []]
+
+    def _start_latest(self) -> None:
+        for shard in self._shards():
+            iterator = self._streams.get_shard_iterator(
+                StreamArn=self._source.stream_arn, ShardId=shard, ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            self._iterators[shard] = iterator
+
+    def _iterator(self, shard: str) -> str:
+        if shard not in self._iterators:
+            kind = "LATEST" if self._source.starting_position == "LATEST" else "TRIM_HORIZON"
+            self._iterators[shard] = self._streams.get_shard_iterator(
+                StreamArn=self._source.stream_arn, ShardId=shard, ShardIteratorType=kind
+            )["ShardIterator"]
+        return self._iterators[shard]
+
+    def _read(self, shard: str, limit: int) -> list[dict[str, Any]]:
+        response = self._streams.get_records(ShardIterator=self._iterator(shard), Limit=limit)
+        if response.get("NextShardIterator"):
+            self._iterators[shard] = response["NextShardIterator"]
+        records: list[dict[str, Any]] = response.get("Records") or []
+        return records
+
+    def run_once(self) -> None:
+        source = self._source
+        for shard in self._shards():
+            records = self._read(shard, source.batch_size)
+            deadline = time.monotonic() + source.window_seconds
+            while (
+                records
+                and len(records) < source.batch_size
+                and time.monotonic() < deadline
+                and not self._stop.is_set()
+            ):
+                more = self._read(shard, source.batch_size - len(records))
+                if not more:
+                    self._stop.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+                records.extend(more)
+            if records and self._process(records, attempts=0):
+                self.position = str(records[-1]["dynamodb"]["SequenceNumber"])
+            if self._stop.is_set():
+                return
+        self._stop.wait(self._poll)
+
+    def _process(self, batch: list[dict[str, Any]], *, attempts: int) -> bool:
+        """Run ``batch`` to its end (success, or given up on); False if stopped half-way."""
+        while batch:
+            failed = self._deliver(batch)
+            if failed is None:
+                return True
+            attempts += 1
+            if 0 <= self._source.max_retries < attempts:
+                self._give_up(batch, attempts)
+                return True
+            if failed.raised and self._source.bisect and len(batch) > 1:
+                half = len(batch) // 2
+                return self._process(batch[:half], attempts=attempts) and self._process(
+                    batch[half:], attempts=attempts
+                )
+            batch = batch[failed.first :]
+            if self._stop.wait(min(self._longest_wait, 0.25 * 2 ** (attempts - 1))):
+                return False
+        return True
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> _Failed | None:
+        """Invoke the function with ``batch``: None when it succeeded, else how it failed."""
+        started = time.perf_counter()
+        failed: _Failed | None = None
+        try:
+            result = self._invoke({"Records": [self._record(r) for r in batch]})
+        except Exception:
+            log.exception("%s: the function failed on %d records", self.name, len(batch))
+            failed = _Failed(raised=True)
+        else:
+            failed = self._reported(batch, result)
+        self.batches += 1
+        log.info(
+            "batch %s -> %s: %d records, %s (%.0f ms)",
+            self._source.table,
+            self._source.function,
+            len(batch),
+            "ok" if failed is None else ("raised" if failed.raised else f"failed from #{failed.first}"),
+            (time.perf_counter() - started) * 1000,
+        )
+        return failed
+
+    def _reported(self, batch: list[dict[str, Any]], result: Any) -> _Failed | None:
+        if not (self._source.report_failures and isinstance(result, dict)):
+            return None
+        named = [str(f.get("itemIdentifier") or "") for f in result.get("batchItemFailures") or []]
+        if not named:
+            return None
+        sequences = [str(r["dynamodb"]["SequenceNumber"]) for r in batch]
+        found = [sequences.index(n) for n in named if n in sequences]
+        if len(found) != len(named):  # an empty or unknown identifier: Lambda fails the whole batch
+            return _Failed(raised=False, first=0)
+        return _Failed(raised=False, first=min(found))
+
+    def _record(self, record: dict[str, Any]) -> dict[str, Any]:
+        change = dict(record.get("dynamodb") or {})
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            change["ApproximateCreationDateTime"] = int(created.timestamp())
+        for image in ("Keys", "NewImage", "OldImage"):
+            if image in change:
+                change[image] = {k: _lambda_attribute(v) for k, v in change[image].items()}
+        return {
+            "eventID": record.get("eventID"),
+            "eventName": record.get("eventName"),
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self._region,
+            "dynamodb": change,
+            "eventSourceARN": self._source.stream_arn,
+        }
+
+    def _give_up(self, batch: list[dict[str, Any]], attempts: int) -> None:
+        """Lambda's on-failure record of a batch that failed every retry; the batch is skipped."""
+        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        log.error("%s: %d records failed %d times; skipped", self.name, len(batch), attempts)
+        if self._source.on_failure_url is None:
+            return
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        document = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{self._region}:123456789012:function:{self._source.function}",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": now,
+            "DDBStreamBatchInfo": {
+                "shardId": "local",
+                "startSequenceNumber": str(first["SequenceNumber"]),
+                "endSequenceNumber": str(last["SequenceNumber"]),
+                "batchSize": len(batch),
+                "streamArn": self._source.stream_arn,
+            },
+        }
+        self._sqs.send_message(QueueUrl=self._source.on_failure_url, MessageBody=json.dumps(document))
+        self.failures_sent += 1
 
 
 class ScheduleTimer(_Worker):

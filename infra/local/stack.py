@@ -38,8 +38,18 @@ from infra.apigateway.site import SiteReader, error_page, response_headers_polic
 from infra.bootstrap import LocalStack, bootstrap, default_clients
 from infra.lambdas import LocalFunctions, local_functions
 from infra.local.info import write_info
+from infra.local.mail import MailCapture, MailReader
 from infra.local.persistence import DEFAULT_SAVE_INTERVAL, DataFolder, Persistence
-from infra.local.sources import OneTimeScheduler, ScheduleTimer, SqsPoller, SqsSource, rate_seconds
+from infra.local.sources import (
+    DynamoStreamPoller,
+    OneTimeScheduler,
+    ScheduleTimer,
+    SqsPoller,
+    SqsSource,
+    StreamSource,
+    rate_seconds,
+    streams_client,
+)
 from infra.template import default_template_path, load_template, resources_of_type
 
 log = logging.getLogger("press_intake.local")
@@ -47,6 +57,11 @@ log = logging.getLogger("press_intake.local")
 DEMO_ORG_ID = "demo"
 DEMO_ORG_NAME = "Demo Organisation"
 STACK_NAME = "press-intake-local"
+# Template parameters the local stack deploys with (when the template declares them): mail is
+# sent (and captured at /mail/) from an identity of the reserved .test domain.
+LOCAL_PARAMETERS = {"MailIdentity": "press-intake.test"}
+# What the functions see only here, never on AWS: webhooks may be http://127.0.0.1 receivers.
+LOCAL_ONLY_ENVIRONMENT = {"WEBHOOKS_ALLOW_LOOPBACK": "true"}
 
 
 class PortInUse(Exception):
@@ -70,6 +85,7 @@ class LocalOptions:
     info_path: Path = field(default_factory=lambda: Path(".press-intake") / "local.json")
     region: str = "us-east-1"
     data: Path | None = field(default_factory=lambda: Path(".press-intake") / "data")  # None: memory only
+    mail: Path | None = field(default_factory=lambda: Path(".press-intake") / "mail")  # None: memory only
     fresh: bool = False
     save_interval: float = DEFAULT_SAVE_INTERVAL
     parameters: dict[str, str] = field(default_factory=dict)  # the template's, e.g. the site's settings
@@ -88,6 +104,8 @@ class LocalInfo:
     pid: int = field(default_factory=os.getpid)
     data: str | None = None
     desk_url: str | None = None
+    mail_url: str | None = None
+    mail: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +120,8 @@ class LocalInfo:
             "demo_org_id": self.demo_org_id,
             "resources": self.resources,
             "template": self.template,
+            "mail_url": self.mail_url,
+            "mail": self.mail,
         }
 
 
@@ -202,6 +222,8 @@ class LocalStackRunner:
         self.ready_seconds: float | None = None
         self.persistence: Persistence | None = None
         self.restored: Any = None
+        self.mail: MailCapture | None = None
+        self.stream_pollers: list[DynamoStreamPoller] = []  # kept after the stop: the last save asks them
 
     @property
     def endpoint_url(self) -> str:
@@ -237,19 +259,27 @@ class LocalStackRunner:
         self._configure_environment()
         import boto3
 
+        declared = template.get("Parameters") or {}
         self.stack = bootstrap(
             default_clients,
             template=template,
             stack_name=STACK_NAME,
             region=options.region,
-            parameters=dict(options.parameters),
+            parameters={
+                **{k: v for k, v in LOCAL_PARAMETERS.items() if k in declared},
+                **dict(options.parameters),
+            },
         )
         scheduler_state = self._restore_data()
         # Published pages link to where this stack serves the site, not to a CloudFront domain;
         # the web desk (/desk/ here) calls the API from this stack's own origin.
         self.functions = local_functions(
             self.stack,
-            overrides={"SITE_URL": f"{self.api_url}/site/", "DESK_ORIGINS": ",".join(self.own_origins)},
+            overrides={
+                "SITE_URL": f"{self.api_url}/site/",
+                "DESK_ORIGINS": ",".join(self.own_origins),
+                **LOCAL_ONLY_ENVIRONMENT,
+            },
         )
         os.environ.update(self.functions.environment)
         self.gateway = ApiGateway(
@@ -270,12 +300,20 @@ class LocalStackRunner:
         )
         desk = self._deploy_desk()
         gateway = self.gateway
+        self.mail = MailCapture(region=options.region, folder=options.mail)
+        mail = MailReader(self.mail)
         self._http = _bind(
             "HTTP",
             options.host,
             options.port,
             lambda: LocalHttpServer(
-                options.host, options.port, gateway, site, read_timeout=options.read_timeout, desk=desk
+                options.host,
+                options.port,
+                gateway,
+                site,
+                read_timeout=options.read_timeout,
+                desk=desk,
+                mail=mail,
             ),
         )
         self._http.start(threading.Thread)
@@ -292,6 +330,8 @@ class LocalStackRunner:
             resources=self.stack.outputs(),
             template=str(self.template_path),
             data=str(self.persistence.folder.path.resolve()) if self.persistence else None,
+            mail_url=f"{self.api_url}/mail/",
+            mail=str(options.mail.resolve()) if options.mail else None,
         )
         self._write_info(self.info)
         if self.persistence is not None:
@@ -377,6 +417,7 @@ class LocalStackRunner:
             region=self.options.region,
             interval=self.options.save_interval,
             extra=self._scheduler_state,
+            streams=self._stream_positions,
         )
         self.persistence.check()
 
@@ -384,6 +425,8 @@ class LocalStackRunner:
         if self.persistence is None:
             return {}
         self.restored, extra = self.persistence.load(default_clients)
+        if self.restored is not None and self.stack is not None:
+            self.stack.adopt(self.restored.renamed)  # KMS keys keep their saved ids
         if self.restored is not None:
             log.info("restored %s from %s", self.restored, self.persistence.folder.snapshot)
         return extra
@@ -391,6 +434,10 @@ class LocalStackRunner:
     def _scheduler_state(self) -> dict[str, Any]:
         fired = next((w.fired for w in self.workers if isinstance(w, OneTimeScheduler)), set())
         return {"fired_schedules": sorted([group, name] for group, name in set(fired))}
+
+    def _stream_positions(self) -> dict[str, str | None]:
+        """Per table with a stream consumer: the last sequence number it is done with."""
+        return {poller.source.table: poller.position for poller in self.stream_pollers}
 
     def _start_event_sources(self, saved: dict[str, Any] | None = None) -> None:
         """A worker per function event that runs locally, and the one-time scheduler; started."""
@@ -402,8 +449,12 @@ class LocalStackRunner:
                 worker = self._event_source(name, event_name, event)
                 if worker is not None:
                     self.workers.append(worker)
+                if isinstance(worker, DynamoStreamPoller):
+                    self.stream_pollers.append(worker)
         self.workers.append(self._one_time_scheduler(saved or {}))
         self.workers.append(self._queue_age_metrics())
+        if self.mail is not None:
+            self.workers.append(self.mail)
         for worker in self.workers:
             worker.start()
 
@@ -440,6 +491,8 @@ class LocalStackRunner:
 
         if kind == "SQS":
             return None if props.get("Enabled") is False else self._sqs_poller(function, props, invoke)
+        if kind == "DynamoDB":
+            return None if props.get("Enabled") is False else self._stream_poller(function, props, invoke)
         if kind in ("Schedule", "ScheduleV2"):
             if props.get("Enabled") is False or props.get("State") == "DISABLED":
                 return None
@@ -462,6 +515,28 @@ class LocalStackRunner:
             report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
         )
         return SqsPoller(boto3.client("sqs"), source, invoke, region=self.options.region)
+
+    def _stream_poller(self, function: str, props: dict[str, Any], invoke: Any) -> DynamoStreamPoller:
+        import boto3
+
+        sqs = boto3.client("sqs")
+        destination = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        source = StreamSource(
+            function=function,
+            stream_arn=str(props["Stream"]),
+            starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+            batch_size=int(props.get("BatchSize", 100)),
+            window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+            bisect=props.get("BisectBatchOnFunctionError") in (True, "true"),
+            report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+            max_retries=int(props.get("MaximumRetryAttempts", -1)),
+            on_failure_url=(
+                sqs.get_queue_url(QueueName=str(destination).rsplit(":", 1)[-1])["QueueUrl"]
+                if destination and str(destination).startswith("arn:aws:sqs:")
+                else None
+            ),
+        )
+        return DynamoStreamPoller(streams_client(), sqs, source, invoke, region=self.options.region)
 
     def _schedule_timer(
         self, function: str, event_name: str, props: dict[str, Any], invoke: Any

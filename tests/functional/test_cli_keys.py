@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -237,3 +238,36 @@ def test_limits_of_an_organisation_without_keys_exits_1(local_info: Path) -> Non
     result = _run("keys", "limits", "--org", "org-nobody", "--rate", "5", "--burst", "5")
     assert result.exit_code == 1
     assert "no keys for organisation org-nobody" in result.output
+
+
+def test_notify_sets_shows_and_clears_an_organisations_notification_address(
+    local_info: Path, stack: LocalStack
+) -> None:
+    from functions.adapters.dynamodb_webhooks import DynamoWebhooks
+
+    # Given an organisation with a key
+    _run("keys", "create", "--org", "org-acme", "--name", "Acme", "--json")
+    # When its notification address is set
+    result = _run("keys", "notify", "--org", "org-acme", "--email", "office@acme.example", "--json")
+    # Then it is kept where the events function reads it, and shown
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"org_id": "org-acme", "notify_address": "office@acme.example"}
+    hooks = DynamoWebhooks(boto3.client("dynamodb"), stack.ref("WebhooksTable"))
+    assert hooks.organisation("org-acme").notify_address == "office@acme.example"
+    assert "office@acme.example" in _run("keys", "notify", "--org", "org-acme").stdout
+    # and --clear removes it
+    cleared = _run("keys", "notify", "--org", "org-acme", "--clear", "--json")
+    assert json.loads(cleared.stdout)["notify_address"] is None
+    assert hooks.organisation("org-acme").notify_address is None
+
+
+def test_notify_refuses_what_is_not_an_address_or_not_an_organisation(local_info: Path) -> None:
+    _run("keys", "create", "--org", "org-acme", "--name", "Acme", "--json")
+    bad = _run("keys", "notify", "--org", "org-acme", "--email", "office@acme.example\r\nBcc: x@y.example")
+    assert bad.exit_code == 2
+    assert "not an e-mail address" in bad.output
+    both = _run("keys", "notify", "--org", "org-acme", "--email", "a@acme.example", "--clear")
+    assert both.exit_code == 2
+    unknown = _run("keys", "notify", "--org", "org-nobody", "--email", "a@nobody.example")
+    assert unknown.exit_code == 1
+    assert "no organisation org-nobody" in unknown.output

@@ -84,14 +84,24 @@ def _reset_moto() -> None:
     """A new, empty moto: as a restarted stack's."""
     from moto.backends import get_backend
 
-    for service in ("s3", "dynamodb", "sqs", "scheduler", "apigateway"):
+    for service in (
+        "s3",
+        "dynamodb",
+        "dynamodbstreams",
+        "sqs",
+        "scheduler",
+        "apigateway",
+        "kms",
+        "ses",
+        "sesv2",
+    ):
         get_backend(service).reset()  # type: ignore[call-overload]
 
 
 def _restart(data: dict[str, Any]) -> Iterator[LocalStack]:
     _reset_moto()
     stack = bootstrap(boto3.client, template=template())
-    persistence.restore(data, REGION, boto3.client)
+    stack.adopt(persistence.restore(data, REGION, boto3.client).renamed)
     yield stack
 
 
@@ -100,8 +110,8 @@ def test_a_restored_stack_has_every_object_item_message_and_schedule(
 ) -> None:
     data, facts = saved
     for stack in _restart(data):
-        # Then a capture of the new moto is the same as the saved one (but for the id of the
-        # template's usage plan, created again at every start)
+        # Then a capture of the new moto is the same as the saved one (but for the ids of the
+        # template's usage plan and KMS keys, created again at every start)
         assert _without_plan_ids(json.loads(json.dumps(persistence.capture(REGION)))) == _without_plan_ids(
             data
         )
@@ -134,7 +144,8 @@ def test_a_restored_stack_has_every_object_item_message_and_schedule(
 
 def _without_plan_ids(data: dict[str, Any]) -> dict[str, Any]:
     plans = [{k: v for k, v in plan.items() if k != "id"} for plan in data["apigateway"]["usage_plans"]]
-    return {**data, "apigateway": {**data["apigateway"], "usage_plans": plans}}
+    keys = [{k: v for k, v in key.items() if k != "ids"} for key in data["kms"]]
+    return {**data, "apigateway": {**data["apigateway"], "usage_plans": plans}, "kms": keys}
 
 
 def test_usage_keys_and_organisations_limits_survive_a_restart(aws: None) -> None:
@@ -362,3 +373,72 @@ def test_a_long_poll_does_not_hold_up_a_snapshot(aws: None) -> None:
         waited = time.monotonic() - started
     poller.join(10)
     assert waited < 1.5
+
+
+def test_webhook_secrets_sealed_before_a_restart_still_open_after_it(aws: None) -> None:
+    from botocore.exceptions import ClientError
+
+    from functions.adapters.kms_secrets import KmsSecretBox
+
+    # Given a signing secret sealed with the template's KMS key and kept in the webhooks table
+    stack = bootstrap(boto3.client, template=template())
+    context = {"purpose": "webhook-signing-secret", "org_id": "acme", "webhook_id": "wh_1"}
+    raw = bytes(range(32))
+    sealed = KmsSecretBox(boto3.client("kms"), stack.attribute("WebhookSecretsKey", "Arn")).seal(
+        raw, context=context
+    )
+    item = {"pk": {"S": "org#acme"}, "sk": {"S": "webhook#wh_1"}, "secret": {"B": sealed}}
+    boto3.client("dynamodb").put_item(TableName=stack.ref("WebhooksTable"), Item=item)
+    data = json.loads(json.dumps(persistence.capture(REGION)))
+    # When the stack restarts (the key is created again, under a new id) and the snapshot is restored
+    for restarted in _restart(data):
+        box = KmsSecretBox(boto3.client("kms"), restarted.attribute("WebhookSecretsKey", "Arn"))
+        kept = boto3.client("dynamodb").get_item(
+            TableName=restarted.ref("WebhooksTable"), Key={k: item[k] for k in ("pk", "sk")}
+        )["Item"]
+        # Then the sealed secret is the same bytes and opens with the stack's key
+        assert kept["secret"]["B"] == sealed
+        assert box.open(kept["secret"]["B"], context=context) == raw
+        # and what is sealed after the restart opens too, only with its own context
+        again = box.seal(b"after the restart", context=context)
+        assert box.open(again, context=context) == b"after the restart"
+        with pytest.raises(ClientError):
+            box.open(sealed, context={**context, "webhook_id": "wh_2"})
+
+
+def test_stream_changes_not_yet_taken_reach_the_consumer_after_a_restart(aws: None) -> None:
+    from infra.local.sources import DynamoStreamPoller, StreamSource, streams_client
+
+    def poller(stack: LocalStack, seen: list[str]) -> DynamoStreamPoller:
+        def invoke(event: dict[str, Any]) -> dict[str, Any]:
+            seen.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
+            return {"batchItemFailures": []}
+
+        source = StreamSource(
+            function="EventsFunction", stream_arn=stack.attribute("ReleasesTable", "StreamArn")
+        )
+        return DynamoStreamPoller(
+            streams_client(), boto3.client("sqs"), source, invoke, region=REGION, poll_interval=0
+        )
+
+    # Given a consumer that took the first change of the releases table but not the second
+    stack = bootstrap(boto3.client, template=template())
+    table = stack.ref("ReleasesTable")
+    ddb = boto3.client("dynamodb")
+    seen: list[str] = []
+    before = poller(stack, seen)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "release#taken"}})
+    before.run_once()
+    ddb.put_item(TableName=table, Item={"pk": {"S": "release#pending"}})
+    data = json.loads(json.dumps(persistence.capture(REGION, {table: before.position})))
+    assert seen == ["release#taken"]
+    # When the stack restarts and a new consumer reads the new stream from its start
+    for restarted in _restart(data):
+        after: list[str] = []
+        poller(restarted, after).run_once()
+        # Then it gets the change it had not taken, and restoring the items announced nothing
+        assert after == ["release#pending"]
+        assert {i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"]} == {
+            "release#taken",
+            "release#pending",
+        }

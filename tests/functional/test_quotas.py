@@ -58,6 +58,12 @@ def test_every_method_but_the_public_documents_and_cors_preflights_needs_the_org
         ("/releases", "ANY"): True,
         ("/releases/{id}", "ANY"): True,
         ("/previews", "ANY"): True,
+        ("/webhooks", "ANY"): True,
+        ("/webhooks/{id}", "ANY"): True,
+        ("/webhooks/{id}/test", "ANY"): True,
+        ("/webhooks/{id}/rotate-secret", "ANY"): True,
+        ("/webhooks/{id}/enable", "ANY"): True,
+        ("/webhooks/{id}/deliveries", "ANY"): True,
         ("/openapi.json", "ANY"): False,
         ("/problems/{slug}", "ANY"): False,
         # a browser's CORS preflight carries no key (the function answers it, see test_cors.py)

@@ -73,6 +73,8 @@ def test_every_function_has_one_module_holding_its_handler() -> None:
         "OutboxSweepFunction": "functions.handlers.outbox_sweep",
         "DeskFilesFunction": "functions.handlers.desk",
         "SiteFilesFunction": "functions.handlers.site_files",
+        "EventsFunction": "functions.handlers.events",
+        "DeliveryFunction": "functions.handlers.deliver",
     }
 
 
