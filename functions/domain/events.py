@@ -61,11 +61,20 @@ ON_ENTERING: Mapping[Status, EventType | None] = {
     Status.PUBLISHED: EventType.RELEASE_PUBLISHED,
     Status.KILLED: EventType.RELEASE_KILLED,
     Status.WITHDRAWN: EventType.RELEASE_WITHDRAWN,
+    # A published release's correction goes through the same steps as a release, under the same
+    # names (the payload's status says it is a correction); its publication is RELEASE_CORRECTED.
+    Status.CORRECTION_REVIEW: EventType.RELEASE_ACCEPTED,
+    Status.CORRECTION_CHANGES_REQUESTED: EventType.RELEASE_CHANGES_REQUESTED,
+    Status.CORRECTION_APPROVED: EventType.RELEASE_APPROVED,
 }
 
 # Entering these statuses again once the release had been published means something else.
 ON_REENTERING: Mapping[Status, EventType] = {
     Status.PUBLISHED: EventType.RELEASE_CORRECTED,
+}
+# ...except from these statuses: a correction refused leaves the published version as it was.
+REFUSED_CORRECTION: Mapping[tuple[Status, Status], EventType] = {
+    (Status.CORRECTION_REVIEW, Status.PUBLISHED): EventType.RELEASE_REJECTED,
 }
 
 # The events the release's contact (and the organisation's notification address) get an e-mail for.
@@ -88,6 +97,8 @@ def events_for(before: ReleaseRecord | None, after: ReleaseRecord | None) -> tup
         return ()
     if before is not None and (before.status, before.version) == (after.status, after.version):
         return ()
+    if before is not None and (refused := REFUSED_CORRECTION.get((before.status, after.status))):
+        return (refused,)
     if before is not None and before.published_at is not None and after.status in ON_REENTERING:
         return (ON_REENTERING[after.status],)
     event = ON_ENTERING.get(after.status)

@@ -18,7 +18,7 @@ from functions.domain.events import (
     release_event,
 )
 from functions.domain.records import ReleaseRecord
-from functions.domain.states import TRANSITIONS, Action, Status
+from functions.domain.states import PUBLIC, TRANSITIONS, Action, Status
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -57,6 +57,12 @@ EXPECTED = {
     Action.PUBLISH: EventType.RELEASE_PUBLISHED,
     Action.WITHDRAW: EventType.RELEASE_WITHDRAWN,
     Action.KILL: EventType.RELEASE_KILLED,
+    # a published release's correction: the same steps, its publication announced as a correction
+    Action.CORRECT: EventType.RELEASE_ACCEPTED,
+    Action.APPROVE_CORRECTION: EventType.RELEASE_APPROVED,
+    Action.REJECT_CORRECTION: EventType.RELEASE_REJECTED,
+    Action.REQUEST_CORRECTION_CHANGES: EventType.RELEASE_CHANGES_REQUESTED,
+    Action.PUBLISH_CORRECTION: EventType.RELEASE_CORRECTED,
 }
 
 
@@ -67,7 +73,7 @@ EXPECTED = {
 )
 def test_each_transition_of_the_state_machine_announces_its_event(action: Action, source: Status) -> None:
     transition = TRANSITIONS[action]
-    published = T0 if source is Status.PUBLISHED else None
+    published = T0 if source in PUBLIC else None  # a release in a correction state was published
     before = _record(source, 1, published_at=published)
     after = _record(
         transition.target,
@@ -168,3 +174,13 @@ def test_a_test_event_is_its_own_type_with_a_fresh_id_each_time() -> None:
     assert one.type == "webhook.test"
     assert one.type not in {e.value for e in EventType}  # nothing to subscribe to
     assert one.id != two.id
+
+
+def test_a_refused_correction_is_announced_as_rejected_not_as_corrected() -> None:
+    # Given a published release (version 1) with a correction (version 2) under review
+    review = _record(Status.CORRECTION_REVIEW, 2, published_at=T0)
+    # When the moderator refuses it, version 1 stays public
+    refused = _record(Status.PUBLISHED, 2, published_at=T0, updated_at=T0 + timedelta(minutes=5))
+    # Then the submitter hears "rejected" (and is mailed, with the reasons), never "corrected"
+    assert events_for(review, refused) == (EventType.RELEASE_REJECTED,)
+    assert EventType.RELEASE_REJECTED in MAILED
