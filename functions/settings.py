@@ -30,6 +30,8 @@ class ApiSettings(_Settings):
     moderation_queue_url: Annotated[str, Field(min_length=8)]
     idempotency_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     schedule_group: str | None = None
+    media_table: Annotated[str, Field(min_length=3)]
+    media_bucket: Annotated[str, Field(min_length=3, description="The private uploads bucket.")]
 
 
 # An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash.
@@ -88,6 +90,11 @@ class PublisherSettings(_Settings):
     ]
     # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class MediaVerifySettings(_Settings):
+    media_table: Annotated[str, Field(min_length=3)]
+    media_bucket: Annotated[str, Field(min_length=3, description="The private uploads bucket.")]
 
 
 class DeskFilesSettings(_Settings):

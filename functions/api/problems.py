@@ -58,6 +58,7 @@ KINDS: dict[str, tuple[int, str]] = {
 EXCEPTION_KINDS: dict[type[errors.DomainError], str] = {
     errors.ValidationFailed: "validation-error",
     errors.ReleaseNotFound: "not-found",
+    errors.MediaNotFound: "not-found",
     errors.StateConflict: "state-conflict",
     errors.IdempotencyConflict: "idempotency-conflict",
     errors.RequestInFlight: "request-in-flight",

@@ -16,6 +16,7 @@ from functions.domain.models import Category
 from functions.domain.records import ReleaseRecord
 
 if TYPE_CHECKING:
+    from functions.domain.media import MediaRecord
     from functions.domain.prescreen import Flag
 
 
@@ -117,3 +118,84 @@ def preview_of(body_html: str, flags: Iterable[Flag]) -> ReleasePreview:
 
 def _flag_views(flags: Iterable[Flag]) -> list[PrescreenFlag]:
     return [PrescreenFlag(code=f.code, message=f.message) for f in flags]
+
+
+# ---------------------------------------------------------------------------------------------
+# Media
+# ---------------------------------------------------------------------------------------------
+
+
+class RenditionView(BaseModel):
+    """A re-encoded rendition (what may be published; the original never is)."""
+
+    name: str
+    content_type: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+
+
+class MediaLinks(BaseModel):
+    self: str
+
+
+class MediaView(BaseModel):
+    """One of your media and its verification."""
+
+    id: str
+    status: Literal["awaiting_upload", "verifying", "ready", "rejected"]
+    filename: str
+    content_type: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    sha256: str | None = None
+    renditions: list[RenditionView] = []
+    reason: str | None = None
+    reason_detail: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    links: MediaLinks
+
+
+class UploadForm(BaseModel):
+    """An S3 presigned POST: send a `multipart/form-data` POST to `url` with every field of
+    `fields`, then the file as the last field, `file`."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class MediaCreated(MediaView):
+    """Answer to `POST /media`: the record, and the form to upload the file with (15 minutes)."""
+
+    upload: UploadForm
+
+
+def media_view_of(record: MediaRecord, api_root: str) -> MediaView:
+    from functions.domain.media import REASON_MESSAGES
+
+    return MediaView(
+        id=record.media_id,
+        status=record.status.value,
+        filename=record.filename,
+        content_type=record.content_type,
+        bytes=record.bytes,
+        width=record.width,
+        height=record.height,
+        pages=record.pages,
+        sha256=record.sha256,
+        renditions=[
+            RenditionView(
+                name=r.name, content_type=r.content_type, bytes=r.bytes, width=r.width, height=r.height
+            )
+            for r in record.renditions
+        ],
+        reason=record.reason.value if record.reason else None,
+        reason_detail=REASON_MESSAGES[record.reason] if record.reason else None,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        links=MediaLinks(self=f"{api_root}/media/{record.media_id}"),
+    )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
+from functions.domain.media import MediaRecord
 from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
 from functions.domain.states import Action
 
@@ -194,4 +195,58 @@ class KeyStore(Protocol):
 class UsageKeys(Protocol):
     def for_organisation(self, org_id: str) -> UsageKey:
         """The organisation's usage key, created (in the default usage plan) on first use."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Media: their records and their bytes
+# ---------------------------------------------------------------------------------------------
+
+
+class MediaRepository(Protocol):
+    """One record per media, changed only by conditional writes on its status."""
+
+    def create(self, record: MediaRecord, *, expires_at: datetime) -> None: ...
+
+    def get(self, media_id: str) -> MediaRecord | None: ...
+
+    def claim(self, media_id: str, *, token: str, now: datetime, lease_until: datetime) -> MediaRecord:
+        """Take the record for one verification: it must be ``awaiting_upload``, or ``verifying``
+        under a lease that ran out before ``now``; else ``ConditionFailed``."""
+        ...
+
+    def finish(self, record: MediaRecord, *, token: str, now: datetime, expires_at: datetime | None) -> None:
+        """Store the verdict (``record``'s status, renditions, reason...) if the verification
+        holding ``token`` still holds the record; else ``ConditionFailed``."""
+        ...
+
+    def mark_used(self, media_id: str, *, org_id: str, release_id: str) -> None:
+        """Record that ``release_id`` names the media: it must be ``ready`` and ``org_id``'s; else
+        ``ConditionFailed``."""
+        ...
+
+    def delete_unused(self, media_id: str, *, org_id: str) -> None:
+        """Delete the record unless a release names it; else ``ConditionFailed``."""
+        ...
+
+
+class MediaObjects(Protocol):
+    """The private uploads bucket: originals and verified renditions."""
+
+    def presign_upload(
+        self, key: str, *, content_type: str, size: int, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        """An S3 presigned POST (URL and form fields) for exactly this key, type and size."""
+        ...
+
+    def head(self, key: str) -> tuple[int, str] | None:
+        """(size, content type) of an object, or None when it is missing."""
+        ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def delete(self, keys: list[str]) -> None:
+        """Delete these objects (missing ones are no error)."""
         ...
