@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli import dlq, keys, local, moderate
+from cli import dlq, keys, local, media, moderate
 from cli.common import EXIT_FAILED, Options, err
 
 
@@ -34,7 +34,7 @@ class _Commands(TyperGroup):
 app = typer.Typer(
     cls=_Commands,
     name="press-intake",
-    help="Press-release intake: local stack, API keys, moderation and dead letters.",
+    help="Press-release intake: local stack, API keys, media, moderation and dead letters.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -44,6 +44,7 @@ app.command("local")(local.local)
 app.command("info")(local.info)
 app.add_typer(moderate.app, name="moderate")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(media.app, name="media")
 
 
 def _version() -> str:
