@@ -63,6 +63,8 @@ _SETTINGS = {
     "RELEASES_TABLE": "bench-releases-table",
     "IDEMPOTENCY_TABLE": "bench-idempotency",
     "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-moderation",
+    "MEDIA_TABLE": "bench-media",
+    "MEDIA_BUCKET": "bench-media-uploads",
 }
 
 # The child imports nothing before t0 beyond what the interpreter itself loads (time is built in).
