@@ -90,6 +90,9 @@ class PublisherSettings(_Settings):
     ]
     # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+    media_bucket: Annotated[
+        str | None, Field(min_length=3, description="Where the attachments' renditions are copied from.")
+    ] = None
 
 
 class MediaVerifySettings(_Settings):

@@ -167,6 +167,18 @@ class SiteWriter(Protocol):
         ...
 
 
+class SiteMedia(Protocol):
+    """Published renditions of attachments: copied from the private uploads bucket to the site."""
+
+    def copy(self, source_key: str, site_key: str, content_type: str) -> None: ...
+
+    def keys(self, prefix: str) -> list[str]:
+        """The site's objects under ``prefix``."""
+        ...
+
+    def delete(self, keys: list[str]) -> None: ...
+
+
 class Catalogs(Protocol):
     """The bounded lists of newest entries behind the index and the feeds: the site's (``all``)
     and one per category. ``update`` applies ``change`` atomically (retrying on a concurrent

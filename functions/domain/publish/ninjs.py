@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.domain.publish.facts import detail_facts, facts_text
-from functions.domain.publish.model import PublishedRelease
+from functions.domain.publish.model import PublishedMedia, PublishedRelease
 from functions.domain.sanitise import plain_words
 
 NINJS_NAME = "ninjs"
@@ -100,7 +100,40 @@ def to_ninjs(release: PublishedRelease) -> dict[str, Any]:
         item["descriptions"] = descriptions
     item["bodies"] = _bodies(release)
     item.update(_entities(release))
+    if release.attachments:
+        item["associations"] = [
+            _association(media, n) for n, media in enumerate(release.attachments, start=1)
+        ]
     return item
+
+
+def _association(media: PublishedMedia, number: int) -> dict[str, Any]:
+    """An attachment as an associated news object: a picture or a PDF, with its renditions
+    (only the re-encoded ones: the original is never published)."""
+    association: dict[str, Any] = {
+        "name": media.role if media.role == "featured" else f"{media.role}-{number}",
+        "uri": f"urn:press-intake:media:{media.media_id}",
+        "rel": media.role,
+        "type": "picture" if media.is_image else "text",
+        "renditions": [
+            {
+                "name": rendition.name.rsplit(".", 1)[0],
+                "href": rendition.href,
+                "contentType": rendition.content_type,
+                "sizeInBytes": rendition.bytes,
+                **({"width": rendition.width} if rendition.width else {}),
+                **({"height": rendition.height} if rendition.height else {}),
+            }
+            for rendition in media.renditions
+        ],
+    }
+    if media.alt:
+        association["descriptions"] = [{"role": "alt", "contentType": "text/plain", "value": media.alt}]
+    if media.caption:
+        association["headlines"] = [{"role": "main", "contentType": "text/plain", "value": media.caption}]
+    if media.credit:
+        association["by"] = media.credit
+    return association
 
 
 def _headlines(release: PublishedRelease) -> list[dict[str, Any]]:

@@ -42,11 +42,19 @@ from functions.domain.ports import (
     PublishQueue,
     ReleaseStore,
     Schedules,
+    SiteMedia,
     SiteWriter,
     StateRepository,
     TransitionChanges,
 )
-from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for, insert, remove
+from functions.domain.publish.model import (
+    CatalogEntry,
+    PublishedRelease,
+    entry_for,
+    insert,
+    media_site_prefix,
+    remove,
+)
 from functions.domain.records import ReleaseRecord, schedule_name
 from functions.domain.states import Action, already, can
 
@@ -111,6 +119,7 @@ class _Rendered:
     page: bytes
     entry: CatalogEntry
     page_url: str
+    release: PublishedRelease
 
 
 class UnknownRelease(Exception):
@@ -149,6 +158,7 @@ class PublicationService:
         clock: Callable[[], datetime],
         site_url: str,
         feed_size: int = 50,
+        media: SiteMedia | None = None,
     ) -> None:
         self._states = states
         self._store = store
@@ -159,6 +169,7 @@ class PublicationService:
         self._clock = clock
         self._site_url = site_url
         self._feed_size = feed_size
+        self._media = media  # the attachments' renditions (none without it)
 
     # -- entry point ------------------------------------------------------------------------------
 
@@ -186,8 +197,10 @@ class PublicationService:
             return self._rearm(record, record.release_at, now)
         rendered = self._render(record, self._store.get_document(record.object_key), now)
         rid = record.release_id
+        published_keys = self._publish_media(rendered.release)  # before the page that shows them
         self._site.put(f"releases/{rid}.json", rendered.ninjs, JSON)
         self._site.put(f"releases/{rid}.html", rendered.page, HTML)
+        self._remove_media(rid, keep=published_keys)  # what an earlier version showed and this one not
         entry, limit = rendered.entry, self._feed_size
         self._refresh(record.category, lambda entries: insert(entries, entry, limit))
         try:
@@ -218,6 +231,7 @@ class PublicationService:
                 page=render_page(release, site_url=self._site_url).encode(),
                 entry=entry,
                 page_url=release.page_url,
+                release=release,
             )
         except MemoryError:
             raise
@@ -305,7 +319,36 @@ class PublicationService:
         self._site.put(f"releases/{rid}.json", _json_bytes(to_ninjs(canceled)), JSON)
         notice = render_killed_page(rid, record.headline, site_url=self._site_url, killed_at=now)
         self._site.put(f"releases/{rid}.html", notice.encode(), HTML)
+        self._remove_media(rid, keep=set())
         self._refresh(record.category, lambda entries: remove(entries, rid))
+
+    # -- attachments --------------------------------------------------------------------------------
+
+    def _publish_media(self, release: PublishedRelease) -> set[str]:
+        """Copy every rendition the release shows to the site (only ever when it is published:
+        nothing of a release is public before its time); the site keys written."""
+        written: set[str] = set()
+        if not release.attachments:
+            return written
+        if self._media is None:
+            raise Unpublishable(
+                release.release_id,
+                release.version,
+                FailureReason.RENDER_FAILED,
+                "no media store is configured",
+            )
+        for attachment in release.attachments:
+            for rendition in attachment.renditions:
+                self._media.copy(rendition.source_key, rendition.site_key, rendition.content_type)
+                written.add(rendition.site_key)
+        return written
+
+    def _remove_media(self, release_id: str, *, keep: set[str]) -> None:
+        if self._media is None:
+            return
+        stale = [key for key in self._media.keys(media_site_prefix(release_id)) if key not in keep]
+        if stale:
+            self._media.delete(stale)
 
     # -- shared pages -----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from functions.domain.models import CATEGORIES
 from functions.domain.publish.facts import DETAILS_HEADINGS, detail_facts, human_time
-from functions.domain.publish.model import CatalogEntry, PublishedRelease, page_url
+from functions.domain.publish.model import CatalogEntry, PublishedMedia, PublishedRelease, page_url
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -153,9 +153,50 @@ def _links(content: dict[str, Any]) -> list[dict[str, str]]:
     return links
 
 
+# The page's column is 42rem wide (base.html.j2): a browser picks the rendition for that width.
+IMAGE_SIZES = "(min-width: 44rem) 42rem, 100vw"
+GALLERY_SIZES = "(min-width: 44rem) 20rem, 100vw"
+
+
+def _image_view(image: PublishedMedia, *, sizes: str, lazy: bool) -> dict[str, Any]:
+    largest = image.largest
+    return {
+        "src": largest.href,
+        "srcset": ", ".join(f"{r.href} {r.width}w" for r in image.renditions if r.width),
+        "sizes": sizes,
+        "width": largest.width,
+        "height": largest.height,
+        "alt": image.alt or "",
+        "caption": image.caption,
+        "credit": image.credit,
+        "loading": "lazy" if lazy else "eager",
+    }
+
+
+def human_size(size: int) -> str:
+    """1,234,567 bytes as "1.2 MB" (decimal units, as download sizes are usually given)."""
+    for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _document_view(document: PublishedMedia, number: int) -> dict[str, Any]:
+    pdf = document.largest
+    return {
+        "href": pdf.href,
+        "title": document.caption or f"Document {number}",
+        "size": human_size(pdf.bytes),
+        "pages": document.pages,
+        "credit": document.credit,
+    }
+
+
 def render_page(release: PublishedRelease, *, site_url: str, site_title: str = "Newsroom") -> str:
     """The HTML page of a published release (``releases/{id}.html``)."""
     category = release.category
+    featured = release.featured
+    lead = release.lead_image
     return _render(
         "release.html.j2",
         lang=release.language,
@@ -187,6 +228,10 @@ def render_page(release: PublishedRelease, *, site_url: str, site_title: str = "
         contact=_contact(release.content),
         links=_links(release.content),
         tags=release.tags,
+        featured=_image_view(featured, sizes=IMAGE_SIZES, lazy=False) if featured else None,
+        gallery=[_image_view(image, sizes=GALLERY_SIZES, lazy=True) for image in release.gallery],
+        documents=[_document_view(d, n) for n, d in enumerate(release.documents, start=1)],
+        og_image={"src": lead.largest.href, "alt": lead.alt} if lead else None,
     )
 
 
@@ -375,6 +420,12 @@ def _feed(
             categories=[entry.category],
             author_name=entry.org_name or None,
             language=entry.language,
+            # The lead image (RSS <enclosure>, Atom <link rel="enclosure">)
+            enclosures=[
+                feedgenerator.Enclosure(entry.enclosure[0], str(entry.enclosure[1]), entry.enclosure[2])
+            ]
+            if entry.enclosure
+            else [],
         )
     return bytes(feed.writeString("utf-8").encode("utf-8"))
 
