@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import feedparser
+import lxml.etree
 import lxml.html
 import pytest
 from jsonschema import Draft202012Validator
@@ -152,6 +153,13 @@ def test_a_published_release_shows_its_featured_image_gallery_and_document(newsr
         assert enclosure["href"] == image.get("src"), kind
         assert enclosure["type"] == "image/webp"
         assert int(enclosure["length"]) > 0
+    rss = lxml.etree.fromstring(newsroom.site("feeds/all.xml"))
+    (content,) = rss.iter("{http://search.yahoo.com/mrss/}content")
+    assert (content.get("url"), content.get("medium"), content.get("type")) == (
+        image.get("src"),
+        "image",
+        "image/webp",
+    )
 
 
 def test_media_of_a_scheduled_release_are_not_public_before_its_time(

@@ -4,10 +4,14 @@ the stack's poller runs the verification function, and a release names the verif
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
 from typing import Any
+
+import lxml.html
+from PIL import Image
 
 from tests import media_fixtures as files
 from tests.helpers import personnel_release
@@ -62,12 +66,31 @@ def test_the_cli_uploads_an_image_that_a_release_then_features(
         == photo.stat().st_size
     )
 
-    submitted = local_stack.request(
-        "POST", "/releases", json_body=personnel_release(media=[media["attachment"]])
-    )
+    release = personnel_release(headline="Acme names Jane Doe chief of staff", media=[media["attachment"]])
+    submitted = local_stack.request("POST", "/releases", json_body=release)
     assert submitted.status == 202, submitted.body
-    view = local_stack.request("GET", f"/releases/{submitted.json()['id']}").json()
-    assert view["status"] == "pending_review"
+    release_id = submitted.json()["id"]
+    approved = local_stack.cli(
+        "moderate", "--once", "--decision", "approve", "--max", "50", "--json", "--wait", "1"
+    )
+    assert release_id in approved.stdout, approved.stderr
+
+    # published: the page shows the featured image, served from the site with the rendition
+    view = _wait_for(
+        lambda: (
+            (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
+        )
+    )
+    page = lxml.html.fromstring(local_stack.request("GET", view["public_url"], key=None).body)
+    image = page.find(".//article//figure/img")
+    assert image.get("alt") == "Jane Doe at Acme's headquarters"
+    assert image.get("src") == f"{local_stack.info['site_url']}media/{release_id}/{media['id']}/w1600.webp"
+    rendition = local_stack.request("GET", image.get("src"), key=None)
+    assert rendition.status == 200
+    assert rendition.content_type == "image/webp"
+    published = Image.open(io.BytesIO(rendition.body))
+    assert published.size == (1600, 1067)
+    assert not published.getexif()  # the upload's GPS position stayed behind
 
 
 def test_the_cli_reports_a_rejection_with_its_reason_and_exit_1(

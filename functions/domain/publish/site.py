@@ -327,6 +327,7 @@ class UnrenderableEntry(ValueError):
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
+_MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS (media:content)
 
 
 def feed_text(text: str) -> str:
@@ -365,7 +366,12 @@ def _feed(
             return _utc(newest)  # deterministic, also for an empty feed (the library would use now())
 
         def rss_attributes(self) -> dict[str, str]:
-            return {**super().rss_attributes(), "xmlns:content": _CONTENT_NS, "xmlns:dc": _DC_NS}
+            return {
+                **super().rss_attributes(),
+                "xmlns:content": _CONTENT_NS,
+                "xmlns:dc": _DC_NS,
+                "xmlns:media": _MEDIA_NS,
+            }
 
         def item_attributes(self, item: dict[str, Any]) -> dict[str, str]:
             return {"xml:lang": item["language"]} if kind == "atom" else {}
@@ -376,6 +382,10 @@ def _feed(
                 handler.addQuickElement("dc:language", item["language"])
                 if item["content"]:
                     handler.addQuickElement("content:encoded", item["content"])
+                if item.get("lead_image"):  # Media RSS: the lead image, as the enclosure
+                    url, length, mime = item["lead_image"]
+                    attributes = {"url": url, "type": mime, "fileSize": str(length), "medium": "image"}
+                    handler.addQuickElement("media:content", None, attributes)
 
         def write_items(self, handler: Any) -> None:
             # Each item is written on its own first: one that cannot be (a character XML cannot
@@ -426,6 +436,7 @@ def _feed(
             ]
             if entry.enclosure
             else [],
+            lead_image=entry.enclosure,
         )
     return bytes(feed.writeString("utf-8").encode("utf-8"))
 
