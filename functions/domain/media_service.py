@@ -361,5 +361,5 @@ class MediaService:
             latest = self._repository.get(record.media_id)
             keep = {r.key for r in latest.renditions} if latest else set()
             self._objects.delete([r.key for r in written if r.key not in keep])
-            return VerifyOutcome.ALREADY_FINAL
+            return VerifyOutcome.ALREADY_FINAL if latest is not None else VerifyOutcome.IGNORED
         return VerifyOutcome.READY if record.status is MediaStatus.READY else VerifyOutcome.REJECTED

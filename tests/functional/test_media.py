@@ -436,3 +436,102 @@ def test_a_revision_may_change_the_media(client: ApiClient, verifier: Verifier, 
         .read()
     )
     assert [a["id"] for a in document["attachments"]] == [second["id"]]
+
+
+# -- concurrency ------------------------------------------------------------------------------
+
+
+def test_two_verifications_of_one_upload_at_once_make_one_verdict(
+    client: ApiClient, verifier: Verifier
+) -> None:
+    import threading
+
+    from functions.domain.media_service import VerificationBusy, VerifyOutcome
+    from functions.handlers.media_verify import service
+
+    data = files.png(1200, 800)
+    created = declare(client, data, "image/png")
+    upload(created, data)
+    key = created["upload"]["fields"]["key"]
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def verify() -> None:
+        start.wait()
+        try:
+            outcomes.append(service().verify_upload(key))
+        except VerificationBusy:
+            outcomes.append("busy")
+
+    threads = [threading.Thread(target=verify) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(map(str, outcomes)) in (
+        sorted([VerifyOutcome.READY.value, "busy"]),
+        sorted([VerifyOutcome.READY.value, VerifyOutcome.ALREADY_FINAL.value]),
+    )
+    media = client.get(f"/media/{created['id']}").json()
+    assert media["status"] == "ready"
+    assert [r["width"] for r in media["renditions"]] == [320, 800, 1200]
+
+
+def test_a_verification_whose_lease_ran_out_is_taken_over_by_the_next_delivery(
+    client: ApiClient, verifier: Verifier
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from functions.handlers.media_verify import service
+
+    data = files.png(700, 500)
+    created = declare(client, data, "image/png")
+    # Given a verification that claimed the media and died (its lease ran out a second ago)
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    service()._repository.claim(  # type: ignore[attr-defined]
+        created["id"], token="crashed", now=past, lease_until=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    upload(created, data)
+
+    verifier.drain()
+
+    assert client.get(f"/media/{created['id']}").json()["status"] == "ready"
+
+
+def test_a_media_deleted_while_it_is_verified_leaves_no_rendition_behind(
+    client: ApiClient, verifier: Verifier, stack: LocalStack
+) -> None:
+    from datetime import UTC, datetime
+
+    from functions.adapters.dynamodb_media import DynamoMediaRepository
+    from functions.adapters.s3_media import S3MediaObjects
+    from functions.domain.media_service import MediaService, VerifyOutcome
+    from functions.domain.verification import verify
+
+    data = files.png(900, 600)
+    created = declare(client, data, "image/png")
+    upload(created, data)
+    verifier.sqs.purge_queue(QueueUrl=verifier.queue_url)
+
+    def verify_then_deleted(data: bytes, **declared: Any) -> Any:
+        verdict = verify(data, **declared)
+        # the submitter deletes the media while its verification runs (still unused: allowed)
+        boto3.client("dynamodb").delete_item(
+            TableName=stack.ref("MediaTable"), Key={"media_id": {"S": created["id"]}}
+        )
+        return verdict
+
+    media = MediaService(
+        repository=DynamoMediaRepository(boto3.client("dynamodb"), stack.ref("MediaTable")),
+        objects=S3MediaObjects(boto3.client("s3"), stack.ref("MediaUploadsBucket")),
+        clock=lambda: datetime.now(UTC),
+        verify=verify_then_deleted,
+    )
+
+    assert media.verify_upload(created["upload"]["fields"]["key"]) is VerifyOutcome.IGNORED
+
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket=stack.ref("MediaUploadsBucket"), Prefix=f"renditions/org-acme/{created['id']}/"
+    )
+    assert listed.get("KeyCount", 0) == 0
