@@ -64,6 +64,7 @@ def record_to_item(record: MediaRecord) -> dict[str, Any]:
         "sha256": record.sha256,
         "renditions": [_rendition_item(r) for r in record.renditions],
         "reason": record.reason.value if record.reason else None,
+        "reason_detail": record.reason_detail,
     }
     if record.used_by:
         values["used_by"] = set(record.used_by)
@@ -102,6 +103,7 @@ def item_to_record(item: dict[str, Any]) -> MediaRecord:
             for r in values.get("renditions") or []
         ],
         reason=Reason(values["reason"]) if values.get("reason") else None,
+        reason_detail=values.get("reason_detail"),
         used_by=frozenset(values.get("used_by") or ()),
     )
 
@@ -168,6 +170,7 @@ class DynamoMediaRepository:
             "sha256",
             "renditions",
             "reason",
+            "reason_detail",
         ):
             if attribute in item:
                 names[f"#{attribute}"] = attribute

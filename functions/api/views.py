@@ -194,7 +194,7 @@ def media_view_of(record: MediaRecord, api_root: str) -> MediaView:
             for r in record.renditions
         ],
         reason=record.reason.value if record.reason else None,
-        reason_detail=REASON_MESSAGES[record.reason] if record.reason else None,
+        reason_detail=(record.reason_detail or REASON_MESSAGES[record.reason]) if record.reason else None,
         created_at=record.created_at,
         updated_at=record.updated_at,
         links=MediaLinks(self=f"{api_root}/media/{record.media_id}"),

@@ -127,9 +127,11 @@ def rendition_key(org_id: str, media_id: str, name: str) -> str:
 # Which status allows what: the one gate for media
 # ---------------------------------------------------------------------------------------------
 
-# verify: taken by one verification (a verifying record whose lease ran out may be taken again).
+# A verification may take a media awaiting its upload, or one another verification holds under a
+# lease that ran out (the adapter's claim condition says the same); a verdict is final.
 VERIFIABLE = frozenset({MediaStatus.AWAITING_UPLOAD, MediaStatus.VERIFYING})
 FINAL = frozenset({MediaStatus.READY, MediaStatus.REJECTED})
+# Only a verified media may be attached to a release.
 ATTACHABLE = frozenset({MediaStatus.READY})
 
 
@@ -162,6 +164,7 @@ class MediaRecord:
     sha256: str | None = None
     renditions: list[Rendition] = field(default_factory=list)
     reason: Reason | None = None
+    reason_detail: str | None = None  # the sentence of this file's refusal (e.g. the sizes found)
     used_by: frozenset[str] = frozenset()  # releases whose versions name it (never deleted then)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.domain.errors import FieldError, MediaNotFound, StateConflict, ValidationFailed
 from functions.domain.media import (
+    ATTACHABLE,
     FINAL,
     LARGE_PDF_BYTES,
     MAX_BYTES,
@@ -28,6 +29,7 @@ from functions.domain.media import (
     SMALL_IMAGE_WIDTH,
     UNFINISHED_TTL_SECONDS,
     UPLOAD_EXPIRY_SECONDS,
+    VERIFIABLE,
     VERIFY_LEASE_SECONDS,
     MediaRecord,
     MediaStatus,
@@ -208,7 +210,7 @@ class MediaService:
             if record is None or record.org_id != caller.org_id:
                 problems.append(FieldError(f"{path}.id", f"No media {ref.id!r} was found.", "unknown_media"))
                 continue
-            if record.status is not MediaStatus.READY:
+            if record.status not in ATTACHABLE:
                 message = (
                     f"This media was rejected: {REASON_MESSAGES[record.reason]}"
                     if record.status is MediaStatus.REJECTED and record.reason
@@ -274,7 +276,7 @@ class MediaService:
             log.warning("upload %r matches no media record; deleted", key)
             self._objects.delete([key])
             return VerifyOutcome.IGNORED
-        if record.status in FINAL:
+        if record.status not in VERIFIABLE:
             return VerifyOutcome.ALREADY_FINAL
         token = str(uuid.uuid4())
         now = self._clock()
@@ -294,15 +296,18 @@ class MediaService:
         size, stored_type = head
         refusal = self._refusal_before_reading(record, size, stored_type)
         if refusal is not None:
-            return self._finish(replace(record, status=MediaStatus.REJECTED, reason=refusal), token, [])
+            reason, detail = refusal
+            rejected = replace(record, status=MediaStatus.REJECTED, reason=reason, reason_detail=detail)
+            return self._finish(rejected, token, [])
         verdict = self._judge(record, self._objects.read(key))
         from functions.domain.verification import Accepted
 
         if not isinstance(verdict, Accepted):
             log.info("media %s rejected: %s (%s)", media_id, verdict.reason.value, verdict.detail)
-            return self._finish(
-                replace(record, status=MediaStatus.REJECTED, reason=verdict.reason), token, []
+            rejected = replace(
+                record, status=MediaStatus.REJECTED, reason=verdict.reason, reason_detail=verdict.detail
             )
+            return self._finish(rejected, token, [])
         renditions = []
         for file in verdict.renditions:
             rendition = Rendition(
@@ -327,15 +332,22 @@ class MediaService:
         )
         return self._finish(ready, token, renditions)
 
-    def _refusal_before_reading(self, record: MediaRecord, size: int, stored_type: str) -> Reason | None:
+    def _refusal_before_reading(
+        self, record: MediaRecord, size: int, stored_type: str
+    ) -> tuple[Reason, str] | None:
         """What the object's size and type already refuse, before a byte is read: the upload policy
         says the same, but is not enforced everywhere (an emulated S3 ignores it)."""
-        if size > MAX_BYTES[record.content_type]:
-            return Reason.TOO_LARGE
+        declared = record.content_type
+        if size > MAX_BYTES[declared]:
+            return (
+                Reason.TOO_LARGE,
+                f"The upload is {size:,} bytes; {declared} allows {MAX_BYTES[declared]:,}.",
+            )
         if size != record.bytes:
-            return Reason.SIZE_MISMATCH
-        if stored_type.split(";", 1)[0].strip().lower() != record.content_type:
-            return Reason.TYPE_MISMATCH
+            return Reason.SIZE_MISMATCH, f"The upload is {size:,} bytes, not the {record.bytes:,} declared."
+        stored = stored_type.split(";", 1)[0].strip().lower()
+        if stored != declared:
+            return Reason.TYPE_MISMATCH, f"The upload was sent as {stored or 'no type'}, not {declared}."
         return None
 
     def _judge(self, record: MediaRecord, data: bytes) -> Any:

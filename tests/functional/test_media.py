@@ -185,6 +185,7 @@ def test_a_file_over_the_limit_uploaded_despite_the_policy_is_rejected_unread(
 
     media = client.get(f"/media/{created['id']}").json()
     assert (media["status"], media["reason"]) == ("rejected", "too_large")
+    assert f"{len(big):,} bytes" in media["reason_detail"]
 
 
 def test_a_file_of_another_size_than_declared_is_rejected(client: ApiClient, verifier: Verifier) -> None:
@@ -202,7 +203,9 @@ def test_a_form_that_changes_the_content_type_is_rejected(client: ApiClient, ver
     upload(created, data, content_type="text/html")  # the policy forbids it; moto does not enforce it
     verifier.drain()
 
-    assert client.get(f"/media/{created['id']}").json()["reason"] == "type_mismatch"
+    media = client.get(f"/media/{created['id']}").json()
+    assert media["reason"] == "type_mismatch"
+    assert "text/html" in media["reason_detail"]
 
 
 def test_a_pdf_becomes_ready_rewritten_without_its_metadata(
