@@ -37,8 +37,9 @@ class S3MediaObjects:
             raise
         return int(head["ContentLength"]), str(head.get("ContentType") or "")
 
-    def read(self, key: str) -> bytes:
-        body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+    def read(self, key: str, *, max_bytes: int) -> bytes:
+        response = self._s3.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes}")
+        body: bytes = response["Body"].read(max_bytes + 1)
         return body
 
     def put(self, key: str, body: bytes, content_type: str) -> None:

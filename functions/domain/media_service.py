@@ -299,7 +299,8 @@ class MediaService:
             reason, detail = refusal
             rejected = replace(record, status=MediaStatus.REJECTED, reason=reason, reason_detail=detail)
             return self._finish(rejected, token, [])
-        verdict = self._judge(record, self._objects.read(key))
+        data = self._objects.read(key, max_bytes=MAX_BYTES[record.content_type])
+        verdict = self._judge(record, data)
         from functions.domain.verification import Accepted
 
         if not isinstance(verdict, Accepted):

@@ -538,3 +538,46 @@ def test_a_media_deleted_while_it_is_verified_leaves_no_rendition_behind(
         Bucket=stack.ref("MediaUploadsBucket"), Prefix=f"renditions/org-acme/{created['id']}/"
     )
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_an_upload_replaced_by_a_larger_one_after_its_size_was_read_is_never_read_whole(
+    client: ApiClient, verifier: Verifier, stack: LocalStack
+) -> None:
+    from datetime import UTC, datetime
+
+    from functions.adapters.dynamodb_media import DynamoMediaRepository
+    from functions.adapters.s3_media import S3MediaObjects
+    from functions.domain.media_service import MediaService, VerifyOutcome
+
+    small = files.png(100, 100)
+    created = declare(client, small, "image/png")
+    upload(created, small)
+    verifier.sqs.purge_queue(QueueUrl=verifier.queue_url)
+    key = created["upload"]["fields"]["key"]
+    reads: list[int] = []
+
+    class Replaced(S3MediaObjects):
+        """The object as it was when its size was read; replaced by 12 MiB right after."""
+
+        def head(self, key: str) -> tuple[int, str] | None:
+            found = super().head(key)
+            boto3.client("s3").put_object(
+                Bucket=stack.ref("MediaUploadsBucket"), Key=key, Body=small + b"\0" * (12 * 1024 * 1024)
+            )
+            return found
+
+        def read(self, key: str, *, max_bytes: int) -> bytes:
+            data = super().read(key, max_bytes=max_bytes)
+            reads.append(len(data))
+            return data
+
+    media = MediaService(
+        repository=DynamoMediaRepository(boto3.client("dynamodb"), stack.ref("MediaTable")),
+        objects=Replaced(boto3.client("s3"), stack.ref("MediaUploadsBucket")),
+        clock=lambda: datetime.now(UTC),
+    )
+
+    assert media.verify_upload(key) is VerifyOutcome.REJECTED
+
+    assert reads == [10 * 1024 * 1024 + 1]
+    assert client.get(f"/media/{created['id']}").json()["reason"] == "too_large"
