@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("cli.keys", "app", "Create, list and revoke organisations' API keys; set their rate limits."),
     "moderate": ("cli.moderate", "app", "Work through the moderation queue."),
     "dlq": ("cli.dlq", "app", "Inspect and redrive dead-letter queues."),
+    "media": ("cli.media", "app", "Upload images and documents through the media API."),
     "stats": (
         "cli.stats", "stats",
         "The dashboard's figures: flow per minute, queues, dead letters, the API, publication lag.",
@@ -85,7 +86,7 @@ class _Commands(TyperGroup):
 app = typer.Typer(
     cls=_Commands,
     name="press-intake",
-    help="Press-release intake: local stack, API keys, moderation, dead letters and figures.",
+    help="Press-release intake: local stack, API keys, media, moderation, dead letters and figures.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

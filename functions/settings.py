@@ -37,6 +37,8 @@ class ApiSettings(_Settings):
     events_queue_url: Annotated[str, Field(min_length=8, description="Where webhook tests are queued.")]
     # The local stack's setting (never the template's): webhooks on http://127.0.0.1 and loopback.
     webhooks_allow_loopback: bool = False
+    media_table: Annotated[str, Field(min_length=3)]
+    media_bucket: Annotated[str, Field(min_length=3, description="The private uploads bucket.")]
 
 
 # An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash.
@@ -154,6 +156,14 @@ class PublisherSettings(SiteSettings):
     ]
     # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+    media_bucket: Annotated[
+        str | None, Field(min_length=3, description="Where the attachments' renditions are copied from.")
+    ] = None
+
+
+class MediaVerifySettings(_Settings):
+    media_table: Annotated[str, Field(min_length=3)]
+    media_bucket: Annotated[str, Field(min_length=3, description="The private uploads bucket.")]
 
 
 class DeskFilesSettings(_Settings):

@@ -179,7 +179,15 @@ class Bootstrapper:
                 LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]},
             )
         if cors := props.get("CorsConfiguration"):
-            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": cors["CorsRules"]})
+            s3.put_bucket_cors(
+                Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r) for r in cors["CorsRules"]]}
+            )
+        if notifications := props.get("NotificationConfiguration"):
+            # moto delivers S3 event notifications to SQS queues as S3 does, so an upload triggers
+            # its queue's consumer locally too.
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration=_notification_configuration(notifications)
+            )
         if logging := props.get("LoggingConfiguration"):
             # Switched on once every resource exists: moto (unlike S3) checks that the target's
             # bucket policy lets the logging service write, and that policy names this bucket.
@@ -372,6 +380,48 @@ def _local_policy(document: dict[str, Any]) -> dict[str, Any]:
         statements = [statements]
     kept = [s for s in statements if "aws:SecureTransport" not in json.dumps(s.get("Condition") or {})]
     return {**document, "Statement": kept}
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's CORS rule shape -> S3 API's (``Id``/``MaxAge`` are ``ID``/``MaxAgeSeconds``)."""
+    renamed = {"Id": "ID", "MaxAge": "MaxAgeSeconds"}
+    converted = {renamed.get(key, key): value for key, value in rule.items()}
+    if "MaxAgeSeconds" in converted:
+        converted["MaxAgeSeconds"] = int(converted["MaxAgeSeconds"])
+    return converted
+
+
+def _notification_filter(spec: dict[str, Any] | None) -> dict[str, Any]:
+    rules = ((spec or {}).get("S3Key") or {}).get("Rules") or []
+    return (
+        {"Filter": {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}}
+        if rules
+        else {}
+    )
+
+
+def _notification_configuration(config: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's bucket ``NotificationConfiguration`` -> S3 API's (queues, topics, functions)."""
+    converted: dict[str, Any] = {}
+    shapes = (
+        ("QueueConfigurations", "Queue", "QueueArn"),
+        ("TopicConfigurations", "Topic", "TopicArn"),
+        ("LambdaConfigurations", "Function", "LambdaFunctionArn"),
+    )
+    for section, target, arn_name in shapes:
+        entries = config.get(section) or []
+        if entries:
+            converted[section] = [
+                {
+                    arn_name: entry[target],
+                    "Events": [entry["Event"]],
+                    **_notification_filter(entry.get("Filter")),
+                }
+                for entry in entries
+            ]
+    if config.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        converted["EventBridgeConfiguration"] = {}
+    return converted
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,8 @@ from functions.api.cors import with_cors
 from functions.api.problems import PROBLEM_JSON
 from functions.api.views import (
     DeliveryList,
+    MediaCreated,
+    MediaView,
     ReleaseAccepted,
     ReleaseList,
     ReleasePreview,
@@ -55,6 +57,7 @@ from functions.domain.models import (
     MAX_JSON_DEPTH,
     MAX_REQUEST_BYTES,
     AnyRelease,
+    MediaUpload,
     ReleaseSubmission,
 )
 from functions.domain.records import Caller, is_release_id
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
     from functions.domain.intake import IntakeService
+    from functions.domain.media_service import MediaService
     from functions.domain.webhooks import WebhookService
 
 
@@ -74,6 +78,9 @@ class Intake(Protocol):
 
     @property
     def service(self) -> IntakeService: ...
+
+    @property
+    def media(self) -> MediaService: ...
 
     @property
     def cors(self) -> CORSConfig | None:
@@ -103,6 +110,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/webhooks/{id}/rotate-secret": ("POST", "OPTIONS"),
     "/webhooks/{id}/enable": ("POST", "OPTIONS"),
     "/webhooks/{id}/deliveries": ("GET", "HEAD", "OPTIONS"),
+    "/media": ("POST", "OPTIONS"),
+    "/media/{id}": ("GET", "HEAD", "DELETE", "OPTIONS"),
     "/openapi.json": ("GET", "HEAD", "OPTIONS"),
     "/problems/{slug}": ("GET", "HEAD", "OPTIONS"),
 }
@@ -708,6 +717,86 @@ def list_webhook_deliveries(
 
     attempts = _intake().webhooks.deliveries(_caller(), id, limit=limit)
     return _json(200, {"items": [delivery_view(a).model_dump(mode="json") for a in attempts]})
+
+
+# -- media (README, "Media") ------------------------------------------------------------------
+
+
+def _checked_media_id(media_id: str) -> str:
+    from functions.domain.media import is_media_id
+
+    if not is_media_id(media_id):
+        raise errors.MediaNotFound(media_id)
+    return media_id.lower()
+
+
+@app.post(
+    "/media",
+    summary="Declare an image or a PDF and get a form to upload it with",
+    description=(
+        "Declares a file (`filename`, `content_type`, exact `bytes`) and answers `201` with an S3 "
+        "presigned POST (`upload.url`, `upload.fields`, valid 15 minutes) for exactly that key, type and "
+        "size, into a private bucket under your organisation's prefix. Send a `multipart/form-data` POST to "
+        "the URL with every field, then the file as `file`. Verification then reads the bytes (never "
+        "trusting the declared type or name): follow `GET /media/{id}` until `ready` (with renditions) or "
+        "`rejected` (with a reason). Images: `image/jpeg`, `image/png`, `image/webp`, at most 10 MiB and "
+        "40 megapixels; PDFs at most 20 MiB."
+    ),
+    tags=["media"],
+    responses={
+        201: {
+            "description": "Declared; `Location` is its status view, `upload` the form to send it with.",
+            "content": {"application/json": {"model": MediaCreated}},
+        },
+        **problems.openapi_responses(400, 401, 413, 415, 422, 429, 503),
+    },
+)
+def create_media(
+    upload: Annotated[MediaUpload, Body(description="The file to upload.")],
+) -> Response[MediaCreated]:
+    from functions.api.views import UploadForm, media_view_of
+
+    record, form = _intake().media.create(_caller(), upload)
+    metrics.add_metric(name="MediaDeclared", unit="Count", value=1)
+    view = media_view_of(record, _api_root())
+    created = MediaCreated(
+        **view.model_dump(), upload=UploadForm(url=form.url, fields=form.fields, expires_at=form.expires_at)
+    )
+    return _json(201, created.model_dump(mode="json"), headers={"Location": view.links.self})
+
+
+_MEDIA_ID = Annotated[str, Path(description="Media id (UUID); anything else is 404.")]
+
+
+@app.get(
+    "/media/<id>",
+    summary="Status of one of your media: verifying, ready (with renditions) or rejected (with a reason)",
+    tags=["media"],
+    responses={
+        200: {"description": "The media's view.", "content": {"application/json": {"model": MediaView}}},
+        **problems.openapi_responses(401, 404, 429),
+    },
+)
+def get_media(id: _MEDIA_ID) -> Response[MediaView]:
+    from functions.api.views import media_view_of
+
+    record = _intake().media.get(_caller(), _checked_media_id(id))
+    return _json(200, media_view_of(record, _api_root()).model_dump(mode="json"))
+
+
+@app.delete(
+    "/media/<id>",
+    summary="Delete one of your media while no release names it",
+    tags=["media"],
+    responses={
+        204: {"description": "Deleted: its record, its upload and its renditions."},
+        **problems.openapi_responses(401, 404, 409, 429),
+    },
+)
+def delete_media(id: _MEDIA_ID) -> Response[None]:
+    _intake().media.delete(_caller(), _checked_media_id(id))
+    metrics.add_metric(name="MediaDeleted", unit="Count", value=1)
+    return Response(status_code=204, body=None)
 
 
 @app.get(

@@ -173,6 +173,7 @@ EXCEPTION_KINDS: dict[type[errors.DomainError], str] = {
     errors.ValidationFailed: "validation-error",
     errors.ReleaseNotFound: "not-found",
     errors.WebhookNotFound: "not-found",
+    errors.MediaNotFound: "not-found",
     errors.StateConflict: "state-conflict",
     errors.IdempotencyConflict: "idempotency-conflict",
     errors.RequestInFlight: "request-in-flight",

@@ -18,6 +18,7 @@ from functions.domain.records import ReleaseRecord
 from functions.domain.states import has_pending_correction
 
 if TYPE_CHECKING:
+    from functions.domain.media import MediaRecord
     from functions.domain.prescreen import Flag
 from functions.domain.webhooks import DeliveryAttempt, Webhook
 
@@ -269,4 +270,85 @@ def delivery_view(attempt: DeliveryAttempt) -> DeliveryView:
         status_code=attempt.status_code,
         latency_ms=attempt.latency_ms,
         error=attempt.error,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Media
+# ---------------------------------------------------------------------------------------------
+
+
+class RenditionView(BaseModel):
+    """A re-encoded rendition (what may be published; the original never is)."""
+
+    name: str
+    content_type: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+
+
+class MediaLinks(BaseModel):
+    self: str
+
+
+class MediaView(BaseModel):
+    """One of your media and its verification."""
+
+    id: str
+    status: Literal["awaiting_upload", "verifying", "ready", "rejected"]
+    filename: str
+    content_type: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    sha256: str | None = None
+    renditions: list[RenditionView] = []
+    reason: str | None = None
+    reason_detail: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    links: MediaLinks
+
+
+class UploadForm(BaseModel):
+    """An S3 presigned POST: send a `multipart/form-data` POST to `url` with every field of
+    `fields`, then the file as the last field, `file`."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class MediaCreated(MediaView):
+    """Answer to `POST /media`: the record, and the form to upload the file with (15 minutes)."""
+
+    upload: UploadForm
+
+
+def media_view_of(record: MediaRecord, api_root: str) -> MediaView:
+    from functions.domain.media import REASON_MESSAGES
+
+    return MediaView(
+        id=record.media_id,
+        status=record.status.value,
+        filename=record.filename,
+        content_type=record.content_type,
+        bytes=record.bytes,
+        width=record.width,
+        height=record.height,
+        pages=record.pages,
+        sha256=record.sha256,
+        renditions=[
+            RenditionView(
+                name=r.name, content_type=r.content_type, bytes=r.bytes, width=r.width, height=r.height
+            )
+            for r in record.renditions
+        ],
+        reason=record.reason.value if record.reason else None,
+        reason_detail=(record.reason_detail or REASON_MESSAGES[record.reason]) if record.reason else None,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        links=MediaLinks(self=f"{api_root}/media/{record.media_id}"),
     )

@@ -38,6 +38,14 @@ class ReleaseNotFound(DomainError):
         self.release_id = release_id
 
 
+class MediaNotFound(DomainError):
+    """Unknown media, or another organisation's (HTTP 404, never 403)."""
+
+    def __init__(self, media_id: str) -> None:
+        super().__init__(f"No media {media_id!r} was found.")
+        self.media_id = media_id
+
+
 class StateConflict(DomainError):
     """The release is not in a state that allows the action, or changed meanwhile (HTTP 409)."""
 

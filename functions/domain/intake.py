@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.domain.errors import (
     FieldError,
@@ -57,6 +57,9 @@ from functions.domain.states import (
     put_refusal,
     refusal,
 )
+
+if TYPE_CHECKING:
+    from functions.domain.media_service import Attachment, MediaService
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +132,16 @@ def flags_for(submission: AnyRelease, prepared: Prepared, duplicate_of: str | No
 
 
 def version_document(
-    record: ReleaseRecord, prepared: Prepared, submitted_format: str, caller: Caller
+    record: ReleaseRecord,
+    prepared: Prepared,
+    submitted_format: str,
+    caller: Caller,
+    attachments: Sequence[Attachment] = (),
 ) -> dict[str, Any]:
     """The canonical JSON of one version, as stored in the releases bucket. A correction carries
-    ``correction``: its note and the version it corrects (the public one when it was made)."""
+    ``correction``: its note and the version it corrects (the public one when it was made);
+    ``attachments`` are what its ``media`` list named when it was stored (type, size, dimensions,
+    private renditions), for the moderators and the publisher."""
     document: dict[str, Any] = {
         "schema": DOCUMENT_SCHEMA,
         "release_id": record.release_id,
@@ -148,6 +157,8 @@ def version_document(
     }
     if record.correction_note is not None:
         document["correction"] = {"note": record.correction_note, "corrects_version": record.public_version}
+    if attachments:
+        document["attachments"] = [a.as_document() for a in attachments]
     return document
 
 
@@ -220,12 +231,14 @@ class IntakeService:
         queue: ModerationQueue,
         clock: Callable[[], datetime],
         cancel_schedule: Callable[[str], None] | None = None,
+        media: MediaService | None = None,
     ) -> None:
         self._store = store
         self._states = states
         self._queue = queue
         self._clock = clock
         self._cancel_schedule = cancel_schedule  # withdrawing a scheduled release
+        self._media = media  # a release's attachments (its ``media`` list)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -334,7 +347,9 @@ class IntakeService:
         the organisation's earlier releases, as a submission does (a revision is no duplicate of
         the release it revises).
         """
-        return self._checked(caller, submission, release_id=revises, now=self._clock())
+        prepared, flags = self._checked(caller, submission, release_id=revises, now=self._clock())
+        attachments = self._attachments(caller, submission, release_id=None)
+        return prepared, [*flags, *_media_flags(attachments)]
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -352,10 +367,27 @@ class IntakeService:
         prepared, flags = self._checked(
             caller, submission, release_id=release_id, now=now, check_release_at=not correcting
         )
+        attachments = self._attachments(caller, submission, release_id=release_id)
+        flags = [*flags, *_media_flags(attachments)]
         record = version_record(
             caller, submission, prepared, release_id=release_id, now=now, flags=flags, previous=previous
         )
-        return NewVersion(record, version_document(record, prepared, submission.body_format, caller))
+        document = version_document(record, prepared, submission.body_format, caller, attachments)
+        return NewVersion(record, document)
+
+    def _attachments(
+        self, caller: Caller, submission: AnyRelease, *, release_id: str | None
+    ) -> Sequence[Attachment]:
+        """The release's ``media``, checked (a preview: ``release_id`` None) or attached to it."""
+        if not submission.media:
+            return []
+        if self._media is None:
+            raise ValidationFailed(
+                [FieldError("media", "Attachments are not available here.", "unavailable")]
+            )
+        if release_id is None:
+            return self._media.check(caller, submission.media)
+        return self._media.attach(caller, submission.media, release_id=release_id)
 
     def _checked(
         self,
@@ -463,6 +495,14 @@ def _as_correction(submission: AnyRelease, current: ReleaseRecord) -> AnyRelease
             version=current.version,
         )
     return submission.model_copy(update={"release_at": current.release_at})
+
+
+def _media_flags(attachments: Sequence[Attachment]) -> list[Flag]:
+    if not attachments:
+        return []
+    from functions.domain.media_service import attachment_flags
+
+    return attachment_flags(attachments)
 
 
 def _refused(action: Action, record: ReleaseRecord) -> StateConflict:

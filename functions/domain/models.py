@@ -20,11 +20,13 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from functions.domain.characters import code_point, first_forbidden, first_invisible, remove_invisible
+from functions.domain.media import ALT_MAX, MAX_MEDIA_PER_RELEASE, MiB, Role, is_media_id
 
 # The one list of categories: each release class below takes one of these as its discriminator
 # (tests/unit/test_models.py checks that they match), and everything else iterates CATEGORIES.
@@ -247,6 +249,84 @@ class EventDetails(Strict):
         return self
 
 
+# ---------------------------------------------------------------------------------------------
+# Media (README, "Media"): what a submitter declares before an upload, and a release's attachments
+# ---------------------------------------------------------------------------------------------
+
+MediaType = Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
+
+
+class MediaUpload(Strict):
+    """What a submitter declares before uploading a file (``POST /media``)."""
+
+    filename: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=255,
+            description="The file's name without folders, 1-255 characters (informative: the bytes decide).",
+        ),
+        SINGLE_LINE,
+    ]
+    content_type: Annotated[
+        MediaType,
+        Field(
+            description=(
+                "`image/jpeg`, `image/png`, `image/webp` (at most 10 MiB, 40 megapixels) or "
+                "`application/pdf` (at most 20 MiB)."
+            )
+        ),
+    ]
+    bytes: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=20 * MiB,
+            description="The file's exact size in bytes: the upload must be exactly this long.",
+        ),
+    ]
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if "/" in value or "\\" in value or value in (".", ".."):
+            raise ValueError("must be a file name without folders")
+        return value
+
+
+def _media_id(value: str) -> str:
+    if not is_media_id(value):
+        raise ValueError("must be a media id (a UUID) from POST /media")
+    return value.lower()
+
+
+class MediaRef(Strict):
+    """One attachment of a release: a ``ready`` media of the same organisation, and its role."""
+
+    id: Annotated[
+        str,
+        Field(max_length=36, description="A media id from `POST /media`, verified (`ready`)."),
+        AfterValidator(_media_id),
+    ]
+    role: Annotated[
+        Role,
+        Field(description="`featured` (one image at most), `gallery` (an image) or `document` (a PDF)."),
+    ]
+    alt: Annotated[
+        str | None,
+        _text(
+            ALT_MAX, f"Text alternative, 1-{ALT_MAX} characters: required for images (what the image shows)."
+        ),
+        SINGLE_LINE,
+    ] = None
+    caption: Annotated[str | None, _text(500, "Optional caption, at most 500 characters."), SINGLE_LINE] = (
+        None
+    )
+    credit: Annotated[
+        str | None, _text(200, "Optional credit (the photographer, the source)."), SINGLE_LINE
+    ] = None
+
+
 class _SubmissionBase(Strict):
     headline: Annotated[
         str,
@@ -301,6 +381,16 @@ class _SubmissionBase(Strict):
         ),
         MULTI_LINE,
     ] = None
+    media: Annotated[
+        list[MediaRef],
+        Field(
+            max_length=MAX_MEDIA_PER_RELEASE,
+            description=(
+                f"At most {MAX_MEDIA_PER_RELEASE} attachments: your verified (`ready`) media, each with its "
+                "role; images need `alt`."
+            ),
+        ),
+    ] = []
 
     def __repr__(self) -> str:
         # Short on purpose: frameworks log route arguments with repr() (Powertools does, even with

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
+from functions.domain.media import MediaRecord
 from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
 from functions.domain.states import Action
 
@@ -230,6 +231,18 @@ class SiteWriter(Protocol):
         ...
 
 
+class SiteMedia(Protocol):
+    """Published renditions of attachments: copied from the private uploads bucket to the site."""
+
+    def copy(self, source_key: str, site_key: str, content_type: str) -> None: ...
+
+    def keys(self, prefix: str) -> list[str]:
+        """The site's objects under ``prefix``."""
+        ...
+
+    def delete(self, keys: list[str]) -> None: ...
+
+
 class Catalogs(Protocol):
     """What the site's shared pages are rendered from (``functions.domain.publish.shared``):
     lists of entries (the newest of the site, of each category and organisation; every entry
@@ -386,4 +399,61 @@ class WebhookSender(Protocol):
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
         """Send the message; its id at the mail service."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Media: their records and their bytes
+# ---------------------------------------------------------------------------------------------
+
+
+class MediaRepository(Protocol):
+    """One record per media, changed only by conditional writes on its status."""
+
+    def create(self, record: MediaRecord, *, expires_at: datetime) -> None: ...
+
+    def get(self, media_id: str) -> MediaRecord | None: ...
+
+    def claim(self, media_id: str, *, token: str, now: datetime, lease_until: datetime) -> MediaRecord:
+        """Take the record for one verification: it must be ``awaiting_upload``, or ``verifying``
+        under a lease that ran out before ``now``; else ``ConditionFailed``."""
+        ...
+
+    def finish(self, record: MediaRecord, *, token: str, now: datetime, expires_at: datetime | None) -> None:
+        """Store the verdict (``record``'s status, renditions, reason...) if the verification
+        holding ``token`` still holds the record; else ``ConditionFailed``."""
+        ...
+
+    def mark_used(self, media_id: str, *, org_id: str, release_id: str) -> None:
+        """Record that ``release_id`` names the media: it must be ``ready`` and ``org_id``'s; else
+        ``ConditionFailed``."""
+        ...
+
+    def delete_unused(self, media_id: str, *, org_id: str) -> None:
+        """Delete the record unless a release names it; else ``ConditionFailed``."""
+        ...
+
+
+class MediaObjects(Protocol):
+    """The private uploads bucket: originals and verified renditions."""
+
+    def presign_upload(
+        self, key: str, *, content_type: str, size: int, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        """An S3 presigned POST (URL and form fields) for exactly this key, type and size."""
+        ...
+
+    def head(self, key: str) -> tuple[int, str] | None:
+        """(size, content type) of an object, or None when it is missing."""
+        ...
+
+    def read(self, key: str, *, max_bytes: int) -> bytes:
+        """The object's bytes, at most ``max_bytes + 1`` of them (so that an object replaced by a
+        larger one meanwhile is seen to be too large, never read whole)."""
+        ...
+
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def delete(self, keys: list[str]) -> None:
+        """Delete these objects (missing ones are no error)."""
         ...

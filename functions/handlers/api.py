@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     from functions.domain.intake import IntakeService
+    from functions.domain.media_service import MediaService
     from functions.domain.models import AnyRelease
     from functions.domain.records import Caller, ReleaseRecord
     from functions.domain.webhooks import WebhookService
@@ -82,6 +83,20 @@ class Wiring:
             queue=SqsModerationQueue(aws_client("sqs"), current.moderation_queue_url),
             clock=lambda: datetime.now(UTC),
             cancel_schedule=self.cancel_schedule,
+            media=self.media,
+        )
+
+    @cached_property
+    def media(self) -> MediaService:
+        from functions.adapters.dynamodb_media import DynamoMediaRepository
+        from functions.adapters.s3_media import S3MediaObjects
+        from functions.domain.media_service import MediaService
+
+        current = self.settings
+        return MediaService(
+            repository=DynamoMediaRepository(aws_client("dynamodb"), current.media_table),
+            objects=S3MediaObjects(aws_client("s3"), current.media_bucket),
+            clock=lambda: datetime.now(UTC),
         )
 
     @cached_property

@@ -67,6 +67,7 @@ def service() -> PublicationService:
     from functions.adapters.s3_catalog import S3Catalogs
     from functions.adapters.s3_releases import S3ReleaseStore
     from functions.adapters.s3_site import S3Site
+    from functions.adapters.s3_site_media import S3SiteMedia
     from functions.adapters.scheduler import EventBridgeSchedules
     from functions.adapters.sqs_publish import SqsPublishQueue
 
@@ -91,6 +92,11 @@ def service() -> PublicationService:
         clock=lambda: utc_now(),  # noqa: PLW0108 - looked up on every reading: tests set another
         identity=current.site(),
         feed_size=current.feed_size,
+        media=S3SiteMedia(
+            aws_client("s3"), media_bucket=current.media_bucket, site_bucket=current.site_bucket
+        )
+        if current.media_bucket
+        else None,
     )
 
 

@@ -54,6 +54,8 @@ _SETTINGS = {
     "RELEASES_TABLE": "bench-releases-table",
     "IDEMPOTENCY_TABLE": "bench-idempotency",
     "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-moderation",
+    "MEDIA_TABLE": "bench-media",
+    "MEDIA_BUCKET": "bench-media-uploads",
 }
 _CLIENTS = ("s3", "dynamodb", "sqs")  # what ApiFunction's first submission creates
 

@@ -201,7 +201,12 @@ def test_the_moderator_policy_grants_exactly_what_the_console_needs() -> None:
 
 def test_buckets_log_access_into_the_private_logs_bucket(stack: LocalStack, s3: Any) -> None:
     logs = stack.ref("AccessLogsBucket")
-    for logical_id, prefix in (("ReleasesBucket", "s3/releases/"), ("SiteBucket", "s3/site/")):
+    logged = (
+        ("ReleasesBucket", "s3/releases/"),
+        ("SiteBucket", "s3/site/"),
+        ("MediaUploadsBucket", "s3/media/"),
+    )
+    for logical_id, prefix in logged:
         enabled = s3.get_bucket_logging(Bucket=stack.ref(logical_id))["LoggingEnabled"]
         assert (enabled["TargetBucket"], enabled["TargetPrefix"]) == (logs, prefix), logical_id
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=logs)  # no log of the log
@@ -214,6 +219,7 @@ def test_buckets_log_access_into_the_private_logs_bucket(stack: LocalStack, s3: 
     assert {(s["Resource"], s["Condition"]["ArnLike"]["aws:SourceArn"]) for s in writers} == {
         (f"arn:aws:s3:::{logs}/s3/releases/*", stack.attribute("ReleasesBucket", "Arn")),
         (f"arn:aws:s3:::{logs}/s3/site/*", stack.attribute("SiteBucket", "Arn")),
+        (f"arn:aws:s3:::{logs}/s3/media/*", stack.attribute("MediaUploadsBucket", "Arn")),
     }
     assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012" for s in writers)
     # and the logs expire
@@ -359,6 +365,7 @@ def test_reserved_concurrency_is_off_by_default_and_a_parameter_per_function(
         "SiteFilesFunction": None,  # runs once per deploy
         "EventsFunction": None,
         "DeliveryFunction": None,
+        "MediaVerifyFunction": None,  # its queue's MaximumConcurrency bounds it
     }
 
 

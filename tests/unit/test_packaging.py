@@ -75,6 +75,7 @@ def test_every_function_has_one_module_holding_its_handler() -> None:
         "SiteFilesFunction": "functions.handlers.site_files",
         "EventsFunction": "functions.handlers.events",
         "DeliveryFunction": "functions.handlers.deliver",
+        "MediaVerifyFunction": "functions.handlers.media_verify",
     }
 
 
@@ -89,4 +90,7 @@ def test_cold_starts_load_nothing_cli_or_local_only_and_no_boto3_client() -> Non
     api = _imported_by("functions.handlers.api")
     # The API function never loads the publisher's renderers, nor the intake service before a request
     assert not {"jinja2", "feedgenerator"} & _top_level(api)
+    # Pillow and pypdf load only where (and when) an upload is verified
+    for module in _handlers().values():
+        assert not {"PIL", "pypdf"} & _top_level(_imported_by(module)), module
     assert not {m for m in api if m.startswith(("functions.domain.publish", "functions.domain.intake"))}

@@ -49,6 +49,93 @@ def _aware(name: str, value: datetime) -> None:
         raise ValueError(f"{name} must be timezone-aware")
 
 
+def media_site_key(release_id: str, media_id: str, name: str) -> str:
+    """Where a rendition of an attachment is published (copied at publication, removed at a kill)."""
+    return f"media/{release_id}/{media_id}/{name}"
+
+
+def media_site_prefix(release_id: str) -> str:
+    return f"media/{release_id}/"
+
+
+@dataclass(frozen=True)
+class PublishedRendition:
+    """One published rendition: ``source_key`` in the private uploads bucket, ``site_key`` (and
+    ``href``) on the site."""
+
+    name: str
+    source_key: str
+    site_key: str
+    href: str
+    content_type: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class PublishedMedia:
+    """One attachment of a published release, as its version document recorded it."""
+
+    media_id: str
+    role: str  # featured, gallery, document
+    content_type: str
+    bytes: int
+    renditions: tuple[PublishedRendition, ...]
+    alt: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def largest(self) -> PublishedRendition:
+        return max(self.renditions, key=lambda r: r.width or 0)
+
+    @classmethod
+    def from_attachment(cls, data: dict[str, Any], *, release_id: str, site_url: str) -> PublishedMedia:
+        media_id = str(data["id"])
+        renditions = []
+        for rendition in data.get("renditions") or []:
+            site_key = media_site_key(release_id, media_id, str(rendition["name"]))
+            renditions.append(
+                PublishedRendition(
+                    name=str(rendition["name"]),
+                    source_key=str(rendition["key"]),
+                    site_key=site_key,
+                    href=site_url + site_key,
+                    content_type=str(rendition["content_type"]),
+                    bytes=int(rendition["bytes"]),
+                    width=_optional_int(rendition.get("width")),
+                    height=_optional_int(rendition.get("height")),
+                )
+            )
+        if not renditions:
+            raise ValueError(f"attachment {media_id} has no rendition")
+        return cls(
+            media_id=media_id,
+            role=str(data["role"]),
+            content_type=str(data["content_type"]),
+            bytes=int(data["bytes"]),
+            renditions=tuple(renditions),
+            alt=_optional(data.get("alt")),
+            caption=_optional(data.get("caption")),
+            credit=_optional(data.get("credit")),
+            width=_optional_int(data.get("width")),
+            height=_optional_int(data.get("height")),
+            pages=_optional_int(data.get("pages")),
+        )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 @dataclass(frozen=True)
 class PublishedRelease:
     """One published (or withdrawn) version of a release, as the renderers see it.
@@ -74,6 +161,7 @@ class PublishedRelease:
     json_url: str
     canceled: bool = False
     corrections: tuple[Correction, ...] = ()
+    attachments: tuple[PublishedMedia, ...] = ()
 
     def __post_init__(self) -> None:
         _aware("first_created", self.first_created)
@@ -120,7 +208,31 @@ class PublishedRelease:
             json_url=json_url(site_url, release_id),
             canceled=canceled,
             corrections=tuple(corrections),
+            attachments=tuple(
+                PublishedMedia.from_attachment(a, release_id=release_id, site_url=site_url)
+                for a in document.get("attachments") or []
+            ),
         )
+
+    # -- attachments -----------------------------------------------------------------------------
+
+    @property
+    def featured(self) -> PublishedMedia | None:
+        return next((a for a in self.attachments if a.role == "featured" and a.is_image), None)
+
+    @property
+    def gallery(self) -> list[PublishedMedia]:
+        return [a for a in self.attachments if a.role == "gallery" and a.is_image]
+
+    @property
+    def documents(self) -> list[PublishedMedia]:
+        return [a for a in self.attachments if a.role == "document"]
+
+    @property
+    def lead_image(self) -> PublishedMedia | None:
+        """The image that stands for the release elsewhere (feeds, og:image): the featured one,
+        else the first of the gallery."""
+        return self.featured or next(iter(self.gallery), None)
 
     # -- the content fields the renderers use --------------------------------------------------
 
@@ -261,6 +373,8 @@ class CatalogEntry:
     body_html: str = ""
     org_id: str = ""  # entries stored before organisations had pages have none
     updated_at: datetime | None = None  # its latest correction's publication, if corrected
+    # The lead image's largest rendition, as feeds carry it: (url, bytes, content type).
+    enclosure: tuple[str, int, str] | None = None
 
     def __post_init__(self) -> None:
         _aware("published_at", self.published_at)
@@ -291,6 +405,11 @@ class CatalogEntry:
             "url": self.url,
             "org_name": self.org_name,
             "body": self.body_html,
+            **(
+                {"enclosure": dict(zip(("url", "length", "type"), self.enclosure, strict=True))}
+                if self.enclosure
+                else {}
+            ),
         }
         if self.org_id:
             data["org_id"] = self.org_id
@@ -313,7 +432,14 @@ class CatalogEntry:
             body_html=str(data.get("body") or ""),
             org_id=str(data.get("org_id") or ""),
             updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
+            enclosure=_enclosure(data.get("enclosure")),
         )
+
+
+def _enclosure(value: Any) -> tuple[str, int, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return str(value["url"]), int(value["length"]), str(value["type"])
 
 
 def parse_entries(data: Iterable[Any], *, limit: int | None = None) -> list[CatalogEntry]:
@@ -345,7 +471,16 @@ def entry_for(release: PublishedRelease) -> CatalogEntry:
         body_html=release.body_html,
         org_id=release.org_id,
         updated_at=release.modified_at,
+        enclosure=_lead_enclosure(release),
     )
+
+
+def _lead_enclosure(release: PublishedRelease) -> tuple[str, int, str] | None:
+    lead = release.lead_image
+    if lead is None:
+        return None
+    largest = lead.largest
+    return largest.href, largest.bytes, largest.content_type
 
 
 def _newest_first(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:

@@ -30,6 +30,10 @@ schema, vendored in ``tests/standards/``):
 * ninjs 3.1 has no ``links`` and no ``located`` object: the page is given as a rendition
   (``web``, ``text/html``), the dateline as the string ``located``; the release's related links
   stay in the HTML page (ninjs ``associations`` are news objects, not web pages).
+* A release's attachments are its ``associations``: each a ``picture`` (an image) or ``text``
+  (a PDF) named by its role (``featured``, ``gallery-2``...), ``uri``
+  ``urn:press-intake:media:<id>``, the alt text as a description, the caption as its headline,
+  the credit as ``by``, and only the re-encoded renditions on the site (never the upload).
 * Typed details: the issuing organisation is ``organisations`` (rel ``issuer``) and
   ``infoSources`` (role ``originator``, with the press contact as ``contactInfo``); tickers are
   organisations carrying ``symbols``; sports teams are organisations (rel ``participant``); the
@@ -55,7 +59,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.domain.publish.facts import detail_facts, event_zone, facts_text
-from functions.domain.publish.model import PublishedRelease
+from functions.domain.publish.model import PublishedMedia, PublishedRelease
 from functions.domain.sanitise import plain_words
 from functions.domain.site import Site
 
@@ -142,7 +146,40 @@ def to_ninjs(release: PublishedRelease, site: Site, *, reason: str | None = None
         item["descriptions"] = descriptions
     item["bodies"] = _bodies(release)
     item.update(_entities(release))
+    if release.attachments:
+        item["associations"] = [
+            _association(media, n) for n, media in enumerate(release.attachments, start=1)
+        ]
     return item
+
+
+def _association(media: PublishedMedia, number: int) -> dict[str, Any]:
+    """An attachment as an associated news object: a picture or a PDF, with its renditions
+    (only the re-encoded ones: the original is never published)."""
+    association: dict[str, Any] = {
+        "name": media.role if media.role == "featured" else f"{media.role}-{number}",
+        "uri": f"urn:press-intake:media:{media.media_id}",
+        "rel": media.role,
+        "type": "picture" if media.is_image else "text",
+        "renditions": [
+            {
+                "name": rendition.name.rsplit(".", 1)[0],
+                "href": rendition.href,
+                "contentType": rendition.content_type,
+                "sizeInBytes": rendition.bytes,
+                **({"width": rendition.width} if rendition.width else {}),
+                **({"height": rendition.height} if rendition.height else {}),
+            }
+            for rendition in media.renditions
+        ],
+    }
+    if media.alt:
+        association["descriptions"] = [{"role": "alt", "contentType": "text/plain", "value": media.alt}]
+    if media.caption:
+        association["headlines"] = [{"role": "main", "contentType": "text/plain", "value": media.caption}]
+    if media.credit:
+        association["by"] = media.credit
+    return association
 
 
 def _headlines(release: PublishedRelease) -> list[dict[str, Any]]:

@@ -47,11 +47,12 @@ from functions.domain.ports import (
     PublishQueue,
     ReleaseStore,
     Schedules,
+    SiteMedia,
     SiteWriter,
     StateRepository,
     TransitionChanges,
 )
-from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for
+from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for, media_site_prefix
 from functions.domain.publish.shared import EntryChange, SharedSite
 from functions.domain.records import Correction, ReleaseRecord, schedule_name
 from functions.domain.site import Site
@@ -121,6 +122,7 @@ class _Rendered:
     page: bytes
     entry: CatalogEntry
     page_url: str
+    release: PublishedRelease
 
 
 class UnknownRelease(Exception):
@@ -159,6 +161,7 @@ class PublicationService:
         clock: Callable[[], datetime],
         identity: Site,
         feed_size: int = 50,
+        media: SiteMedia | None = None,
     ) -> None:
         self._states = states
         self._store = store
@@ -168,6 +171,7 @@ class PublicationService:
         self._clock = clock
         self._identity = identity
         self._stylesheet_ready = False
+        self._media = media  # the attachments' renditions (none without it)
         self.shared = SharedSite(
             catalogs=catalogs, writer=site, site=identity, clock=clock, feed_size=feed_size
         )
@@ -212,8 +216,11 @@ class PublicationService:
         rendered = self._render(record, document, published_at=first_published, corrections=corrections)
         rid = record.release_id
         self._ensure_stylesheet()
+        published_keys = self._publish_media(rendered.release)  # before the page that shows them
         self._site.put(f"releases/{rid}.json", rendered.ninjs, JSON)
         self._site.put(f"releases/{rid}.html", rendered.page, HTML)
+        # What an earlier version showed and this one (a correction) no longer does.
+        self._remove_media(rid, keep=published_keys)
         entry = rendered.entry
         self.shared.apply([EntryChange.corrected(entry) if correcting else EntryChange.published(entry)])
         changes: TransitionChanges = {"public_version": version}
@@ -276,6 +283,7 @@ class PublicationService:
                 page=render_page(release, self._identity).encode(),
                 entry=entry,
                 page_url=release.page_url,
+                release=release,
             )
         except MemoryError:
             raise
@@ -392,7 +400,36 @@ class PublicationService:
             by_newsroom=by_newsroom,
         )
         self._site.put(f"releases/{rid}.html", notice.encode(), HTML)
+        self._remove_media(rid, keep=set())
         self.shared.apply([EntryChange.removed(entry_for(release))])
+
+    # -- attachments --------------------------------------------------------------------------------
+
+    def _publish_media(self, release: PublishedRelease) -> set[str]:
+        """Copy every rendition the release shows to the site (only ever when it is published:
+        nothing of a release is public before its time); the site keys written."""
+        written: set[str] = set()
+        if not release.attachments:
+            return written
+        if self._media is None:
+            raise Unpublishable(
+                release.release_id,
+                release.version,
+                FailureReason.RENDER_FAILED,
+                "no media store is configured",
+            )
+        for attachment in release.attachments:
+            for rendition in attachment.renditions:
+                self._media.copy(rendition.source_key, rendition.site_key, rendition.content_type)
+                written.add(rendition.site_key)
+        return written
+
+    def _remove_media(self, release_id: str, *, keep: set[str]) -> None:
+        if self._media is None:
+            return
+        stale = [key for key in self._media.keys(media_site_prefix(release_id)) if key not in keep]
+        if stale:
+            self._media.delete(stale)
 
 
 def _decided_at(decision: dict[str, Any], default: datetime) -> datetime:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from functions.domain.models import CATEGORIES
 from functions.domain.publish.facts import DETAILS_HEADINGS, detail_facts
-from functions.domain.publish.model import CatalogEntry, PublishedRelease, page_url
+from functions.domain.publish.model import CatalogEntry, PublishedMedia, PublishedRelease, page_url
 from functions.domain.site import (
     INTERFACE_LANGUAGE,
     Site,
@@ -245,6 +245,45 @@ def _links(content: dict[str, Any]) -> list[dict[str, str]]:
     return links
 
 
+# The page's column is 42rem wide (base.html.j2): a browser picks the rendition for that width.
+IMAGE_SIZES = "(min-width: 44rem) 42rem, 100vw"
+GALLERY_SIZES = "(min-width: 44rem) 20rem, 100vw"
+
+
+def _image_view(image: PublishedMedia, *, sizes: str, lazy: bool) -> dict[str, Any]:
+    largest = image.largest
+    return {
+        "src": largest.href,
+        "srcset": ", ".join(f"{r.href} {r.width}w" for r in image.renditions if r.width),
+        "sizes": sizes,
+        "width": largest.width,
+        "height": largest.height,
+        "alt": image.alt or "",
+        "caption": image.caption,
+        "credit": image.credit,
+        "loading": "lazy" if lazy else "eager",
+    }
+
+
+def human_size(size: int) -> str:
+    """1,234,567 bytes as "1.2 MB" (decimal units, as download sizes are usually given)."""
+    for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _document_view(document: PublishedMedia, number: int) -> dict[str, Any]:
+    pdf = document.largest
+    return {
+        "href": pdf.href,
+        "title": document.caption or f"Document {number}",
+        "size": human_size(pdf.bytes),
+        "pages": document.pages,
+        "credit": document.credit,
+    }
+
+
 def _moment(site: Site, value: datetime) -> dict[str, str]:
     """A time as a page shows it: ``iso`` for ``<time datetime>``, ``text`` for readers."""
     return {"iso": html_datetime(value, site.time_zone), "text": human_time(value, site.time_zone)}
@@ -262,8 +301,11 @@ def _page(
     og_type: str = "website",
     og_extra: Sequence[tuple[str, str]] = (),
     json_ld: Mapping[str, Any] | None = None,
+    image: PublishedMedia | None = None,
 ) -> dict[str, Any]:
-    """What every page's ``base.html.j2`` needs: head metadata, the site's identity, navigation."""
+    """What every page's ``base.html.j2`` needs: head metadata, the site's identity, navigation.
+    ``image`` (a release's lead image) stands for the page where it is shared, instead of the
+    site's logo."""
     og = [
         ("og:title", title),
         ("og:description", description),
@@ -274,7 +316,24 @@ def _page(
         *og_extra,
     ]
     twitter = [("twitter:card", "summary"), ("twitter:title", title), ("twitter:description", description)]
-    if site.logo_url:
+    if image is not None:
+        largest = image.largest
+        og.append(("og:image", largest.href))
+        og.extend(
+            (name, str(value))
+            for name, value in (
+                ("og:image:type", largest.content_type),
+                ("og:image:width", largest.width),
+                ("og:image:height", largest.height),
+                ("og:image:alt", image.alt),
+            )
+            if value
+        )
+        twitter[0] = ("twitter:card", "summary_large_image")
+        twitter.append(("twitter:image", largest.href))
+        if image.alt:
+            twitter.append(("twitter:image:alt", image.alt))
+    elif site.logo_url:
         og.append(("og:image", site.logo_url))
         twitter.append(("twitter:image", site.logo_url))
     return {
@@ -309,6 +368,19 @@ def _organisation(site: Site, org_id: str, org_name: str) -> dict[str, Any]:
     return organisation
 
 
+def _image_object(image: PublishedMedia) -> dict[str, Any]:
+    """schema.org: an image of a release, as its largest rendition."""
+    largest = image.largest
+    item: dict[str, Any] = {"@type": "ImageObject", "url": largest.href, "contentUrl": largest.href}
+    if largest.width and largest.height:
+        item["width"], item["height"] = largest.width, largest.height
+    if image.caption or image.alt:
+        item["caption"] = image.caption or image.alt
+    if image.credit:
+        item["creditText"] = image.credit
+    return item
+
+
 def _news_article(release: PublishedRelease, site: Site, description: str) -> dict[str, Any]:
     issuer = _organisation(site, release.org_id, release.org_name)
     article: dict[str, Any] = {
@@ -330,7 +402,11 @@ def _news_article(release: PublishedRelease, site: Site, description: str) -> di
         article["dateline"] = release.dateline
     if release.tags:
         article["keywords"] = release.tags
-    if site.logo_url:
+    featured = release.featured
+    images = [*([featured] if featured else []), *release.gallery]  # the lead image first
+    if images:
+        article["image"] = [_image_object(image) for image in images]
+    elif site.logo_url:
         article["image"] = site.logo_url
     if release.corrections:
         article["correction"] = [
@@ -349,6 +425,8 @@ def render_page(release: PublishedRelease, site: Site) -> str:
     category = release.category
     description = release.summary or release.opening
     label = CATEGORY_LABELS.get(category, category)
+    featured = release.featured
+    lead = release.lead_image
     return _render(
         "release.html.j2",
         **_page(
@@ -369,6 +447,7 @@ def render_page(release: PublishedRelease, site: Site) -> str:
                 *(("article:tag", tag) for tag in release.tags),
             ],
             json_ld=_news_article(release, site, description),
+            image=lead,
         ),
         headline=release.headline,
         subheadline=release.subheadline,
@@ -393,6 +472,9 @@ def render_page(release: PublishedRelease, site: Site) -> str:
         contact=_contact(release.content),
         links=_links(release.content),
         tags=release.tags,
+        featured=_image_view(featured, sizes=IMAGE_SIZES, lazy=False) if featured else None,
+        gallery=[_image_view(image, sizes=GALLERY_SIZES, lazy=True) for image in release.gallery],
+        documents=[_document_view(d, n) for n, d in enumerate(release.documents, start=1)],
     )
 
 
@@ -666,6 +748,7 @@ class UnrenderableEntry(ValueError):
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
+_MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS (media:content)
 
 
 def feed_text(text: str) -> str:
@@ -703,7 +786,12 @@ def _feed(
             return _utc(newest)  # deterministic, also for an empty feed (the library would use now())
 
         def rss_attributes(self) -> dict[str, str]:
-            return {**super().rss_attributes(), "xmlns:content": _CONTENT_NS, "xmlns:dc": _DC_NS}
+            return {
+                **super().rss_attributes(),
+                "xmlns:content": _CONTENT_NS,
+                "xmlns:dc": _DC_NS,
+                "xmlns:media": _MEDIA_NS,
+            }
 
         def item_attributes(self, item: dict[str, Any]) -> dict[str, str]:
             return {"xml:lang": item["language"]} if kind == "atom" else {}
@@ -714,6 +802,10 @@ def _feed(
                 handler.addQuickElement("dc:language", item["language"])
                 if item["content"]:
                     handler.addQuickElement("content:encoded", item["content"])
+                if item.get("lead_image"):  # Media RSS: the lead image, as the enclosure
+                    url, length, mime = item["lead_image"]
+                    attributes = {"url": url, "type": mime, "fileSize": str(length), "medium": "image"}
+                    handler.addQuickElement("media:content", None, attributes)
 
         def write_items(self, handler: Any) -> None:
             # Each item is written on its own first: one that cannot be (a character XML cannot
@@ -758,6 +850,13 @@ def _feed(
             categories=[entry.category],
             author_name=entry.org_name or None,
             language=entry.language,
+            # The lead image (RSS <enclosure>, Atom <link rel="enclosure">)
+            enclosures=[
+                feedgenerator.Enclosure(entry.enclosure[0], str(entry.enclosure[1]), entry.enclosure[2])
+            ]
+            if entry.enclosure
+            else [],
+            lead_image=entry.enclosure,
         )
     return bytes(feed.writeString("utf-8").encode("utf-8"))
 

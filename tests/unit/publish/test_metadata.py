@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import lxml.html
 import pytest
 
+from functions.domain.publish.model import PublishedMedia
 from functions.domain.publish.site import (
     asset_path,
     render_day_page,
@@ -67,6 +68,62 @@ def test_a_release_page_describes_itself_to_social_networks() -> None:
     assert og["twitter:card"] == ["summary"]
     assert og["twitter:title"] == og["og:title"]
     assert og["twitter:description"] == og["og:description"]
+
+
+def _photo(media_id: str, alt: str, *, role: str = "featured", caption: str | None = None) -> PublishedMedia:
+    renditions = [
+        {
+            "name": f"w{width}.webp",
+            "key": f"renditions/acme/{media_id}/w{width}.webp",
+            "content_type": "image/webp",
+            "bytes": width * 10,
+            "width": width,
+            "height": width * 3 // 4,
+        }
+        for width in (320, 800, 1600)
+    ]
+    attachment = {
+        "id": media_id,
+        "role": role,
+        "content_type": "image/jpeg",
+        "bytes": 99_000,
+        "renditions": renditions,
+        "alt": alt,
+        "caption": caption,
+        "credit": "Photo: Acme",
+    }
+    return PublishedMedia.from_attachment(attachment, release_id=RELEASE_ID, site_url=SITE)
+
+
+def test_a_release_with_images_shows_its_lead_image_to_social_networks_and_search_engines() -> None:
+    # Given a release with a featured photo and a gallery image, on a site with a logo
+    featured = _photo("m-1", "Jane Doe at her desk", caption="Jane Doe")
+    gallery = _photo("m-2", "The headquarters", role="gallery")
+    page = render_page(replace(published("personnel"), attachments=(gallery, featured)), OWNER)
+
+    # Then Open Graph and the Twitter card name the featured photo's largest rendition, not the logo
+    og = open_graph(page)
+    largest = f"{SITE}media/{RELEASE_ID}/m-1/w1600.webp"
+    assert og["og:image"] == [largest]
+    assert og["og:image:alt"] == ["Jane Doe at her desk"]
+    assert (og["og:image:width"], og["og:image:height"]) == (["1600"], ["1200"])
+    assert og["twitter:card"] == ["summary_large_image"]
+    assert og["twitter:image"] == [largest]
+    # and the NewsArticle's image lists the featured photo first, then the gallery
+    [article] = json_ld(page)
+    assert article["image"] == [
+        {"@type": "ImageObject", "url": largest, "contentUrl": largest, "width": 1600, "height": 1200,
+         "caption": "Jane Doe", "creditText": "Photo: Acme"},
+        {"@type": "ImageObject", "url": f"{SITE}media/{RELEASE_ID}/m-2/w1600.webp",
+         "contentUrl": f"{SITE}media/{RELEASE_ID}/m-2/w1600.webp", "width": 1600, "height": 1200,
+         "caption": "The headquarters", "creditText": "Photo: Acme"},
+    ]  # fmt: skip
+
+
+def test_without_a_featured_image_the_first_gallery_image_leads() -> None:
+    gallery = _photo("m-2", "The headquarters", role="gallery")
+    page = render_page(replace(published("personnel"), attachments=(gallery,)), OWNER)
+    assert open_graph(page)["og:image"] == [f"{SITE}media/{RELEASE_ID}/m-2/w1600.webp"]
 
 
 @pytest.mark.parametrize(("language", "locale"), [("fr-CA", "fr_CA"), ("de", "de"), ("zh-Hant-TW", "zh_TW")])
