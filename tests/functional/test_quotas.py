@@ -57,14 +57,24 @@ def test_every_method_but_the_openapi_document_and_cors_preflights_needs_the_org
         ("/releases", "ANY"): True,
         ("/releases/{id}", "ANY"): True,
         ("/previews", "ANY"): True,
+        ("/media", "ANY"): True,
+        ("/media/{id}", "ANY"): True,
         ("/openapi.json", "ANY"): False,
         # a browser's CORS preflight carries no key (the function answers it, see test_cors.py)
         ("/releases", "OPTIONS"): False,
         ("/releases/{id}", "OPTIONS"): False,
         ("/previews", "OPTIONS"): False,
+        ("/media", "OPTIONS"): False,
+        ("/media/{id}", "OPTIONS"): False,
     }
     authorized = {(r.path, r.method) for r in api_routes(template) if r.authorized}
-    assert authorized == {("/releases", "ANY"), ("/releases/{id}", "ANY"), ("/previews", "ANY")}
+    assert authorized == {
+        ("/releases", "ANY"),
+        ("/releases/{id}", "ANY"),
+        ("/previews", "ANY"),
+        ("/media", "ANY"),
+        ("/media/{id}", "ANY"),
+    }
 
 
 def test_the_default_organisation_limits_are_below_the_stage_limits() -> None:
