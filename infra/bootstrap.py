@@ -185,9 +185,9 @@ class Bootstrapper:
         if notifications := props.get("NotificationConfiguration"):
             # moto delivers S3 event notifications to SQS queues as S3 does, so an upload triggers
             # its queue's consumer locally too.
-            s3.put_bucket_notification_configuration(
-                Bucket=name, NotificationConfiguration=_notification_configuration(notifications)
-            )
+            converted = _notification_configuration(notifications)
+            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=converted)
+            self._drop_test_events(converted)
         if logging := props.get("LoggingConfiguration"):
             # Switched on once every resource exists: moto (unlike S3) checks that the target's
             # bucket policy lets the logging service write, and that policy names this bucket.
@@ -207,6 +207,18 @@ class Bootstrapper:
                 "RegionalDomainName": f"{name}.s3.{self._region}.amazonaws.com",
             },
         )
+
+    def _drop_test_events(self, notifications: dict[str, Any]) -> None:
+        """S3 (and moto) sends an ``s3:TestEvent`` to a queue when a bucket is configured to notify
+        it; consumers ignore it, but a new stack's queues start empty (and a restored snapshot is
+        exactly what was saved), so it is removed here."""
+        sqs = self._clients("sqs")
+        for entry in notifications.get("QueueConfigurations") or []:
+            url = sqs.get_queue_url(QueueName=str(entry["QueueArn"]).rsplit(":", 1)[-1])["QueueUrl"]
+            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            for message in received.get("Messages", []):
+                if '"s3:TestEvent"' in message.get("Body", ""):
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def _bucket_policy(self, logical_id: str, props: dict[str, Any]) -> Physical:
         policy = _local_policy(props["PolicyDocument"])

@@ -32,9 +32,20 @@ def client(functions_env: LocalFunctions) -> Iterator[ApiClient]:
 
 @pytest.fixture
 def verifier(stack: LocalStack, functions_env: LocalFunctions) -> Verifier:
-    verifier = Verifier(stack, functions_env)
-    verifier.drain()  # S3's test event, sent when the notification was configured
-    return verifier
+    return Verifier(stack, functions_env)
+
+
+def test_the_uploads_bucket_notifies_the_verification_queue_of_new_uploads_only(stack: LocalStack) -> None:
+    configuration = boto3.client("s3").get_bucket_notification_configuration(
+        Bucket=stack.ref("MediaUploadsBucket")
+    )
+
+    (queue,) = configuration["QueueConfigurations"]
+    assert queue["QueueArn"] == stack.attribute("MediaVerificationQueue", "Arn")
+    assert queue["Events"] == ["s3:ObjectCreated:*"]
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    # S3's test event, sent when the notification was configured, is not left on the queue
+    assert receive_all(boto3.client("sqs"), stack.ref("MediaVerificationQueue")) == []
 
 
 # -- POST /media ------------------------------------------------------------------------------

@@ -39,7 +39,6 @@ class Newsroom:
         self.stack, self.functions, self.client = stack, functions, client
         self.s3, self.sqs = boto3.client("s3"), boto3.client("sqs")
         self.verifier = Verifier(stack, functions)
-        self.verifier.drain()
         self.moderation = ModerationService(
             states=DynamoStateRepository(boto3.client("dynamodb"), stack.ref("ReleasesTable")),
             publish=SqsPublishQueue(self.sqs, stack.ref("PublishQueue")),

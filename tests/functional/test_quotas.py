@@ -64,15 +64,31 @@ def test_every_method_but_the_public_documents_and_cors_preflights_needs_the_org
         ("/webhooks/{id}/rotate-secret", "ANY"): True,
         ("/webhooks/{id}/enable", "ANY"): True,
         ("/webhooks/{id}/deliveries", "ANY"): True,
+        ("/media", "ANY"): True,
+        ("/media/{id}", "ANY"): True,
         ("/openapi.json", "ANY"): False,
         ("/problems/{slug}", "ANY"): False,
         # a browser's CORS preflight carries no key (the function answers it, see test_cors.py)
         ("/releases", "OPTIONS"): False,
         ("/releases/{id}", "OPTIONS"): False,
         ("/previews", "OPTIONS"): False,
+        ("/media", "OPTIONS"): False,
+        ("/media/{id}", "OPTIONS"): False,
     }
     authorized = {(r.path, r.method) for r in api_routes(template) if r.authorized}
-    assert authorized == {("/releases", "ANY"), ("/releases/{id}", "ANY"), ("/previews", "ANY")}
+    assert authorized == {
+        ("/releases", "ANY"),
+        ("/releases/{id}", "ANY"),
+        ("/previews", "ANY"),
+        ("/webhooks", "ANY"),
+        ("/webhooks/{id}", "ANY"),
+        ("/webhooks/{id}/test", "ANY"),
+        ("/webhooks/{id}/rotate-secret", "ANY"),
+        ("/webhooks/{id}/enable", "ANY"),
+        ("/webhooks/{id}/deliveries", "ANY"),
+        ("/media", "ANY"),
+        ("/media/{id}", "ANY"),
+    }
 
 
 def test_the_default_organisation_limits_are_below_the_stage_limits() -> None:
