@@ -164,6 +164,9 @@ class PublisherSettings(SiteSettings):
 class MediaVerifySettings(_Settings):
     media_table: Annotated[str, Field(min_length=3)]
     media_bucket: Annotated[str, Field(min_length=3, description="The private uploads bucket.")]
+    # media.ready / media.rejected to the organisation's webhooks; without both, none are sent.
+    webhooks_table: Annotated[str | None, Field(min_length=3)] = None
+    events_queue_url: Annotated[str | None, Field(min_length=8, description="Where delivery jobs go.")] = None
 
 
 class DeskFilesSettings(_Settings):

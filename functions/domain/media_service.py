@@ -4,8 +4,14 @@ attachments.
 Verification is safe under at-least-once delivery and concurrency: a delivery first *claims* the
 media record (one conditional write: ``awaiting_upload``, or ``verifying`` under an expired
 lease), then stores its verdict conditionally on still holding the claim. A second delivery of
-the same upload finds the record claimed (it is retried later) or final (nothing to do); a
-verification that lost its claim removes the renditions it wrote.
+the same upload finds the record claimed (it is retried later) or final (nothing to do but
+announce the verdict again); a verification that lost its claim removes the renditions it wrote.
+
+A stored verdict is announced to the organisation's webhooks as ``media.ready`` or
+``media.rejected`` (``functions.domain.events.media_event``), under an id derived from the media
+and the verdict's time: if queueing the announcement fails, the notification fails and its
+redelivery, finding the verdict stored, announces it again under the same id (receivers
+de-duplicate on ``webhook-id``), so a verdict is never left unannounced.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from functions.domain.media import (
     rendition_key,
     upload_key,
 )
-from functions.domain.ports import ConditionFailed, MediaObjects, MediaRepository
+from functions.domain.ports import ConditionFailed, MediaEvents, MediaObjects, MediaRepository
 from functions.domain.prescreen import Flag
 from functions.domain.records import Caller
 
@@ -132,11 +138,13 @@ class MediaService:
         objects: MediaObjects,
         clock: Callable[[], datetime],
         verify: Callable[..., Any] | None = None,
+        events: MediaEvents | None = None,
     ) -> None:
         self._repository = repository
         self._objects = objects
         self._clock = clock
         self._verify = verify  # functions.domain.verification.verify (injected: Pillow loads lazily)
+        self._events = events  # media.ready / media.rejected (none without it)
 
     # -- the API ------------------------------------------------------------------------------
 
@@ -277,6 +285,7 @@ class MediaService:
             self._objects.delete([key])
             return VerifyOutcome.IGNORED
         if record.status not in VERIFIABLE:
+            self._announce(record)  # again: the delivery that stored it may have failed to announce it
             return VerifyOutcome.ALREADY_FINAL
         token = str(uuid.uuid4())
         now = self._clock()
@@ -375,4 +384,19 @@ class MediaService:
             keep = {r.key for r in latest.renditions} if latest else set()
             self._objects.delete([r.key for r in written if r.key not in keep])
             return VerifyOutcome.ALREADY_FINAL if latest is not None else VerifyOutcome.IGNORED
+        self._announce(record)
         return VerifyOutcome.READY if record.status is MediaStatus.READY else VerifyOutcome.REJECTED
+
+    def _announce(self, record: MediaRecord) -> None:
+        """``media.ready`` or ``media.rejected`` to the organisation's webhooks (a verdict only)."""
+        if self._events is None or record.status not in FINAL:
+            return
+        from functions.domain.events import media_event
+
+        event = media_event(
+            record.media_id,
+            ready=record.status is MediaStatus.READY,
+            at=record.updated_at,
+            reason=record.reason.value if record.reason else None,
+        )
+        self._events.route(record.org_id, event)

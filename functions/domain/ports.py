@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from functions.domain.egress import Target
+    from functions.domain.events import Event
     from functions.domain.keys import KeyRecord, UsageKey
     from functions.domain.messages import MailJob, ModerationMessage, PublishMessage, WebhookJob
     from functions.domain.publish.model import CatalogEntry
@@ -431,6 +432,15 @@ class MediaRepository(Protocol):
 
     def delete_unused(self, media_id: str, *, org_id: str) -> None:
         """Delete the record unless a release names it; else ``ConditionFailed``."""
+        ...
+
+
+class MediaEvents(Protocol):
+    """Where verification announces ``media.ready`` and ``media.rejected`` to the organisation's
+    webhooks (``functions.domain.delivery.EventRouter``)."""
+
+    def route(self, org_id: str, event: Event) -> Sequence[object]:
+        """Queue the event's delivery jobs; raises if they could not be queued."""
         ...
 
 

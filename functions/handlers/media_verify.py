@@ -5,7 +5,10 @@ The uploads bucket notifies the verification queue of every object created under
 Each object is verified by ``MediaService.verify_upload`` (idempotent, conditional writes); a
 record whose media another delivery is verifying right now fails alone and comes back after the
 queue's visibility timeout (Powertools ``BatchProcessor``, partial batch failures). S3's test
-event (sent when the notification is configured) is acknowledged and ignored.
+event (sent when the notification is configured) is acknowledged and ignored. Each verdict is
+announced to the organisation's webhooks (``media.ready``, ``media.rejected``) through the
+webhooks' router onto the events queue, which the delivery function delivers from as it does
+every release event.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+    from functions.domain.delivery import EventRouter
     from functions.domain.media_service import MediaService
+    from functions.settings import MediaVerifySettings
 
 
 @once
@@ -44,6 +49,23 @@ def service() -> MediaService:
         objects=S3MediaObjects(aws_client("s3"), settings.media_bucket),
         clock=lambda: datetime.now(UTC),
         verify=verify,
+        events=_events(settings),
+    )
+
+
+def _events(settings: MediaVerifySettings) -> EventRouter | None:
+    """The webhooks' router (no e-mail: media events are for webhooks only)."""
+    if not (settings.webhooks_table and settings.events_queue_url):
+        return None
+    from functions.adapters.dynamodb_webhooks import DynamoWebhooks
+    from functions.adapters.sqs_events import SqsEventsQueue
+    from functions.domain.delivery import EventRouter
+
+    return EventRouter(
+        hooks=DynamoWebhooks(aws_client("dynamodb"), settings.webhooks_table),
+        queue=SqsEventsQueue(aws_client("sqs"), settings.events_queue_url),
+        contact_of=lambda release: None,
+        mail=False,
     )
 
 
