@@ -525,6 +525,7 @@ def withdraw_release(id: _ID) -> Response[ReleaseView]:
 
 @app.post(
     "/previews",
+    operation_id="previewRelease",
     summary="Preview a release: validated, sanitised and prescreened, stored nowhere",
     description=(
         "Runs exactly what `POST /releases` runs before it stores anything: the same validation (the same "
@@ -576,6 +577,7 @@ def _webhook(hook: Any) -> dict[str, Any]:
 
 @app.post(
     "/webhooks",
+    operation_id="createWebhook",
     summary="Register a webhook",
     description=(
         "Events of your releases are POSTed to `url`, signed per the Standard Webhooks specification "
@@ -604,6 +606,7 @@ def create_webhook(
 
 @app.get(
     "/webhooks",
+    operation_id="listWebhooks",
     summary="List your webhooks",
     tags=["webhooks"],
     responses={
@@ -621,6 +624,7 @@ def list_webhooks() -> Response[WebhookList]:
 
 @app.get(
     "/webhooks/<id>",
+    operation_id="getWebhook",
     summary="One of your webhooks",
     tags=["webhooks"],
     responses={
@@ -634,6 +638,7 @@ def get_webhook(id: _WEBHOOK_ID) -> Response[WebhookView]:
 
 @app.delete(
     "/webhooks/<id>",
+    operation_id="deleteWebhook",
     summary="Delete a webhook",
     description="Nothing more is delivered to it; deliveries already under way may still arrive.",
     tags=["webhooks"],
@@ -647,6 +652,7 @@ def delete_webhook(id: _WEBHOOK_ID) -> Response[Any]:
 
 @app.post(
     "/webhooks/<id>/test",
+    operation_id="testWebhook",
     summary="Send a test event to a webhook",
     description="Queues a `webhook.test` event, delivered (and retried) like any other.",
     tags=["webhooks"],
@@ -668,6 +674,7 @@ def test_webhook(id: _WEBHOOK_ID) -> Response[WebhookTestQueued]:
 
 @app.post(
     "/webhooks/<id>/rotate-secret",
+    operation_id="rotateWebhookSecret",
     summary="Rotate a webhook's signing secret",
     description=(
         "A new secret, shown this once. For 24 hours deliveries carry two signatures, one with the new "
@@ -688,6 +695,7 @@ def rotate_webhook_secret(id: _WEBHOOK_ID) -> Response[WebhookSecret]:
 
 @app.post(
     "/webhooks/<id>/enable",
+    operation_id="enableWebhook",
     summary="Enable a disabled webhook again",
     description="A webhook that failed for 3 days is disabled; this delivers to it again.",
     tags=["webhooks"],
@@ -702,6 +710,7 @@ def enable_webhook(id: _WEBHOOK_ID) -> Response[WebhookView]:
 
 @app.get(
     "/webhooks/<id>/deliveries",
+    operation_id="listWebhookDeliveries",
     summary="Recent delivery attempts of a webhook",
     description="Newest first, with the receiver's status code and the latency; kept for 7 days.",
     tags=["webhooks"],
@@ -733,6 +742,7 @@ def _checked_media_id(media_id: str) -> str:
 
 @app.post(
     "/media",
+    operation_id="createMedia",
     summary="Declare an image or a PDF and get a form to upload it with",
     description=(
         "Declares a file (`filename`, `content_type`, exact `bytes`) and answers `201` with an S3 "
@@ -771,6 +781,7 @@ _MEDIA_ID = Annotated[str, Path(description="Media id (UUID); anything else is 4
 
 @app.get(
     "/media/<id>",
+    operation_id="getMedia",
     summary="Status of one of your media: verifying, ready (with renditions) or rejected (with a reason)",
     tags=["media"],
     responses={
@@ -787,6 +798,7 @@ def get_media(id: _MEDIA_ID) -> Response[MediaView]:
 
 @app.delete(
     "/media/<id>",
+    operation_id="deleteMedia",
     summary="Delete one of your media while no release names it",
     tags=["media"],
     responses={

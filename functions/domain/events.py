@@ -14,8 +14,9 @@ Standard Webhooks ``webhook-id``), derived from what changed, so the same change
 the same id however often the stream hands it over. ``data`` never names the moderator: a
 decision is its action, reason codes and note.
 
-Media verification (not built yet) announces ``media.ready`` and ``media.rejected`` through
-``media_event`` and the same router (``functions.domain.delivery.EventRouter.route``).
+Media verification announces ``media.ready`` and ``media.rejected`` through ``media_event`` and
+the same router (``functions.domain.delivery.EventRouter.route``, called by
+``functions.domain.media_service.MediaService`` once a verdict is stored).
 """
 
 from __future__ import annotations
