@@ -101,7 +101,7 @@ def test_every_queue_shows_depth_and_every_dead_letter_queue_is_on_it(
             logical = dims["QueueName"].removesuffix("-name")
             assert logical in queues, dims
             shown.setdefault(logical, set()).add(metric)
-    assert dead == {"ModerationDeadLetterQueue", "PublishDeadLetterQueue"}
+    assert dead == {"ModerationDeadLetterQueue", "PublishDeadLetterQueue", "EventsDeadLetterQueue"}
     assert all("ApproximateNumberOfMessagesVisible" in shown[q] for q in dead)
     for source in set(queues) - dead:
         assert {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"} <= shown[source]
