@@ -516,6 +516,7 @@ def withdraw_release(id: _ID) -> Response[ReleaseView]:
 
 @app.post(
     "/previews",
+    operation_id="previewRelease",
     summary="Preview a release: validated, sanitised and prescreened, stored nowhere",
     description=(
         "Runs exactly what `POST /releases` runs before it stores anything: the same validation (the same "
@@ -567,6 +568,7 @@ def _webhook(hook: Any) -> dict[str, Any]:
 
 @app.post(
     "/webhooks",
+    operation_id="createWebhook",
     summary="Register a webhook",
     description=(
         "Events of your releases are POSTed to `url`, signed per the Standard Webhooks specification "
@@ -595,6 +597,7 @@ def create_webhook(
 
 @app.get(
     "/webhooks",
+    operation_id="listWebhooks",
     summary="List your webhooks",
     tags=["webhooks"],
     responses={
@@ -612,6 +615,7 @@ def list_webhooks() -> Response[WebhookList]:
 
 @app.get(
     "/webhooks/<id>",
+    operation_id="getWebhook",
     summary="One of your webhooks",
     tags=["webhooks"],
     responses={
@@ -625,6 +629,7 @@ def get_webhook(id: _WEBHOOK_ID) -> Response[WebhookView]:
 
 @app.delete(
     "/webhooks/<id>",
+    operation_id="deleteWebhook",
     summary="Delete a webhook",
     description="Nothing more is delivered to it; deliveries already under way may still arrive.",
     tags=["webhooks"],
@@ -638,6 +643,7 @@ def delete_webhook(id: _WEBHOOK_ID) -> Response[Any]:
 
 @app.post(
     "/webhooks/<id>/test",
+    operation_id="testWebhook",
     summary="Send a test event to a webhook",
     description="Queues a `webhook.test` event, delivered (and retried) like any other.",
     tags=["webhooks"],
@@ -659,6 +665,7 @@ def test_webhook(id: _WEBHOOK_ID) -> Response[WebhookTestQueued]:
 
 @app.post(
     "/webhooks/<id>/rotate-secret",
+    operation_id="rotateWebhookSecret",
     summary="Rotate a webhook's signing secret",
     description=(
         "A new secret, shown this once. For 24 hours deliveries carry two signatures, one with the new "
@@ -679,6 +686,7 @@ def rotate_webhook_secret(id: _WEBHOOK_ID) -> Response[WebhookSecret]:
 
 @app.post(
     "/webhooks/<id>/enable",
+    operation_id="enableWebhook",
     summary="Enable a disabled webhook again",
     description="A webhook that failed for 3 days is disabled; this delivers to it again.",
     tags=["webhooks"],
@@ -693,6 +701,7 @@ def enable_webhook(id: _WEBHOOK_ID) -> Response[WebhookView]:
 
 @app.get(
     "/webhooks/<id>/deliveries",
+    operation_id="listWebhookDeliveries",
     summary="Recent delivery attempts of a webhook",
     description="Newest first, with the receiver's status code and the latency; kept for 7 days.",
     tags=["webhooks"],

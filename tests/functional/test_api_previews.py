@@ -88,7 +88,7 @@ def test_an_invalid_release_gets_the_same_problem_as_a_submission(
     assert previewed.status == 422
     assert previewed.content_type == PROBLEM
     problem = previewed.json()
-    assert problem["type"] == "/problems/validation-error"
+    assert problem["type"] == "https://localhost/v1/problems/validation-error"
     assert {(e["field"], e["code"]) for e in problem["errors"]} == {
         (e["field"], e["code"]) for e in submitted_problem["errors"]
     }

@@ -120,7 +120,7 @@ def test_a_malformed_desk_origins_fails_loudly(api: ApiClient, monkeypatch: pyte
     response = api.get("/releases", headers={"Origin": "https://ok.example"})
 
     assert response.status == 500
-    assert response.json()["type"] == "/problems/internal-error"
+    assert response.json()["type"] == "https://localhost/v1/problems/internal-error"
 
 
 # -- preflights, through the gateway ---------------------------------------------------------------

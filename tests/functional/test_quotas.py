@@ -72,7 +72,17 @@ def test_every_method_but_the_public_documents_and_cors_preflights_needs_the_org
         ("/previews", "OPTIONS"): False,
     }
     authorized = {(r.path, r.method) for r in api_routes(template) if r.authorized}
-    assert authorized == {("/releases", "ANY"), ("/releases/{id}", "ANY"), ("/previews", "ANY")}
+    assert authorized == {
+        ("/releases", "ANY"),
+        ("/releases/{id}", "ANY"),
+        ("/previews", "ANY"),
+        ("/webhooks", "ANY"),
+        ("/webhooks/{id}", "ANY"),
+        ("/webhooks/{id}/test", "ANY"),
+        ("/webhooks/{id}/rotate-secret", "ANY"),
+        ("/webhooks/{id}/enable", "ANY"),
+        ("/webhooks/{id}/deliveries", "ANY"),
+    }
 
 
 def test_the_default_organisation_limits_are_below_the_stage_limits() -> None:

@@ -128,7 +128,7 @@ def test_what_cannot_be_registered_is_a_422_problem_naming_the_field(
     assert response.status == 422, response.body
     assert response.content_type == "application/problem+json"
     problem = response.json()
-    assert problem["type"] == "/problems/validation-error"
+    assert problem["type"] == "https://localhost/v1/problems/validation-error"
     assert {(e["field"], e["code"]) for e in problem["errors"]} >= {(field, code)}
     assert acme.get("/webhooks").json()["items"] == []
 
@@ -169,7 +169,7 @@ def test_another_organisations_webhook_is_404_on_every_route(
     rovers = api_client("org-rovers", "Rovers FC")
     response = rovers.request(method, path.format(id=hook))
     assert response.status == 404, response.body
-    assert response.json()["type"] == "/problems/not-found"
+    assert response.json()["type"] == "https://localhost/v1/problems/not-found"
     assert response.json()["detail"] == f"No webhook {hook!r} was found."
     # and the answer is the one for a webhook that never existed
     missing = rovers.request(method, path.format(id="wh_" + "0" * 32))
