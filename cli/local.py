@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,10 +103,13 @@ def local(
         save_interval=save_interval,
     )
     runner = LocalStackRunner(options)
-    stop = threading.Event()
+    # What a signal handler does must take no lock: a second signal (make forwards SIGTERM to its
+    # child, so `make run` stopped by its process group gets two) can land while the first
+    # handler holds one, and Event.set() would then wait forever for the lock it holds itself.
+    requested: list[int] = []
 
     def request_stop(signum: int, _: Any) -> None:
-        stop.set()
+        requested.append(signum)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -119,9 +122,8 @@ def local(
         except TemplateError as error:
             fail(f"the template cannot be read: {error}", code=EXIT_USAGE)
         _banner(info.as_json(), runner.ready_seconds or 0.0, options.info_path, runner.restored)
-        # A signal may land on any thread; an untimed wait would then sleep through it.
-        while not stop.wait(0.2):
-            pass
+        while not requested:  # the handler runs on this thread, between two sleeps at most
+            time.sleep(0.2)
         console.print("\nStopping...")
     finally:
         runner.stop()
