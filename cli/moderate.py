@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import getpass
 import json
+import logging
 import os
 import re
 import time
@@ -54,6 +55,7 @@ from functions.domain.moderation import (
 )
 from functions.domain.sanitise import html_to_text
 
+log = logging.getLogger(__name__)
 EXIT_EMPTY = 3
 DECISIONS = {
     "approve": DecisionAction.APPROVE,
@@ -511,11 +513,17 @@ def moderate(
         str | None,
         typer.Option("--timezone", help="Show times in this IANA zone (default: $TZ, this machine's)."),
     ] = None,
+    tui: Annotated[
+        bool,
+        typer.Option("--tui", help="The full-screen console (scrolling view, dialogs) instead of prompts."),
+    ] = False,
 ) -> None:
     """Moderate releases: interactive console by default; --once --decision ... for scripts."""
     if ctx.invoked_subcommand is not None:
         return
     reasons = parse_reasons(reason or [])
+    if tui and (once or status):
+        fail("--tui is the interactive console: not with --once or --status")
     if status:
         if once or decision or reasons or note or max_items != 1:
             fail("--status goes alone (with --json)")
@@ -536,7 +544,17 @@ def moderate(
     if reasons or note or as_json or max_items != 1:
         fail("--reason, --note, --json and --max go with --once")
     zone = moderator_zone(timezone)
+    if tui:
+        from cli import moderate_tui  # Textual loads only here
+
+        moderate_tui.run(open_session(ctx.obj, moderator, hold=hold, report=_quiet), wait=wait, zone=zone)
+        return
     _console(open_session(ctx.obj, moderator, hold=hold), wait=wait, zone=zone)
+
+
+def _quiet(result: Result) -> None:
+    """The full-screen console does not print under its own screen: dropped messages are logged."""
+    log.info("moderation message dropped: %s v%s %s", result.release_id, result.version, result.outcome)
 
 
 def _scripted_decision(

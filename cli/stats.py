@@ -1,7 +1,7 @@
 """``press-intake stats [--json]``: the operations dashboard's figures, in the terminal.
 
 The same figures as the template's ``OperationsDashboard``, over the last ``--minutes``:
-submissions, decisions and publications per minute, the moderation and publish queues (depth,
+submissions, decisions and publications per minute, the moderation, publish and events queues (depth,
 oldest message), the dead-letter queues, the API's 4xx/5xx per minute and p99 latency, and the
 publication lag after ``release_at`` (or approval).
 
@@ -42,6 +42,7 @@ PUBLICATIONS = ("ReleasePublished",)
 QUEUES = {  # name -> (queue output, dead-letter queue output)
     "moderation": ("ModerationQueueUrl", "ModerationDeadLetterQueueUrl"),
     "publish": ("PublishQueueUrl", "PublishDeadLetterQueueUrl"),
+    "events": ("EventsQueueUrl", "EventsDeadLetterQueueUrl"),  # webhook and e-mail deliveries
 }
 
 
@@ -146,7 +147,7 @@ def local_figures(target: Target, now: datetime, minutes: int) -> Figures:
     queues = {}
     for name, (queue, dead) in QUEUES.items():
         depth, in_flight = _queue_counts(sqs, target.output(queue))
-        oldest = max(waiting[name], default=None)
+        oldest = max(waiting.get(name, ()), default=None)  # events: nothing in the state table ages it
         queues[name] = QueueFigures(
             depth=depth,
             in_flight=in_flight,

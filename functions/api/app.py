@@ -491,8 +491,8 @@ def revise_release(
                 "fetch it again before revising."
             )
     record = _intake().service.revise(caller, release_id, release, expected_version=expected)
-    if record.correction_note:
-        metrics.add_metric(name="ReleaseCorrected", unit="Count", value=1)
+    if record.correction_note:  # a correction submitted (the publisher counts ReleaseCorrected)
+        metrics.add_metric(name="CorrectionSubmitted", unit="Count", value=1)
     else:
         metrics.add_metric(name="ReleaseRevised", unit="Count", value=1)
     link = _self_link(record.release_id)

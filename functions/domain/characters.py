@@ -54,17 +54,24 @@ def _astral(text: str) -> bool:
     return not text.isascii() and _ANY_ASTRAL.search(text) is not None
 
 
-def _plain(text: str) -> bool:
-    """Whether ``text`` certainly holds no forbidden and no invisible character: every character
-    of it is printable, or a tab or line break.
+_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
-    ``str.isprintable`` is false for every character of the categories Cc, Cf, Cs, Co and Cn
-    (and for separators other than the space), and each forbidden or invisible character is in
-    one of Cc (controls), Cf (format: bidirectional controls, zero-width characters, the
-    byte-order mark), Cs (surrogates) or Cn (non-characters); tests/unit/test_characters.py
-    checks it over the whole of Unicode. It runs in C, several times faster than a search with
-    the patterns above, so text without such characters (nearly all text) skips them.
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` certainly holds no forbidden and no invisible character.
+
+    ASCII text (``isascii`` is O(1)) holds no invisible character, and a forbidden one only
+    among the controls and DEL: deleting every allowed byte from its encoding leaves nothing.
+    Other text: every character printable, or a tab or line break; ``str.isprintable`` is false
+    for every character of the categories Cc, Cf, Cs, Co and Cn (and for separators other than
+    the space), and each forbidden or invisible character is in one of Cc (controls), Cf
+    (format: bidirectional controls, zero-width characters, the byte-order mark), Cs
+    (surrogates) or Cn (non-characters); tests/unit/test_characters.py checks both over the
+    whole of Unicode. Either runs in C, several times faster than a search with the patterns
+    above, so text without such characters (nearly all text) skips them.
     """
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _ASCII_ALLOWED)
     return text.isprintable() or text.replace("\n", "").replace("\t", "").replace("\r", "").isprintable()
 
 

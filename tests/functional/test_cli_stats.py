@@ -130,6 +130,8 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
         "ModerationDeadLetterQueueUrl": queue.format("ModerationDeadLetterQueue-BBB"),
         "PublishQueueUrl": queue.format("PublishQueue-CCC"),
         "PublishDeadLetterQueueUrl": queue.format("PublishDeadLetterQueue-DDD"),
+        "EventsQueueUrl": queue.format("EventsQueue-EEE"),
+        "EventsDeadLetterQueueUrl": queue.format("EventsDeadLetterQueue-FFF"),
     }
     cloudformation = boto3.client("cloudformation", region_name=region)
     cloudformation.create_stack(

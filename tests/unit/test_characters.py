@@ -299,6 +299,13 @@ def test_every_forbidden_or_invisible_character_is_unprintable_so_the_fast_path_
     assert [code_point(c) for c in found if c.isprintable()] == []
 
 
+def test_ascii_text_is_plain_exactly_when_it_holds_no_forbidden_control() -> None:
+    for point in range(0x80):
+        text = f"Plain ASCII text{chr(point)} around one character."
+        expected = characters._FORBIDDEN_BMP.search(text) is None
+        assert characters._plain(text) is expected, code_point(chr(point))
+
+
 @pytest.mark.parametrize("char", ["\x0b", "\u202e", "\u200b", "\ud800", "\ufdd0", "\U0010ffff", "\x85"])
 def test_text_with_an_unprintable_character_is_still_searched(char: str) -> None:
     # Given text that is printable but for one character (NEL, U+0085, is allowed and stays)

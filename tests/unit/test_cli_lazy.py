@@ -34,7 +34,17 @@ def test_help_imports_no_subcommand_and_no_aws_library() -> None:
     modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
     for name in SUBCOMMANDS:
         assert name in done.stdout
-    heavy = {"boto3", "botocore", "moto", "cli.moderate", "cli.keys", "cli.dlq", "cli.local", "functions"}
+    heavy = {
+        "boto3",
+        "botocore",
+        "moto",
+        "textual",
+        "cli.moderate",
+        "cli.keys",
+        "cli.dlq",
+        "cli.local",
+        "functions",
+    }
     assert not heavy & modules
 
 

@@ -36,7 +36,7 @@ def test_every_lambda_requirement_is_declared_with_the_same_version_range() -> N
 
 
 def test_cli_only_libraries_stay_out_of_lambda() -> None:
-    assert not {"typer", "rich", "moto", "pyyaml"} & set(_requirements())
+    assert not {"typer", "rich", "textual", "moto", "pyyaml"} & set(_requirements())
 
 
 def _handlers() -> dict[str, str]:
@@ -83,9 +83,9 @@ def test_cold_starts_load_nothing_cli_or_local_only_and_no_boto3_client() -> Non
     # Lambda imports the handler's module at INIT; what that loads is what every cold start pays.
     for function, module in _handlers().items():
         loaded = _imported_by(module)
-        assert not {"typer", "rich", "moto", "infra", "cli", "boto3", "aws_xray_sdk"} & _top_level(loaded), (
-            function
-        )
+        assert not {"typer", "rich", "textual", "moto", "infra", "cli", "boto3", "aws_xray_sdk"} & _top_level(
+            loaded
+        ), function
         assert not {m for m in loaded if m.startswith("functions.adapters")}, function  # built on first use
     api = _imported_by("functions.handlers.api")
     # The API function never loads the publisher's renderers, nor the intake service before a request
