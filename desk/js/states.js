@@ -7,8 +7,6 @@ export const ACTIONS = {
   "withdraw": ["approved", "changes_requested", "pending_review", "scheduled"]
 };
 
-// The correction_* statuses: published, with a correction on its way (the published version
-// stays on the site).
 export const STATUS_LABELS = {
   pending_review: "Pending review",
   changes_requested: "Changes requested",
@@ -21,9 +19,6 @@ export const STATUS_LABELS = {
   rejected: "Rejected",
   withdrawn: "Withdrawn",
   killed: "Taken down",
-  correction_review: "Published, correction in review",
-  correction_changes_requested: "Published, correction needs changes",
-  correction_approved: "Published, correction approved",
 };
 
 export const DECISION_LABELS = {

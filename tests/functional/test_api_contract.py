@@ -57,15 +57,6 @@ def test_operations_have_readable_ids(document: dict[str, Any]) -> None:
         "deleteMedia",
         "getOpenApiDocument",
         "getProblem",
-        "previewRelease",
-        "createWebhook",
-        "listWebhooks",
-        "getWebhook",
-        "deleteWebhook",
-        "testWebhook",
-        "rotateWebhookSecret",
-        "enableWebhook",
-        "listWebhookDeliveries",
     }
 
 
