@@ -232,6 +232,13 @@ def port_in_use_message(error: Any, info_path: Path) -> str:
 
 
 def _banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any = None) -> None:
+    # One write (the console's buffer, rendered at the end of the block): whoever reads the
+    # output as it comes (a script waiting for "is ready") sees the whole banner at once.
+    with console:
+        _print_banner(info, seconds, info_path, restored)
+
+
+def _print_banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any) -> None:
     api, key = info["api_url"], info["demo_api_key"]
     console.print(f"[bold green]press-intake local is ready[/] in {seconds:.1f} s\n")
     if info.get("data"):
@@ -239,7 +246,7 @@ def _banner(info: dict[str, Any], seconds: float, info_path: Path, restored: Any
         console.print(f"  Data       {info['data']}   ({state})")
     else:
         console.print("  Data       in memory only (--memory): nothing is kept at the stop")
-    console.print(f"  API        {api}   (OpenAPI: {api}/openapi.json)")
+    console.print(f"  API        {api}   (OpenAPI: {api}/openapi.json)", soft_wrap=True)
     console.print(f"  Site       {info['site_url']}")
     if info.get("desk_url"):
         console.print(f"  Web desk   {info['desk_url']}   (sign in with the demo key)")
