@@ -434,17 +434,40 @@ def _deliveries(item: Item) -> Text | None:
     )
 
 
+def _size(count: Any) -> str | None:
+    if not isinstance(count, int) or count < 0:
+        return None
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _attachment_line(medium: dict[str, Any]) -> Text:
+    """Role, type, dimensions (or pages) and size: what verification found, never what was declared."""
+    width, height, pages = medium.get("width"), medium.get("height"), medium.get("pages")
+    facts = [
+        medium.get("role"),
+        medium.get("content_type"),
+        f"{width}x{height} px" if isinstance(width, int) and isinstance(height, int) else None,
+        (f"{pages} page" + ("" if pages == 1 else "s")) if isinstance(pages, int) else None,
+        _size(medium.get("bytes")),
+    ]
+    return shown(" · ".join(str(fact) for fact in facts if not _empty(fact)) or str(medium.get("id") or "?"))
+
+
 def _attachments(document: dict[str, Any]) -> RenderableType | None:
-    """The release's media, once submissions carry them (the document's ``media``)."""
-    media = [m for m in document.get("media") or [] if isinstance(m, dict)]
+    """The release's media as stored with the version (``attachments``: the verified facts of each
+    medium its ``media`` list named), with the submitter's alt text, caption and credit."""
+    media = [m for m in document.get("attachments") or [] if isinstance(m, dict)]
     if not media:
         return None
     facts = _Facts()
     for medium in media:
-        described = [
-            medium.get(k) for k in ("filename", "content_type", "status") if not _empty(medium.get(k))
-        ]
-        facts.add("attachment", shown(" · ".join(str(v) for v in described) or medium.get("id") or "?"))
+        facts.add("attachment", _attachment_line(medium))
+        for label in ("alt", "caption", "credit"):
+            facts.add(f"  {label}", medium.get(label))
     return facts.grid
 
 

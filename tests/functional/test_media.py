@@ -592,3 +592,48 @@ def test_an_upload_replaced_by_a_larger_one_after_its_size_was_read_is_never_rea
 
     assert reads == [10 * 1024 * 1024 + 1]
     assert client.get(f"/media/{created['id']}").json()["reason"] == "too_large"
+
+
+def test_the_moderator_sees_each_attachment_with_what_verification_found(
+    client: ApiClient, verifier: Verifier, local_info: Any
+) -> None:
+    from rich.console import Console
+
+    from cli.moderate import open_session, render
+
+    # Given a release with a verified photo (small: flagged) and a PDF, its alt text hostile
+    photo = uploaded(client, verifier, files.png(500, 400), "image/png")
+    sheet = uploaded(client, verifier, files.pdf(), "application/pdf")
+    release = personnel_release(
+        media=[
+            {
+                "id": photo["id"],
+                "role": "featured",
+                "alt": "Jane Doe [bold]at[/bold] her desk",
+                "caption": "In the new office",
+                "credit": "Acme",
+            },
+            {"id": sheet["id"], "role": "document"},
+        ]
+    )
+    assert client.post("/releases", release).status == 202
+
+    # When the moderator's console shows it
+    session = open_session(None, "maria", hold=30)
+    try:
+        item = session.desk.next_item(wait=0)
+        assert item is not None
+        screen = Console(record=True, width=160)
+        screen.print(render(item))
+        shown = screen.export_text()
+    finally:
+        session.close()
+
+    # Then each attachment is there with its role, verified type, dimensions and size, the alt
+    # text (inert, as typed), caption and credit, and the small image is flagged
+    assert "featured · image/png · 500x400 px" in shown
+    assert "Jane Doe [bold]at[/bold] her desk" in shown
+    assert "In the new office" in shown
+    assert "Acme" in shown
+    assert "document · application/pdf · 1 page · " in shown
+    assert "small_image: 1 image(s) under 600 px wide" in shown
