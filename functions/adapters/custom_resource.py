@@ -1,10 +1,17 @@
-"""CloudFormation custom resources: do a request's work and answer CloudFormation, always.
+"""CloudFormation custom resources run by our own functions: do the work, and always answer.
 
 CloudFormation sends a custom resource's Lambda a ``Create``, ``Update`` or ``Delete`` request
 and waits (up to an hour) for an answer PUT to the request's pre-signed ``ResponseURL``.
-``run_custom_resource`` answers on every path: ``SUCCESS`` with the work's physical id,
-``FAILED`` with the reason when the work raises, and ``FAILED`` shortly before Lambda would end
-the invocation when the work is still running, so a deploy never hangs.
+``run_custom_resource(event, context, action)`` calls ``action(request_type, properties)`` and
+answers on every path: ``SUCCESS`` with the action's physical resource id, ``FAILED`` with the
+error's message when the action raises, and ``FAILED`` shortly before Lambda would end the
+invocation when the action is still running, so a deploy never hangs. Exactly one answer is sent
+per request, and only to an ``https://`` ``ResponseURL`` (CloudFormation's are; anything else is
+refused, never sent to).
+
+Used by ``functions.handlers.site_files`` (the ``SiteFiles`` resource) and
+``functions.handlers.desk`` (``DeskFiles``); both import it when a request comes, not at a cold
+start.
 """
 
 from __future__ import annotations
@@ -20,18 +27,27 @@ log = logging.getLogger(__name__)
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
 Sender = Callable[[str, dict[str, Any]], None]
+# Opens a prepared request (``urllib.request.urlopen``'s shape): the network edge of an answer.
+Opener = Callable[..., Any]
 # What a request does: (request type, its properties) -> physical resource id.
 Action = Callable[[str, Mapping[str, Any]], str]
 TIMEOUT_MARGIN_SECONDS = 5.0  # answer FAILED this long before Lambda would end the invocation
 
 
-def send_response(url: str, body: dict[str, Any]) -> None:
-    """PUT the answer to CloudFormation's pre-signed URL (no content type: the URL is signed without)."""
+class CustomResourceError(ValueError):
+    """A request the resource cannot carry out as asked (the message says why)."""
+
+
+def send_response(url: str, body: dict[str, Any], *, opener: Opener = urllib.request.urlopen) -> None:
+    """PUT the answer to CloudFormation's pre-signed URL (no content type: the URL is signed
+    without); a URL that is not ``https://`` is refused before anything is sent."""
+    if not url.startswith("https://"):
+        raise CustomResourceError("the ResponseURL is not an https URL")
     data = json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310 - CloudFormation's own https URL
+    request = urllib.request.Request(  # noqa: S310 - CloudFormation's own https URL, checked above
         url, data=data, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(data))}
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+    with opener(request, timeout=30) as answer:
         answer.read()
 
 
@@ -74,17 +90,18 @@ def run_custom_resource(
     context: Any,
     action: Action,
     *,
-    send: Sender = send_response,
+    send: Sender | None = None,
     margin_seconds: float = TIMEOUT_MARGIN_SECONDS,
 ) -> dict[str, Any] | None:
     """Do ``action`` for a CloudFormation custom resource request and answer it, always.
 
     Success answers ``SUCCESS`` with the action's physical id; any exception answers ``FAILED``
     with its message; if the action is still running ``margin_seconds`` before the invocation
-    would time out, ``FAILED`` goes first. Returns the answer sent.
+    would time out, ``FAILED`` goes first. ``send`` delivers the answer (default
+    ``send_response``: a PUT to the request's ``ResponseURL``). Returns the answer sent.
     """
     log_stream = str(getattr(context, "log_stream_name", "") or "custom-resource")
-    responder = _Responder(event, send, fallback_id=log_stream)
+    responder = _Responder(event, send or send_response, fallback_id=log_stream)
     remaining = float(context.get_remaining_time_in_millis()) / 1000 if context is not None else 60.0
     watchdog = threading.Timer(
         max(0.0, remaining - margin_seconds),
@@ -96,7 +113,7 @@ def run_custom_resource(
     try:
         request_type = str(event.get("RequestType") or "")
         if request_type not in REQUEST_TYPES:
-            raise ValueError(f"unknown RequestType {request_type!r}")
+            raise CustomResourceError(f"unknown RequestType {request_type!r}")
         physical_id = action(request_type, event.get("ResourceProperties") or {})
         responder.answer("SUCCESS", f"{request_type} done", physical_id)
     except Exception as error:

@@ -28,6 +28,11 @@ class S3MediaObjects:
         )
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
 
+    def form_url(self) -> str:
+        """Where a presigned POST into this bucket goes (what ``presign_upload`` answers as its URL):
+        computed from the client's own endpoint and addressing, no request sent."""
+        return str(self._s3.generate_presigned_post(Bucket=self._bucket, Key="uploads/")["url"])
+
     def head(self, key: str) -> tuple[int, str] | None:
         try:
             head = self._s3.head_object(Bucket=self._bucket, Key=key)

@@ -2,9 +2,10 @@
 
 The desk is a static application (``desk/`` in the repository). It learns where the API is from
 ``desk/config.json``, written next to it, and its ``index.html`` gets a
-``Content-Security-Policy`` ``<meta>`` whose ``connect-src`` names exactly the API's origin (the
-CloudFront response headers policy cannot name it: the API's allowed origins name the
-distribution, so the distribution cannot refer to the API without a dependency cycle).
+``Content-Security-Policy`` ``<meta>`` whose ``connect-src`` names exactly the API's origin and
+the media uploads bucket's form URL (where the browser POSTs an attachment). The CloudFront
+response headers policy cannot name them: the API's and the bucket's allowed origins name the
+distribution, so the distribution cannot refer to either without a dependency cycle.
 
 ``desk_objects`` reads the desk's files from a folder and returns every object to put; the S3
 adapter (``functions.adapters.s3_desk``) writes them. Two callers: the ``DeskFiles`` custom
@@ -14,6 +15,7 @@ resource (``functions.handlers.desk``) on every deploy, and the local stack at i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ CONTENT_TYPES = {
 }
 NOT_SERVED = frozenset({"Makefile"})  # the layer's build file
 _CHARSET_META = '<meta charset="utf-8">'
+_CSP_SAFE = re.compile(r"[A-Za-z0-9.:\[\]_~/-]+")  # host[:port][/path]: nothing that ends a source
 _REDIRECT_PAGE = (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
     '<meta http-equiv="refresh" content="0; url=desk/"><title>Submitters\' desk</title></head>'
@@ -62,11 +65,35 @@ def api_origin(api_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def render_index(html: str, api_url: str) -> str:
-    """``index.html`` with a CSP ``<meta>`` limiting ``connect-src`` to the page and the API."""
+def upload_source(uploads_url: str) -> str:
+    """The CSP source of the uploads bucket's form URL: its origin, with its path when the bucket
+    is in the path (``http://127.0.0.1:5000/bucket``; a virtual-hosted bucket's origin is its own)."""
+    parts = urlsplit(uploads_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise DeskFilesError(f"the uploads URL {uploads_url!r} is not an http(s) URL")
+    if not _CSP_SAFE.fullmatch(parts.netloc + parts.path):
+        raise DeskFilesError(f"the uploads URL {uploads_url!r} cannot be named in a CSP")
+    path = parts.path if parts.path not in ("", "/") else ""
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def connect_sources(api_url: str, uploads_url: str | None = None) -> str:
+    """What the desk may connect to besides itself: the API, and the uploads bucket's form URL."""
+    sources = ["'self'", api_origin(api_url)]
+    if uploads_url:
+        sources.append(upload_source(uploads_url))
+    return " ".join(sources)
+
+
+def render_index(html: str, api_url: str, uploads_url: str | None = None) -> str:
+    """``index.html`` with a CSP ``<meta>`` limiting ``connect-src`` to the page, the API and the
+    uploads bucket."""
     if _CHARSET_META not in html:
         raise DeskFilesError(f"index.html must start its <head> with {_CHARSET_META}")
-    meta = f'<meta http-equiv="Content-Security-Policy" content="connect-src \'self\' {api_origin(api_url)}">'
+    meta = (
+        '<meta http-equiv="Content-Security-Policy" '
+        f'content="connect-src {connect_sources(api_url, uploads_url)}">'
+    )
     return html.replace(_CHARSET_META, f"{_CHARSET_META}\n  {meta}", 1)
 
 
@@ -88,8 +115,11 @@ def _files(source: Path) -> Iterator[Path]:
         yield path
 
 
-def desk_objects(source: Path, *, api_url: str, site_url: str | None = None) -> list[DeskObject]:
-    """Every object the desk needs in the site bucket, from its files in ``source``."""
+def desk_objects(
+    source: Path, *, api_url: str, site_url: str | None = None, uploads_url: str | None = None
+) -> list[DeskObject]:
+    """Every object the desk needs in the site bucket, from its files in ``source``;
+    ``uploads_url`` is where the browser POSTs attachments (the uploads bucket's form URL)."""
     if not (source / "index.html").is_file():
         raise DeskFilesError(f"{source} holds no index.html: not the desk's files")
     objects = []
@@ -100,7 +130,7 @@ def desk_objects(source: Path, *, api_url: str, site_url: str | None = None) -> 
             raise DeskFilesError(f"{relative}: no content type for {path.suffix or 'a file without suffix'}")
         body = path.read_bytes()
         if relative == "index.html":
-            body = render_index(body.decode("utf-8"), api_url).encode()
+            body = render_index(body.decode("utf-8"), api_url, uploads_url).encode()
             objects.append(DeskObject(FOLDER_KEY, body, content_type))
         objects.append(DeskObject(PREFIX + relative, body, content_type))
     objects.append(

@@ -3,10 +3,11 @@ and its wiring.
 
 CloudFormation calls it on Create, Update and Delete of the ``DeskFiles`` resource. Create and
 Update put the web desk (the files ``DeskFilesLayer`` unpacks at ``/opt/desk``) into the site
-bucket under ``desk/``, with a ``config.json`` naming the stack's API
-(``functions.domain.desk``), and remove what an earlier version left; Delete takes the desk out.
-It always answers CloudFormation (``functions.adapters.custom_resource``), so a deploy never
-waits for a timeout.
+bucket under ``desk/``, with a ``config.json`` naming the stack's API and an ``index.html``
+whose CSP lets it reach that API and the media uploads bucket (``functions.domain.desk``), and
+remove what an earlier version left; Delete takes the desk out.
+It always answers CloudFormation (``functions.adapters.custom_resource``, imported on the first
+request), so a deploy never waits for a timeout.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ def settings() -> DeskFilesSettings:
 
 
 def desk_files_action(s3: Any, source: Path) -> Action:
-    """The ``DeskFiles`` resource: ``Bucket``, ``ApiUrl``, optional ``SiteUrl`` (and ``Files``, the
-    layer version, which only makes CloudFormation send an update when the files change)."""
+    """The ``DeskFiles`` resource: ``Bucket``, ``ApiUrl``, optional ``SiteUrl`` and
+    ``UploadsBucket`` (the media uploads bucket, whose form URL the desk may POST attachments to),
+    and ``Files``, the layer version, which only makes CloudFormation send an update when the
+    files change."""
     from functions.adapters.s3_desk import S3Desk
+    from functions.adapters.s3_media import S3MediaObjects
     from functions.domain.desk import DeskFilesError, desk_objects
 
     def act(request_type: str, properties: Mapping[str, Any]) -> str:
@@ -49,7 +53,10 @@ def desk_files_action(s3: Any, source: Path) -> Action:
             return physical_id
         api_url = str(properties.get("ApiUrl") or "")
         site_url = str(properties.get("SiteUrl") or "") or None
-        objects = desk_objects(source, api_url=api_url, site_url=site_url)
+        uploads = str(properties.get("UploadsBucket") or "")
+        # The same client the API presigns uploads with: the same URL, so the CSP names it.
+        uploads_url = S3MediaObjects(s3, uploads).form_url() if uploads else None
+        objects = desk_objects(source, api_url=api_url, site_url=site_url, uploads_url=uploads_url)
         stale = desk.publish(objects)
         logger.info("desk published", extra={"bucket": bucket, "objects": len(objects), "stale": stale})
         return physical_id

@@ -4,7 +4,7 @@ CloudFormation calls it on Create and Update of the ``SiteFiles`` resource (its 
 the site's settings, so a changed setting is an Update; a changed stylesheet, whose name carries
 its digest, is written by the publisher before the first page naming it); it
 writes the static files and the empty newsroom (``functions.domain.publish.setup``) and always
-answers (``functions.custom_resource.run_custom_resource``), so a deploy never hangs. Delete
+answers (``functions.adapters.custom_resource.run_custom_resource``), so a deploy never hangs. Delete
 leaves the site as it is: its pages still use the files.
 
 The local stack calls ``set_up()`` at its start, with the same settings from the same environment.
@@ -20,7 +20,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cold_start import aws_client
-from functions.custom_resource import run_custom_resource
 from functions.observability import logger
 from functions.settings import SiteFilesSettings
 
@@ -56,4 +55,6 @@ def _act(request_type: str, properties: Mapping[str, Any]) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    from functions.adapters.custom_resource import run_custom_resource
+
     return run_custom_resource(event, context, _act)

@@ -6,8 +6,8 @@ deploy (``functions.domain.desk`` and ``functions.adapters.s3_desk``: the files,
 naming the local API, stale files removed), from this checkout's ``desk/`` folder (or the copy
 an installed press-intake carries).
 Answers carry the headers of the response headers policy of that cache behaviour, with one
-change: its ``connect-src`` names the local API's origin instead of the region's API Gateway
-hosts.
+change: its ``connect-src`` names the local API's origin and the local uploads bucket's form URL
+instead of the region's API Gateway and S3 hosts.
 """
 
 from __future__ import annotations
@@ -72,19 +72,40 @@ def deploy_desk(
         return None
     properties = resolve(next(iter(resources.values())).get("Properties") or {})
     bucket = str(properties["Bucket"])
-    S3Desk(s3, bucket).publish(desk_objects(folder, api_url=api_url, site_url=site_url))
+    uploads_url = desk_uploads_url(s3, template, resolve)
+    S3Desk(s3, bucket).publish(
+        desk_objects(folder, api_url=api_url, site_url=site_url, uploads_url=uploads_url)
+    )
     return bucket
+
+
+def desk_uploads_url(s3: Any, template: Mapping[str, Any], resolve: Callable[[Any], Any]) -> str | None:
+    """Where the desk POSTs attachments: the form URL of the ``DeskFiles`` resource's
+    ``UploadsBucket`` as this S3 client presigns it (as the API's presigned POSTs name it), or
+    None when the desk names no uploads bucket."""
+    from functions.adapters.s3_media import S3MediaObjects
+
+    resources = desk_resources(template)
+    if not resources:
+        return None
+    properties = resolve(next(iter(resources.values())).get("Properties") or {})
+    uploads = str(properties.get("UploadsBucket") or "")
+    return S3MediaObjects(s3, uploads).form_url() if uploads else None
 
 
 def desk_reader(
     s3: Any, bucket: str, template: Mapping[str, Any], resolve: Callable[[Any], Any], *, api_origin: str
 ) -> SiteReader:
-    """``/desk/`` from the bucket's ``desk/``, with the desk's response headers policy."""
+    """``/desk/`` from the bucket's ``desk/``, with the desk's response headers policy (its
+    ``connect-src``: the desk, the local API and the local uploads bucket's form URL)."""
+    from functions.domain.desk import connect_sources
+
     policy = response_headers_policy(template, resolve, path_pattern=DESK_PATH_PATTERN)
+    sources = connect_sources(api_origin, desk_uploads_url(s3, template, resolve))
     return SiteReader(
         s3,
         bucket,
-        with_connect_src(policy, f"'self' {api_origin}"),
+        with_connect_src(policy, sources),
         prefix=DESK_PREFIX,
         key_prefix="desk/",
         bare_redirect=True,

@@ -174,6 +174,7 @@ class _AwsServer:
     """moto's server, bound in the caller's thread (so a taken port is an immediate error)."""
 
     def __init__(self, host: str, port: int, wrap: Any = None) -> None:
+        from moto.moto_server import werkzeug_app
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -186,7 +187,13 @@ class _AwsServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         make_conditional_writes_atomic()
         _probe_port(host, port)  # werkzeug would print and sys.exit() on a taken port
-        app = DomainDispatcherApplication(create_backend_app)
+        # No blanket CORS (moto's default allows every origin on every service): a browser's
+        # upload to the uploads bucket is answered by that bucket's own CORS rules, the
+        # template's, as S3 answers it (its apps are created on first use, after this).
+        werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
+        from infra.local.upload_cors import with_upload_cors
+
+        app = with_upload_cors(DomainDispatcherApplication(create_backend_app))
         if wrap is not None:
             app = wrap(app)
         try:
@@ -266,7 +273,7 @@ class LocalStackRunner:
             stack_name=STACK_NAME,
             region=options.region,
             parameters={
-                **{k: v for k, v in LOCAL_PARAMETERS.items() if k in declared},
+                **{k: v for k, v in self._local_parameters().items() if k in declared},
                 **dict(options.parameters),
             },
         )
@@ -355,6 +362,11 @@ class LocalStackRunner:
         )
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
+
+    def _local_parameters(self) -> dict[str, str]:
+        """The template parameters this stack sets: ``DeskOrigins`` is its own origins, so the
+        uploads bucket's CORS rules (the desk's origins) let the desk served here upload."""
+        return {**LOCAL_PARAMETERS, "DeskOrigins": ",".join(self.own_origins)}
 
     @property
     def own_origins(self) -> list[str]:

@@ -3,11 +3,13 @@ out of it on Delete, and an answer to CloudFormation on every path."""
 
 from __future__ import annotations
 
-import http.server
+import io
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,35 @@ def test_create_puts_every_file_and_a_config_naming_the_api(s3: Any, site: str) 
         )
     bare, _ = _object(s3, site, "desk")
     assert b'url=desk/"' in bare  # /desk sends the browser on to /desk/
+
+
+def test_the_pages_csp_names_the_uploads_buckets_form_url_when_given(
+    s3: Any, site: str, stack: LocalStack
+) -> None:
+    uploads = stack.ref("MediaUploadsBucket")
+    properties = {"Bucket": site, "ApiUrl": API_URL, "UploadsBucket": uploads}
+
+    answer = run_custom_resource(
+        _event("Create", properties), _context(), desk_files_action(s3, DESK), send=Answers()
+    )
+
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS"
+    # the URL the API's presigned POSTs name (the same client, the same addressing)
+    form_url = s3.generate_presigned_post(Bucket=uploads, Key="uploads/org/id")["url"]
+    assert form_url == f"https://{uploads}.s3.amazonaws.com/"
+    page, _ = _object(s3, site, "desk/index.html")
+    assert (
+        b'<meta http-equiv="Content-Security-Policy" '
+        b"content=\"connect-src 'self' https://abc123.execute-api.eu-west-1.amazonaws.com "
+        + f"https://{uploads}.s3.amazonaws.com".encode()
+        + b'">'
+    ) in page
+
+
+def test_the_desk_names_the_template_uploads_bucket() -> None:
+    properties = template()["Resources"]["DeskFiles"]["Properties"]
+    assert properties["UploadsBucket"] == {"Ref": "MediaUploadsBucket"}
 
 
 def test_update_replaces_the_files_and_removes_what_an_old_version_left(
@@ -229,43 +260,51 @@ def test_a_failed_answer_still_returns_and_is_logged(s3: Any, site: str) -> None
     assert answer["Status"] == "SUCCESS"
 
 
+class ResponseUrl:
+    """Stands in for CloudFormation's pre-signed https response URL at the network edge: every
+    request ``send_response`` opens, as the wire would carry it (nothing leaves the machine)."""
+
+    url = "https://cloudformation-custom-resource-response.example/signed?X-Amz-Signature=abc"
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    def __call__(self, request: urllib.request.Request, timeout: float) -> io.BytesIO:
+        parts = urllib.parse.urlsplit(request.full_url)
+        assert isinstance(request.data, bytes)
+        assert request.get_header("Content-length") == str(len(request.data))
+        self.received.append(
+            {
+                "method": request.get_method(),
+                "content_type": request.get_header("Content-type"),
+                "body": json.loads(request.data),
+                "path": f"{parts.path}?{parts.query}",
+            }
+        )
+        return io.BytesIO(b"")
+
+
 @pytest.fixture
-def response_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A loopback HTTP server standing in for CloudFormation's pre-signed response URL."""
-    received: list[dict[str, Any]] = []
+def response_url(monkeypatch: pytest.MonkeyPatch) -> ResponseUrl:
+    """CloudFormation's response URL, recorded: ``send_response`` (the handler's default sender)
+    builds and checks its request as always, then hands it to the recorder instead of the network."""
+    from functions.adapters import custom_resource
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(
-                {
-                    "content_type": self.headers.get("Content-Type"),
-                    "body": json.loads(self.rfile.read(length)),
-                    "path": self.path,
-                }
-            )
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    recorder = ResponseUrl()
 
-        def log_message(self, *args: Any) -> None:
-            pass
+    def send(url: str, body: dict[str, Any]) -> None:
+        send_response(url, body, opener=recorder)
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/signed?X-Amz-Signature=abc", received
-    server.shutdown()
-    server.server_close()
+    monkeypatch.setattr(custom_resource, "send_response", send)
+    return recorder
 
 
-def test_the_answer_is_a_put_of_json_without_a_content_type(
-    response_url: tuple[str, list[dict[str, Any]]],
-) -> None:
-    url, received = response_url
-    send_response(url, {"Status": "SUCCESS", "PhysicalResourceId": "x"})
-    assert received == [
+def test_the_answer_is_a_put_of_json_without_a_content_type() -> None:
+    recorder = ResponseUrl()
+    send_response(recorder.url, {"Status": "SUCCESS", "PhysicalResourceId": "x"}, opener=recorder)
+    assert recorder.received == [
         {
+            "method": "PUT",
             "content_type": "",
             "body": {"Status": "SUCCESS", "PhysicalResourceId": "x"},
             "path": "/signed?X-Amz-Signature=abc",
@@ -277,12 +316,12 @@ def test_the_lambda_handler_publishes_what_the_template_declares(
     stack: LocalStack,
     s3: Any,
     monkeypatch: pytest.MonkeyPatch,
-    response_url: tuple[str, list[dict[str, Any]]],
+    response_url: ResponseUrl,
 ) -> None:
     from functions import cold_start
     from functions.handlers.desk import lambda_handler
 
-    url, received = response_url
+    url, received = response_url.url, response_url.received
     environment = stack.function_environment("DeskFilesFunction")
     assert environment["DESK_FILES_DIR"] == "/opt/desk"  # where DeskFilesLayer unpacks
     monkeypatch.setenv("DESK_FILES_DIR", str(DESK))

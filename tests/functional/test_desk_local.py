@@ -27,15 +27,25 @@ def desk(stack: LocalStack, s3: Any) -> SiteReader:
     return desk_reader(s3, bucket, template(), stack.resolver.resolve, api_origin=API)
 
 
-def test_the_desk_is_served_with_its_own_strict_headers(desk: SiteReader) -> None:
+def test_the_desk_is_served_with_its_own_strict_headers(desk: SiteReader, stack: LocalStack, s3: Any) -> None:
     page = desk.respond("GET", "/desk/")
+    # where the API's presigned POSTs send attachments: the uploads bucket, as this S3 names it
+    form = s3.generate_presigned_post(Bucket=stack.ref("MediaUploadsBucket"), Key="uploads/x")
+    uploads = form["url"].rstrip("/")
 
     assert page.status == 200
     assert page.header("Content-Type") == "text/html; charset=utf-8"
     csp = _csp(page.header("Content-Security-Policy") or "")
     assert csp["script-src"] == ["'self'"]  # no inline script, no eval
     assert csp["style-src"] == ["'self'"]  # no inline style either
-    assert csp["connect-src"] == ["'self'", API]  # the page and the API, nothing else
+    assert csp["connect-src"] == [
+        "'self'",
+        API,
+        uploads,
+    ]  # the page, the API, the uploads bucket: nothing else
+    assert uploads == f"https://{stack.ref('MediaUploadsBucket')}.s3.amazonaws.com"
+    meta = f'<meta http-equiv="Content-Security-Policy" content="connect-src \'self\' {API} {uploads}">'
+    assert meta.encode() in page.body  # index.html narrows the header's sources to the same
     assert csp["require-trusted-types-for"] == ["'script'"]
     assert csp["trusted-types"] == ["desk-preview"]
     assert csp["frame-ancestors"] == ["'none'"]
@@ -78,8 +88,14 @@ def test_the_template_serves_the_desk_with_its_own_behaviour_and_policy() -> Non
     assert csp["script-src"] == ["'self'"]
     assert "'unsafe-inline'" not in value
     assert "'unsafe-eval'" not in value
-    # no other origin than API Gateway's (index.html's <meta> narrows it to the stack's own API)
-    assert csp["connect-src"] == ["'self'", "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"]
+    # no other origins than API Gateway's and S3's (index.html's <meta> narrows them to the
+    # stack's own API and uploads bucket)
+    assert csp["connect-src"] == [
+        "'self'",
+        "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+        "https://*.s3.${AWS::URLSuffix}",
+        "https://*.s3.${AWS::Region}.${AWS::URLSuffix}",
+    ]
     assert all(h["Override"] is True for h in policy["SecurityHeadersConfig"].values())
     assert template()["Outputs"]["DeskUrl"]["Value"]["Fn::If"][2] == {
         "Fn::Sub": "https://${SiteDistribution.DomainName}/desk/"

@@ -31,10 +31,10 @@ class Answers:
 
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
-    import functions.custom_resource
+    import functions.adapters.custom_resource
 
     recorder = Answers()
-    monkeypatch.setattr(functions.custom_resource, "send_response", recorder)
+    monkeypatch.setattr(functions.adapters.custom_resource, "send_response", recorder)
     return recorder
 
 

@@ -1,4 +1,4 @@
-"""CloudFormation custom resources (functions/custom_resource.py): exactly one answer per request,
+"""CloudFormation custom resources (functions/adapters/custom_resource.py): exactly one answer per request,
 whatever the action does, so a deploy never waits an hour for one."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from functions.custom_resource import run_custom_resource
+import pytest
+
+from functions.adapters.custom_resource import CustomResourceError, run_custom_resource, send_response
 
 EVENT = {
     "RequestType": "Create",
@@ -88,3 +90,30 @@ def test_the_watchdog_answers_failed_before_the_timeout_and_only_once() -> None:
     # Then CloudFormation got one answer, FAILED, and the late success was not sent after it
     assert [a["Status"] for a in answers] == ["FAILED"]
     assert "Timed out" in answers[0]["Reason"]
+
+
+def test_an_answer_goes_only_to_an_https_response_url() -> None:
+    # Given a ResponseURL that is not https (CloudFormation's always are)
+    opened: list[Any] = []
+
+    # When the answer is sent
+    with pytest.raises(CustomResourceError, match="not an https URL"):
+        send_response(
+            "http://127.0.0.1:9/answer", {"Status": "SUCCESS"}, opener=lambda *a, **k: opened.append(a)
+        )
+
+    # Then nothing was opened
+    assert opened == []
+
+
+def test_a_refused_response_url_still_returns_the_answer_it_meant() -> None:
+    # Given a request whose ResponseURL is plain http, sent with the default sender
+    answer = run_custom_resource(
+        {**EVENT, "ResponseURL": "http://example.invalid/answer"},
+        Context(60_000),
+        lambda kind, properties: "id",
+    )
+
+    # Then the work was done and its answer is returned, though it was never sent
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS"
