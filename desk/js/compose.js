@@ -1,5 +1,8 @@
-// Compose a new release, or revise one sent back for changes. The category chooses the fields;
-// a draft keeps its own Idempotency-Key, so a double click or a retry makes one release only.
+// Compose a new release, revise one sent back for changes, or correct a published one (a PUT with
+// a correction_note: version n+1 goes to the moderators while version n stays public). The
+// category chooses the fields; a draft keeps its own Idempotency-Key, so a double click or a
+// retry makes one release only. What the tab submitted (attachments included) is kept, so a
+// revision or a correction sends the release whole and keeps what it had.
 
 import { ApiError, call, session } from "./api.js";
 import { announce, h, replace } from "./dom.js";
@@ -41,21 +44,39 @@ function showSummary(box, title, items) {
   box.focus();
 }
 
-// options: { doc, navigate, release (status view, when revising), content (what was submitted) }
-export function composeView(main, { doc, navigate, release = null, content = null }) {
+const HEADINGS = { new: "New release", revise: "Revise your release", correct: "Correct your published release" };
+
+// What a correction starts from: the release as this tab last sent it, with a new note for a new
+// correction (a correction under review or sent back keeps its own note).
+function correctionValues(release, content) {
+  const values = content ? { ...content } : { category: release.category, headline: release.headline };
+  delete values.release_at; // a correction keeps the release time
+  if (release.status === "published") delete values.correction_note;
+  return values;
+}
+
+// options: { doc, navigate, release (status view, when revising or correcting), content (what
+// this tab submitted), mode: "new" | "revise" | "correct" }
+export function composeView(main, { doc, navigate, release = null, content = null, mode = release ? "revise" : "new" }) {
   const variants = categories(doc);
   const revising = Boolean(release);
+  const correcting = mode === "correct";
   const draft = revising ? null : session.get(DRAFT) || { key: newKey(), values: null };
-  let values = revising ? content || { category: release.category, headline: release.headline } : draft.values;
+  let values = correcting
+    ? correctionValues(release, content)
+    : revising ? content || { category: release.category, headline: release.headline } : draft.values;
   let category = values?.category || variants[0].category;
   let form = null;
   const preview = new Preview(revising ? release.id : null);
   const summary = errorSummary();
   const fieldsSlot = h("div", { class: "fields-slot" });
-  const submit = h("button", { type: "submit", class: "primary" }, revising ? `Send version ${release.version + 1} for review` : "Submit for review");
-  const heading = h("h1", { tabindex: "-1" }, revising ? "Revise your release" : "New release");
+  const submitText = correcting ? `Send the correction (version ${release.version + 1}) for review` : revising ? `Send version ${release.version + 1} for review` : "Submit for review";
+  const submit = h("button", { type: "submit", class: "primary" }, submitText);
+  const heading = h("h1", { tabindex: "-1" }, HEADINGS[mode]);
 
-  const chooser = h(
+  const chooser = correcting
+    ? h("p", { class: "fixed-category" }, h("span", { class: "label" }, "Category: "), category.charAt(0).toUpperCase() + category.slice(1), h("span", { class: "hint" }, " (a correction keeps the category and the release time)"))
+    : h(
     "fieldset",
     { class: "group categories" },
     h("legend", {}, "Category"),
@@ -77,7 +98,8 @@ export function composeView(main, { doc, navigate, release = null, content = nul
 
   function build(keep) {
     const schema = variants.find((v) => v.category === category).schema;
-    form = new ReleaseForm(doc, schema);
+    form?.stop();
+    form = new ReleaseForm(doc, schema, { correcting });
     if (keep) form.fill({ ...keep, details: keep.category === category ? keep.details : undefined });
     replace(fieldsSlot, form.element);
   }
@@ -92,11 +114,18 @@ export function composeView(main, { doc, navigate, release = null, content = nul
     remember();
   });
 
-  const note = revising && release.decision?.note
+  // The moderator's note, when this sends back what they asked to change (a release or a correction).
+  const askedFor = revising && release.decision?.note && ["changes_requested", "correction_changes_requested"].includes(release.status);
+  const note = askedFor
     ? h("div", { class: "callout" }, h("h2", {}, "What the moderator asked for"), h("blockquote", { class: "note" }, release.decision.note))
     : null;
+  const explain = correcting
+    ? h("p", { class: "callout" }, release.status === "published"
+      ? `Version ${release.public_version || release.version} stays on the site while the newsroom reviews your correction; once approved, the page shows it with a "Corrected on" notice and your note.`
+      : `Version ${release.public_version} stays on the site while the newsroom reviews this correction.`)
+    : null;
   const missing = revising && !content
-    ? h("p", { class: "callout warning" }, "This browser tab does not hold the text of this release (the API returns only its status), so only the category and headline are filled in: enter the rest of the release again.")
+    ? h("p", { class: "callout warning" }, "This browser tab does not hold the text of this release (the API returns only its status), so only the category and headline are filled in: enter the rest of the release again, and attach its files again.")
     : null;
 
   const formElement = h(
@@ -118,7 +147,15 @@ export function composeView(main, { doc, navigate, release = null, content = nul
     const body = form.collect();
     form.clearErrors();
     summary.hidden = true;
-    announce(revising ? "Sending the revision…" : "Submitting…");
+    const waiting = form.media?.problems() || [];
+    if (waiting.length) {
+      showSummary(summary, `The attachments are not ready: ${waiting.length} ${waiting.length === 1 ? "problem" : "problems"}`, waiting);
+      inFlight = false;
+      submit.disabled = false;
+      submit.removeAttribute("aria-busy");
+      return;
+    }
+    announce(correcting ? "Sending the correction…" : revising ? "Sending the revision…" : "Submitting…");
     try {
       const answer = revising
         ? await call("PUT", `/releases/${release.id}`, { body, headers: { "If-Match": `"${release.version}"` } })
@@ -127,8 +164,12 @@ export function composeView(main, { doc, navigate, release = null, content = nul
       session.set(`release.${accepted.id}`, body);
       if (!revising) session.remove(DRAFT);
       preview.stop();
-      announce(revising ? `Version ${accepted.version} sent for review.` : "Submitted for review.");
-      navigate(`#/releases/${accepted.id}`, revising ? `Version ${accepted.version} is waiting for review.` : "Your release is waiting for review.");
+      form.stop();
+      const done = correcting
+        ? `The correction (version ${accepted.version}) is waiting for review; version ${release.public_version || release.version} stays on the site until it is approved.`
+        : revising ? `Version ${accepted.version} is waiting for review.` : "Your release is waiting for review.";
+      announce(done);
+      navigate(`#/releases/${accepted.id}`, done);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.status === 422 && error.fieldErrors.length) {
@@ -154,10 +195,10 @@ export function composeView(main, { doc, navigate, release = null, content = nul
     h(
       "div",
       { class: "compose-layout" },
-      h("div", { class: "compose-main" }, heading, note, missing, summary, formElement),
+      h("div", { class: "compose-main" }, heading, explain, note, missing, summary, formElement),
       preview.element,
     ),
   );
   if (values) preview.schedule(() => form.collect());
-  return { stop: () => preview.stop(), focus: heading };
+  return { stop: () => { preview.stop(); form.stop(); }, focus: heading };
 }

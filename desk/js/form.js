@@ -3,12 +3,12 @@
 // own error for it. Field paths are the API's: "headline", "details.role", "links.0.url".
 
 import { h, replace } from "./dom.js";
-import { mediaField } from "./media.js";
+import { MediaField } from "./media.js";
 import { limitText, normalise } from "./schema.js";
 import { localInput, offsetLabel, toOffsetIso, browserZone } from "./time.js";
 
 const ORDER = [
-  "headline", "subheadline", "details", "body_format", "body", "summary", "dateline", "language",
+  "correction_note", "headline", "subheadline", "details", "body_format", "body", "summary", "dateline", "language",
   "release_at", "contact", "boilerplate", "links", "tags", "media",
 ];
 
@@ -21,7 +21,8 @@ const LABELS = {
   sport: "Sport", teams: "Teams or athletes", result: "Result", event_date: "Date of the match or event",
   person: "Person", role: "New role", effective_date: "Effective date", previous_role: "Previous role",
   group: "Group or club", area: "Area", starts_at: "Starts", ends_at: "Ends", venue: "Venue",
-  timezone: "Time zone",
+  timezone: "Time zone", media: "Attachments", role: "Role", alt: "Text alternative (alt text)",
+  caption: "Caption", credit: "Credit", correction_note: "What the correction changes",
 };
 const NOUNS = { links: "links", tags: "tags", teams: "teams or athletes", tickers: "securities" };
 const ITEM_NOUNS = { links: "Link", tickers: "Security" };
@@ -58,10 +59,17 @@ function kindOf(path, spec) {
   return (spec.maxLength ?? 0) >= MULTI_LINE_FROM ? "textarea" : "text";
 }
 
+// Fields only a correction has, and fields a correction keeps as they are (it cannot change them).
+const CORRECTION_ONLY = ["correction_note"];
+const KEPT_BY_CORRECTIONS = ["release_at"];
+
 export class ReleaseForm {
-  constructor(doc, categorySchema) {
+  // options.correcting: the form of a correction of a published release (a note, no release time).
+  constructor(doc, categorySchema, { correcting = false } = {}) {
     this.doc = doc;
     this.schema = categorySchema;
+    this.correcting = correcting;
+    this.media = null;
     this.category = categorySchema.properties.category.const;
     this.fields = new Map(); // path -> { wrapper, control, error, spec, kind, required }
     this.repeats = new Map(); // path -> { list, itemSpec, add }
@@ -69,16 +77,26 @@ export class ReleaseForm {
     const props = categorySchema.properties || {};
     const names = [...ORDER.filter((n) => n in props), ...Object.keys(props).filter((n) => !ORDER.includes(n))];
     for (const name of names) {
-      if (name === "category") continue;
-      const required = (categorySchema.required || []).includes(name);
+      if (!this.shows(name)) continue;
+      const required = (categorySchema.required || []).includes(name) || (correcting && CORRECTION_ONLY.includes(name));
       this.element.append(this.field(name, props[name], required));
     }
     this.element.addEventListener("input", (event) => this.count(event.target));
   }
 
+  shows(name) {
+    if (name === "category") return false;
+    if (CORRECTION_ONLY.includes(name)) return this.correcting;
+    if (KEPT_BY_CORRECTIONS.includes(name)) return !this.correcting;
+    return true;
+  }
+
   field(path, rawSpec, required) {
     const spec = normalise(this.doc, rawSpec);
-    if (path === "media") return mediaField(path, spec);
+    if (path === "media") {
+      this.media = new MediaField(this.doc, path, spec, this);
+      return this.media.element;
+    }
     const kind = kindOf(path, spec);
     if (kind === "group") return this.group(path, spec, required);
     if (kind === "repeat") return this.repeat(path, spec, required);
@@ -265,10 +283,12 @@ export class ReleaseForm {
   collect() {
     const release = { category: this.schema.properties.category.const };
     for (const name of Object.keys(this.schema.properties)) {
-      if (name === "category" || name === "media") continue;
+      if (!this.shows(name) || name === "media") continue;
       const value = this.valueOf(name);
       if (value !== undefined) release[name] = value;
     }
+    const media = this.media?.collect();
+    if (media) release.media = media;
     return release;
   }
 
@@ -285,6 +305,10 @@ export class ReleaseForm {
   }
 
   setValue(path, value) {
+    if (path === "media") {
+      this.media?.fill(value);
+      return;
+    }
     const field = this.fields.get(path);
     if (!field || value === undefined || value === null) return;
     if (field.kind === "group") {
@@ -299,6 +323,10 @@ export class ReleaseForm {
     else if (field.kind === "datetime") field.control.value = localInput(value, this.zoneFor(path));
     else field.control.value = String(value);
     this.count(field.control);
+  }
+
+  stop() {
+    this.media?.stop();
   }
 
   fill(release) {

@@ -29,9 +29,9 @@ function markNav(name) {
   }
 }
 
-async function revise(id) {
+async function revise(id, mode) {
   const { body: release } = await call("GET", `/releases/${encodeURIComponent(id)}`);
-  return composeView(main, { doc, navigate, release, content: savedContent(id) });
+  return composeView(main, { doc, navigate, release, content: savedContent(id), mode });
 }
 
 async function route() {
@@ -54,10 +54,11 @@ async function route() {
     setTitle("New release");
     markNav("new");
     current = composeView(main, { doc, navigate });
-  } else if (/^\/releases\/[^/]+\/revise$/.test(path)) {
-    setTitle("Revise");
+  } else if (/^\/releases\/[^/]+\/(revise|correct)$/.test(path)) {
+    const mode = path.split("/")[3];
+    setTitle(mode === "correct" ? "Correct" : "Revise");
     markNav(null);
-    current = await revise(path.split("/")[2]).catch((error) => {
+    current = await revise(path.split("/")[2], mode).catch((error) => {
       replace(main, h("p", { role: "alert" }, error.summary || error.message));
       return null;
     });

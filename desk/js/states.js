@@ -1,10 +1,11 @@
 // What a submitter may do in each status, as the API's state machine allows it
 // (functions/domain/states.py; tests/unit/test_desk_states.py checks that the two agree).
-// Corrections of published releases come with the corrections contract: a "correct" entry
-// here and its form (PUT with a correction_note) in compose.js.
+// "correct" is a PUT with a correction_note of a published release (or of its correction while
+// that is under review or sent back): its form is compose.js's "correct" mode.
 export const ACTIONS = {
   "revise": ["changes_requested", "pending_review"],
-  "withdraw": ["approved", "changes_requested", "pending_review", "scheduled"]
+  "withdraw": ["approved", "changes_requested", "pending_review", "scheduled"],
+  "correct": ["correction_changes_requested", "correction_review", "published"]
 };
 
 export const STATUS_LABELS = {

@@ -187,12 +187,14 @@ export function detailView(main, { id, navigate, message }) {
       }, withdraw));
       actions.append(withdraw);
     }
+    if (can("correct", view.status)) {
+      const text = { published: "Correct it", correction_changes_requested: "Revise the correction", correction_review: "Change the correction" }[view.status] || "Correct it";
+      actions.append(h("a", { href: `#/releases/${view.id}/correct`, class: "button primary correct" }, text));
+    }
     const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
     refresh.addEventListener("click", () => load("Refreshed."));
     actions.append(refresh);
-    // A published release links to its page. Corrections (a new version with a correction
-    // note while this one stays public) come with the corrections contract: their action
-    // goes here, next to the public link.
+    // A published release links to its page, which stays while a correction is on its way.
     const published = view.public_url
       ? h("p", { class: "public-link" }, h("a", { href: view.public_url, class: "button primary" }, "Read the published page"))
       : null;
@@ -208,8 +210,10 @@ export function detailView(main, { id, navigate, message }) {
         row("Last change", time(view.updated_at)),
         view.release_at ? row("Not before", time(view.release_at)) : null,
         view.published_at ? row("Published", time(view.published_at)) : null,
+        view.public_version ? row("On the site", `version ${view.public_version}`) : null,
         row("Release id", h("code", {}, view.id)),
       ),
+      correctionBlock(view),
       decisionBlock(view.decision),
       h("section", { class: "flags-block", "aria-labelledby": "flags-heading" },
         h("h2", { id: "flags-heading" }, "Hints for the moderator"),
@@ -223,6 +227,26 @@ export function detailView(main, { id, navigate, message }) {
 
   load(message);
   return { focus: heading };
+}
+
+// A correction on its way (version n+1 while version n stays public) and the published ones.
+function correctionBlock(view) {
+  const pending = view.pending_correction;
+  const done = view.corrections || [];
+  if (!pending && !done.length) return null;
+  return h(
+    "section",
+    { class: "corrections", "aria-labelledby": "corrections-heading" },
+    h("h2", { id: "corrections-heading" }, "Corrections"),
+    pending
+      ? h("div", { class: "pending-correction" },
+        h("p", {}, `Version ${pending.version}: ${statusLabel(view.status).toLowerCase()}. Readers still see version ${view.public_version}.`),
+        h("blockquote", { class: "note" }, pending.note))
+      : null,
+    done.length
+      ? h("ul", { class: "published-corrections" }, done.map((c) => h("li", {}, `Version ${c.version}, corrected on `, time(c.published_at), ": ", c.note)))
+      : null,
+  );
 }
 
 // A native <dialog>: modal, Escape closes it, focus returns to the button that opened it.

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests import media_fixtures as files
 from tests.integration.conftest import RunningStack, start_stack, stop_stack
 
 selenium = pytest.importorskip("selenium", reason="selenium is a dev dependency (make venv installs it)")
@@ -118,6 +119,10 @@ class Desk:
         element.send_keys(text)
 
     def compose(self, category: str, values: dict[str, str]) -> None:
+        """A new release, from a fresh draft (an earlier test's refused one, attachments and all,
+        would otherwise come back)."""
+        self.open("#/releases")
+        self.driver.execute_script("sessionStorage.removeItem('press-intake.desk.draft')")
         self.open("#/new")
         self.one(f"#category-{category}").click()
         for field_id, text in values.items():
@@ -398,7 +403,216 @@ def test_sign_out_clears_session_storage(signed_in: Desk) -> None:
     assert desk.css("#api-key")
 
 
-def _screens(desk: Desk) -> Iterator[str]:
+# -- attachments -----------------------------------------------------------------------------------
+
+
+def _file(folder: Path, name: str, content: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    return path
+
+
+def _attach(desk: Desk, path: Path) -> None:
+    """Chooses a file in the attachments' file control, as a person picks one."""
+    desk.one("#media-file").send_keys(str(path))
+
+
+def _phase(desk: Desk, index: int = 0) -> str:
+    return desk.read(f"#f-media-{index}-status", lambda element: element.get_attribute("data-phase"))
+
+
+def _wait_phase(desk: Desk, phases: set[str], index: int = 0) -> str:
+    desk.until(lambda d: _phase(desk, index) in phases, f"attachment {index + 1} {'/'.join(sorted(phases))}")
+    return _phase(desk, index)
+
+
+def _stored(stack: RunningStack, release_id: str, version: int) -> dict[str, Any]:
+    """The version as the API stored it (the releases bucket), what the moderators get."""
+    s3 = stack.aws("s3")
+    bucket = stack.info["resources"]["ReleasesBucketName"]
+    key = f"orgs/{stack.info['demo_org_id']}/releases/{release_id}/v{version:04d}.json"
+    document: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return document
+
+
+def _media_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(document["content"].get("media") or [])
+
+
+PHOTO_ALT = "Volunteers planting an oak by the river"
+
+
+def test_an_image_uploaded_with_alt_text_is_attached_and_published_with_it(
+    signed_in: Desk, tmp_path: Path
+) -> None:
+    desk = signed_in
+    _drain(desk.stack)
+    headline = "Friends of the Park plant an oak avenue"
+    desk.compose("community", {**COMMUNITY, "f-headline": headline})
+    _attach(desk, _file(tmp_path, "oak-avenue.png", files.png(1200, 800)))
+
+    assert _wait_phase(desk, {"ready", "rejected", "failed"}) == "ready", desk.text_of("#f-media-0-status")
+    assert "1200 \N{MULTIPLICATION SIGN} 800 pixels" in desk.text_of("#f-media-0-status")
+    assert desk.one("#f-media-0-role").get_attribute("value") == "featured"
+    desk.type("f-media-0-alt", PHOTO_ALT)
+    desk.type("f-media-0-credit", "Friends of the Park")
+    desk.submit_button().click()
+
+    desk.until(lambda d: desk.css(".status-line"), "the status view")
+    release_id = desk.driver.current_url.rsplit("/", 1)[-1]
+    [attachment] = _media_of(_stored(desk.stack, release_id, 1))
+    assert attachment["role"] == "featured"
+    assert attachment["alt"] == PHOTO_ALT
+    assert attachment["credit"] == "Friends of the Park"
+    media = desk.stack.request("GET", f"/media/{attachment['id']}").json()
+    assert (media["status"], media["filename"]) == ("ready", "oak-avenue.png")
+
+    assert [d["release_id"] for d in _moderate(desk.stack, "--decision", "approve")] == [release_id]
+    desk.refresh_until(lambda: bool(desk.css(".public-link a")), "the public link")
+    desk.one(".public-link a").click()
+    desk.until(lambda d: "/site/releases/" in d.current_url, "the published page")
+    image = desk.one("article figure img")
+    assert image.get_attribute("alt") == PHOTO_ALT
+    assert f"/media/{release_id}/{attachment['id']}/" in str(image.get_attribute("src"))
+    assert desk.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    desk.driver.back()
+    desk.one(".status-line")
+
+
+def test_an_image_without_alt_text_shows_the_apis_error_at_the_field(signed_in: Desk, tmp_path: Path) -> None:
+    desk = signed_in
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park paint the bandstand"})
+    _attach(desk, _file(tmp_path, "bandstand.jpg", files.jpeg_with_gps(900, 600, orientation=1)))
+    assert _wait_phase(desk, {"ready", "rejected", "failed"}) == "ready"
+    before = len(_releases(desk.stack))
+
+    desk.submit_button().click()
+
+    error = desk.one("#f-media-0-alt-error:not([hidden])")
+    assert error.text  # the API's own message for media.0.alt
+    assert desk.one("#f-media-0-alt").get_attribute("aria-invalid") == "true"
+    assert "f-media-0-alt-error" in (desk.one("#f-media-0-alt").get_attribute("aria-describedby") or "")
+    assert "Text alternative" in desk.text_of(".error-summary[role=alert]")
+    assert len(_releases(desk.stack)) == before
+
+
+def test_html_named_jpg_is_refused_by_the_check_with_its_reason(signed_in: Desk, tmp_path: Path) -> None:
+    desk = signed_in
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park post the summer programme"})
+    _attach(desk, _file(tmp_path, "programme.jpg", files.HTML_PAGE))
+
+    assert _wait_phase(desk, {"ready", "rejected", "failed"}) == "rejected"
+    status = desk.text_of("#f-media-0-status")
+    assert "(markup)" in status  # the reason code, with the API's sentence before it
+    media_id = desk.one("fieldset.attachment").get_attribute("data-media-id")
+    view = desk.stack.request("GET", f"/media/{media_id}").json()
+    assert (view["status"], view["reason"]) == ("rejected", "markup")
+    assert view["reason_detail"] in status
+    assert desk.one("#f-media-0-status").get_attribute("role") == "status"  # announced as it changes
+
+    desk.submit_button().click()  # a refused file is never sent: the desk says what to do
+    assert "cannot be attached" in desk.text_of(".error-summary[role=alert]")
+    desk.one("fieldset.attachment button.remove").click()
+    desk.until(lambda d: not desk.css("fieldset.attachment"), "the attachment removed")
+    assert desk.driver.switch_to.active_element.get_attribute("id") == "media-file"
+
+
+def test_a_revision_keeps_the_attachment(signed_in: Desk, tmp_path: Path) -> None:
+    desk = signed_in
+    _drain(desk.stack)
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park open the orchard"})
+    _attach(desk, _file(tmp_path, "orchard.png", files.png(1000, 700)))
+    assert _wait_phase(desk, {"ready", "rejected", "failed"}) == "ready"
+    desk.type("f-media-0-alt", "Apple trees in blossom")
+    desk.submit_button().click()
+    desk.until(lambda d: desk.css(".status-line"), "the status view")
+    release_id = desk.driver.current_url.rsplit("/", 1)[-1]
+    [first] = _media_of(_stored(desk.stack, release_id, 1))
+    _moderate(desk.stack, "--decision", "request-changes", "--note", "Say when it opens.")
+    desk.refresh_until(lambda: desk.status() == "changes_requested", "changes requested")
+
+    desk.one(f"a[href='#/releases/{release_id}/revise']").click()
+    assert _wait_phase(desk, {"ready", "rejected", "failed"}) == "ready"  # looked up again
+    assert desk.one("#f-media-0-alt").get_attribute("value") == "Apple trees in blossom"
+    desk.one("#f-body").send_keys(" It opens on Sunday at 10.")
+    desk.submit_button().click()
+
+    desk.until(lambda d: desk.css(".status-line") and "Version 2" in desk.text_of(".callout.success"), "v2")
+    assert _media_of(_stored(desk.stack, release_id, 2)) == [first]
+
+
+def test_a_published_release_is_corrected_and_the_page_says_so(signed_in: Desk) -> None:
+    desk = signed_in
+    _drain(desk.stack)
+    headline = "Friends of the Park plant 300 trees"
+    desk.compose("community", {**COMMUNITY, "f-headline": headline})
+    desk.submit_button().click()
+    desk.until(lambda d: desk.css(".status-line"), "the status view")
+    release_id = desk.driver.current_url.rsplit("/", 1)[-1]
+    _moderate(desk.stack, "--decision", "approve")
+    desk.refresh_until(lambda: desk.status() == "published", "published")
+    public_url = desk.one(".public-link a").get_attribute("href")
+
+    desk.one(".detail .actions a.correct").click()
+    desk.one("#f-correction_note")
+    assert not desk.css("#f-release_at")  # a correction keeps the release time
+    assert not desk.css("input[name=category]")  # and the category
+    assert desk.one("#f-headline").get_attribute("value") == headline  # the release as sent
+    desk.submit_button().click()  # without a note: the API's error at the note
+    assert desk.one("#f-correction_note-error:not([hidden])").text
+    desk.type("f-correction_note", "Corrects the number of trees: 200, not 300.")
+    desk.type("f-headline", "Friends of the Park plant 200 trees")
+    desk.submit_button().click()
+
+    desk.until(
+        lambda d: desk.css(".status-line") and desk.status() == "correction_review", "correction review"
+    )
+    assert "Correction in review" in desk.text_of(".status-line")
+    assert "Corrects the number of trees" in desk.text_of(".pending-correction")
+    assert desk.one(".public-link a").get_attribute("href") == public_url  # version 1 stays public
+    view = desk.stack.request("GET", f"/releases/{release_id}").json()
+    assert (view["version"], view["public_version"]) == (2, 1)
+
+    _moderate(desk.stack, "--decision", "approve")
+    desk.refresh_until(
+        lambda: desk.status() == "published" and bool(desk.css(".published-corrections")), "republished"
+    )
+    assert "Corrects the number of trees" in desk.text_of(".published-corrections")
+    desk.one(".public-link a").click()
+    desk.until(lambda d: "/site/releases/" in d.current_url, "the published page")
+    desk.until(lambda d: "Corrected on" in d.find_element(By.TAG_NAME, "body").text, "the correction notice")
+    assert desk.one("h1").text == "Friends of the Park plant 200 trees"
+    desk.driver.back()
+    desk.one(".status-line")
+
+
+def test_a_correction_sent_back_shows_the_moderators_note(signed_in: Desk) -> None:
+    desk = signed_in
+    _drain(desk.stack)
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park move the market"})
+    desk.submit_button().click()
+    desk.until(lambda d: desk.css(".status-line"), "the status view")
+    _moderate(desk.stack, "--decision", "approve")
+    desk.refresh_until(lambda: desk.status() == "published", "published")
+    desk.one(".detail .actions a.correct").click()
+    desk.type("f-correction_note", "Corrects the market's place.")
+    desk.submit_button().click()
+    desk.until(
+        lambda d: desk.css(".status-line") and desk.status() == "correction_review", "correction review"
+    )
+
+    _moderate(desk.stack, "--decision", "request-changes", "--note", "Name the new square, please.")
+    desk.refresh_until(lambda: desk.status() == "correction_changes_requested", "correction sent back")
+
+    assert desk.text_of(".decision blockquote.note") == "Name the new square, please."
+    assert "Correction: changes requested" in desk.text_of(".status-line")
+    assert desk.css(".public-link a")  # the published version stays
+    desk.one(".detail .actions a.correct").click()
+    assert "Name the new square, please." in desk.text_of(".callout blockquote.note")
+    assert desk.one("#f-correction_note").get_attribute("value") == "Corrects the market's place."
+
+
+def _screens(desk: Desk, folder: Path) -> Iterator[str]:
     """Every screen of the desk, one after another (yields each one's name once it shows)."""
     desk.driver.execute_script("sessionStorage.clear()")
     desk.open()
@@ -429,14 +643,41 @@ def _screens(desk: Desk) -> Iterator[str]:
     desk.one("dialog.confirm[open]")
     yield "withdraw dialog"
     desk.one("dialog.confirm[open] button.secondary").click()
+    desk.compose("community", {**COMMUNITY, "f-headline": "Friends of the Park count the bats"})
+    _attach(desk, _file(folder, "bats.png", files.png(800, 500)))
+    _wait_phase(desk, {"ready"})
+    yield "compose with an attachment"
+    _attach(desk, _file(folder, "bats.jpg", files.HTML_PAGE))
+    _wait_phase(desk, {"rejected"}, index=1)
+    yield "compose with a refused attachment"
+    desk.one("fieldset[data-field='media.1'] button.remove").click()
+    desk.until(lambda d: len(desk.css("fieldset.attachment")) == 1, "the refused one removed")
+    desk.submit_button().click()
+    desk.one("#f-media-0-alt-error:not([hidden])")
+    yield "compose with an attachment's error"
+    desk.type("f-media-0-alt", "A bat flying at dusk")
+    desk.submit_button().click()
+    desk.until(lambda d: desk.css(".status-line"), "the status view")
+    _moderate(desk.stack, "--decision", "approve")
+    desk.refresh_until(lambda: desk.status() == "published", "published")
+    yield "published"
+    desk.one(".detail .actions a.correct").click()
+    desk.one("#f-correction_note")
+    yield "correction form"
+    desk.type("f-correction_note", "Corrects the count.")
+    desk.submit_button().click()
+    desk.until(
+        lambda d: desk.css(".status-line") and desk.status() == "correction_review", "correction review"
+    )
+    yield "correction in review"
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_axe_core_finds_no_violations_on_any_screen(desk: Desk, dark: bool) -> None:
+def test_axe_core_finds_no_violations_on_any_screen(desk: Desk, dark: bool, tmp_path: Path) -> None:
     desk.scheme(dark)
     found = {}
     try:
-        for screen in _screens(desk):
+        for screen in _screens(desk, tmp_path):
             violations = desk.axe()
             if violations:
                 found[screen] = violations
@@ -445,14 +686,14 @@ def test_axe_core_finds_no_violations_on_any_screen(desk: Desk, dark: bool) -> N
     assert found == {}
 
 
-def test_at_390_pixels_nothing_overflows_horizontally(desk: Desk) -> None:
+def test_at_390_pixels_nothing_overflows_horizontally(desk: Desk, tmp_path: Path) -> None:
     desk.driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
     )
     overflowing = {}
     try:
-        for screen in _screens(desk):
+        for screen in _screens(desk, tmp_path):
             widths = desk.driver.execute_script(
                 "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )

@@ -24,7 +24,7 @@ def test_the_desks_actions_are_the_state_machines() -> None:
     actions = _desk_table("ACTIONS")
     assert actions == {
         action: sorted(status.value for status in TRANSITIONS[Action(action)].sources)
-        for action in ("revise", "withdraw")
+        for action in ("revise", "withdraw", "correct")
     }
 
 
