@@ -10,9 +10,10 @@ import { normalise, resolve } from "./schema.js";
 const POLL_MS = [500, 1000, 1000, 2000]; // then every 2 s
 const GIVE_UP_MS = 5 * 60 * 1000;
 const TYPE_NAMES = { "image/jpeg": "JPEG image", "image/png": "PNG image", "image/webp": "WebP image", "application/pdf": "PDF document" };
-const ROLE_LABELS = { featured: "Featured image (shown at the top)", gallery: "Gallery image", document: "Document (download link)" };
+const ROLE_LABELS = { featured: "Featured (at the top)", gallery: "Gallery", document: "Document (a download)" };
 
 const isImage = (type) => String(type || "").startsWith("image/");
+const UNUSABLE = ["rejected", "failed"]; // such a row offers only its reason and "Remove"
 
 export function size(bytes) {
   if (bytes === undefined || bytes === null) return "";
@@ -172,6 +173,12 @@ export class MediaField {
     const legend = h("legend", {}, `Attachment ${index + 1}`, h("span", { class: "file-name" }, `: ${row.name}`));
     const item = h("fieldset", { class: "item attachment", dataset: { field: itemPath, mediaId: row.id || "" }, "aria-describedby": `${row.statusElement.id} ${error.id}` }, legend, row.statusElement, error);
     this.form.fields.set(itemPath, { wrapper: item, control: item, error, spec: this.itemSpec, kind: "item" });
+    const remove = h("button", { type: "button", class: "secondary remove" }, `Remove attachment ${index + 1}`);
+    remove.addEventListener("click", () => this.remove(row));
+    if (UNUSABLE.includes(row.phase) || row.phase === "loading") {
+      item.append(remove); // until its type is known (loading), or for good (refused)
+      return item;
+    }
 
     const image = isImage(row.contentType);
     const roleSpec = normalise(this.doc, props.role || {});
@@ -196,8 +203,6 @@ export class MediaField {
       this.form.count(this.form.fields.get(`${itemPath}.${name}`).control);
       item.append(field);
     }
-    const remove = h("button", { type: "button", class: "secondary remove" }, `Remove attachment ${index + 1}`);
-    remove.addEventListener("click", () => this.remove(row));
     item.append(remove);
     return item;
   }
@@ -236,9 +241,19 @@ export class MediaField {
   }
 
   setPhase(row, phase, message = "") {
+    const rebuild = UNUSABLE.includes(phase) !== UNUSABLE.includes(row.phase);
+    const index = this.rows.indexOf(row);
+    const focused = this.list.children[index]?.contains(document.activeElement);
+    if (rebuild) this.readValues();
     row.phase = phase;
     row.message = message;
-    this.showPhase(row);
+    if (rebuild) {
+      this.render(); // a refused file keeps only its reason and "Remove"
+      if (focused) this.list.children[index]?.querySelector("button.remove")?.focus();
+    } else {
+      this.showPhase(row);
+    }
+    if (["ready", "rejected", "failed"].includes(phase)) announce(`${row.name}: ${row.statusElement?.textContent || phase}`);
     // The draft and the preview follow what the attachments are now.
     this.element.dispatchEvent(new Event("input", { bubbles: true }));
   }
@@ -318,7 +333,6 @@ export class MediaField {
             this.element.dispatchEvent(new Event("input", { bubbles: true }));
           } else {
             this.setPhase(row, body.status);
-            announce(`${row.name}: ${row.statusElement?.textContent || body.status}`);
           }
           return;
         }

@@ -54,11 +54,15 @@ def test_another_origin_gets_none_and_other_requests_are_untouched(stack: LocalS
     bucket = stack.ref("MediaUploadsBucket")
     app = with_upload_cors(Upstream())
 
-    assert "access-control-allow-origin" not in _answer(app, "POST", f"/{bucket}", "https://elsewhere.example")
+    assert "access-control-allow-origin" not in _answer(
+        app, "POST", f"/{bucket}", "https://elsewhere.example"
+    )
     assert "access-control-allow-origin" not in _answer(app, "POST", f"/{bucket}", None)  # not a browser's
     assert "access-control-allow-origin" not in _answer(app, "PUT", f"/{bucket}/key", SITE_ORIGIN)
     # a bucket without CORS rules (the site's) grants nothing, nor does one that does not exist
-    assert "access-control-allow-origin" not in _answer(app, "POST", f"/{stack.ref('SiteBucket')}", SITE_ORIGIN)
+    assert "access-control-allow-origin" not in _answer(
+        app, "POST", f"/{stack.ref('SiteBucket')}", SITE_ORIGIN
+    )
     assert "access-control-allow-origin" not in _answer(app, "POST", "/no-such-bucket", SITE_ORIGIN)
 
 

@@ -510,9 +510,12 @@ def test_html_named_jpg_is_refused_by_the_check_with_its_reason(signed_in: Desk,
     assert view["reason_detail"] in status
     assert desk.one("#f-media-0-status").get_attribute("role") == "status"  # announced as it changes
 
+    assert not desk.css("#f-media-0-alt")  # a refused file offers only its reason and "Remove"
     desk.submit_button().click()  # a refused file is never sent: the desk says what to do
     assert "cannot be attached" in desk.text_of(".error-summary[role=alert]")
-    desk.one("fieldset.attachment button.remove").click()
+    from selenium.webdriver.common.keys import Keys
+
+    desk.one("fieldset.attachment button.remove").send_keys(Keys.ENTER)  # with the keyboard
     desk.until(lambda d: not desk.css("fieldset.attachment"), "the attachment removed")
     assert desk.driver.switch_to.active_element.get_attribute("id") == "media-file"
 

@@ -10,7 +10,10 @@ from functions.domain.desk import DeskFilesError, connect_sources, render_index,
 
 def test_a_virtual_hosted_bucket_is_its_origin_and_a_path_style_one_keeps_its_path() -> None:
     assert upload_source("https://uploads-1.s3.amazonaws.com/") == "https://uploads-1.s3.amazonaws.com"
-    assert upload_source("http://127.0.0.1:5000/press-intake-uploads") == "http://127.0.0.1:5000/press-intake-uploads"
+    assert (
+        upload_source("http://127.0.0.1:5000/press-intake-uploads")
+        == "http://127.0.0.1:5000/press-intake-uploads"
+    )
 
 
 @pytest.mark.parametrize(
@@ -33,6 +36,6 @@ def test_the_page_may_connect_to_itself_the_api_and_the_uploads_bucket_only() ->
     assert connect_sources(api) == "'self' https://abc.execute-api.eu-west-1.amazonaws.com"
     page = render_index('<head>\n  <meta charset="utf-8">\n</head>', api, "https://up.s3.amazonaws.com/")
     assert (
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' "
+        '<meta http-equiv="Content-Security-Policy" content="connect-src \'self\' '
         'https://abc.execute-api.eu-west-1.amazonaws.com https://up.s3.amazonaws.com">'
     ) in page
