@@ -46,7 +46,7 @@ def decode(body: str) -> list[EntryChange]:
         data = json.loads(body)["changes"]
         items = json.loads(gzip.decompress(base64.b64decode(data, validate=True)))
         return [EntryChange.from_json(item) for item in items]
-    except (KeyError, TypeError, OSError, EOFError, json.JSONDecodeError) as error:
+    except (KeyError, TypeError, ValueError, OSError, EOFError) as error:  # binascii, JSON, dates
         raise ValueError(f"not a site-refresh request: {type(error).__name__}: {error}") from error
 
 
