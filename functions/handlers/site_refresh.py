@@ -60,7 +60,7 @@ def shared() -> SharedSite:
             # The catalogs kept in the releases table before S3 (the site's and the categories').
             legacy_names=frozenset({"all", *CATEGORIES}),
         ),
-        writer=S3Site(aws_client("s3"), current.site_bucket),
+        writer=S3Site(aws_client("s3"), current.site_bucket, single_writer=True),
         site=current.site(),
         clock=lambda: utc_now(),  # noqa: PLW0108 - looked up on every reading: tests set another
         feed_size=current.feed_size,
