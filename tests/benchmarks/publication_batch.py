@@ -35,9 +35,12 @@ counted clients, then the publication paths above.
 
 Paper cost (list prices, us-east-1, on-demand; ``PRICES``): S3 PUT/COPY/POST/LIST $0.005 and
 GET/HEAD $0.0004 per 1,000 requests; DynamoDB $0.625 per million write request units (1 KB of
-item each, the table's and every index's write) and $0.125 per million read units (4 KB,
-strongly consistent); SQS $0.40 per million requests of 64 KB chunks, the event source's receive
-and delete of each batch included (one each per batch); Lambda $0.20 per million requests and
+item each, the table's and every index's write: the item as the write left it, read back with
+a client that is not counted, in the table and in every index it is in, a status change counted
+as a delete and a put in ``by_org_status``; a mark removed from the outbox index is not counted)
+and $0.125 per million read units (4 KB, strongly consistent); SQS $0.40 per million requests
+of 64 KB chunks, the event source's receive and delete of each batch included (one each per
+batch); Lambda $0.20 per million requests and
 $0.0000133334 per GB-s (arm64) for the measured wall time at the template's memory (moto's time,
 an overestimate); API Gateway REST $3.50 per million requests (submit only; the authorizer's
 cached answer is not counted). Storage, transfer and CloudFront are left out: they do not depend
@@ -46,6 +49,7 @@ on the path.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
@@ -153,10 +157,12 @@ class Tally:
 class Meter:
     """Counts the functions' AWS calls and the DynamoDB and SQS units they are billed."""
 
-    def __init__(self, clients: dict[str, Any], indexes: list[dict[str, Any]]) -> None:
+    def __init__(self, clients: dict[str, Any], indexes: list[dict[str, Any]], reader: Any) -> None:
         self.tally = Tally()
         self._clients = clients
         self._indexes = indexes  # the releases table's GSIs, as the template declares them
+        self._reader = reader  # an uncounted DynamoDB client: reads an item after its write
+        self._written: dict[str, Any] | None = None
         for service, client in clients.items():
             client.meta.events.register(
                 f"before-call.{service}", self._before, unique_id=f"meter-b-{service}"
@@ -175,9 +181,13 @@ class Meter:
     def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         name = f"{model.service_model.service_name}:{model.name}"
         self.tally.calls[name] += 1
+        body = params.get("body") or b""
         if name in ("sqs:SendMessage", "sqs:SendMessageBatch"):
-            body = params.get("body") or b""
             self.tally.sqs_requests += max(1, math.ceil(len(body) / 65536))
+        if name in ("dynamodb:UpdateItem", "dynamodb:PutItem"):
+            request = json.loads(body)
+            key = request.get("Key") or {"pk": request["Item"]["pk"]}
+            self._written = {"TableName": request["TableName"], "Key": key}
 
     def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         name = model.name
@@ -191,9 +201,11 @@ class Meter:
         elif name == "Query":
             size = sum(item_bytes(i) for i in parsed.get("Items") or [])
             self.tally.rru += max(1, math.ceil(size / 4096))
-        elif name in ("UpdateItem", "PutItem"):
-            item = parsed.get("Attributes")
+        elif name in ("UpdateItem", "PutItem") and self._written is not None:
+            # The item as the write left it (read with a client that is not counted).
+            item = self._reader.get_item(**self._written, ConsistentRead=True).get("Item")
             self.tally.wru += self._writes(item) if item else 1
+            self._written = None
 
     def _writes(self, item: dict[str, Any]) -> float:
         """Write units of a write that left ``item``: the table's, and every index the item is in
@@ -274,7 +286,11 @@ def publication_batch(run: Run) -> list[Row]:
                     S3ReleaseStore(s3, stack.ref("ReleasesBucket")),
                 )
                 indexes = template["Resources"]["ReleasesTable"]["Properties"]["GlobalSecondaryIndexes"]
-                meter = Meter({s: aws_client(s) for s in ("s3", "dynamodb", "sqs", "scheduler")}, indexes)
+                meter = Meter(
+                    {s: aws_client(s) for s in ("s3", "dynamodb", "sqs", "scheduler")},
+                    indexes,
+                    boto3.client("dynamodb"),
+                )
                 memory = {
                     f: _memory(template, f)
                     for f in ("PublisherFunction", "SiteRefreshFunction", "ApiFunction")

@@ -31,10 +31,12 @@ Every release is reachable from ``index.html`` within three links: index -> its 
 -> its day's page -> the release (and the newest from the index itself, their category's and
 their organisation's page).
 
-Consistency: catalogs change by conditional writes and count their changes (``seq``); each
-shared object is rendered from one catalog only and replaced only by a rendering of a newer
-``seq`` of it (``SiteWriter.put_if_newer``), so concurrent publications never leave an older
-one in place. Everything is rendered after every change, also when the catalogs did not change
+Consistency: one writer applies changes, one batch at a time, in order (the site-refresh
+function, on a FIFO queue with one message group; ``SiteRefresh`` is how the publisher hands it
+a batch's changes). Catalogs change by conditional writes and count their changes (``seq``), a
+guard that fails loudly if a second writer ever raced; each shared object is rendered from one
+catalog only and marked with its ``seq`` (``SiteWriter.put_if_newer``: the single writer writes
+it without reading it first; any other writer only replaces an older rendering). Everything is rendered after every change, also when the catalogs did not change
 (a redelivery): an object a crash left unrendered is written then, and one already up to date
 is skipped. A day's count in the front document is that day's catalog's at a ``seq``, replaced
 only by a newer one.
