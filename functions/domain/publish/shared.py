@@ -36,9 +36,10 @@ function, on a FIFO queue with one message group; ``SiteRefresh`` is how the pub
 a batch's changes). Catalogs change by conditional writes and count their changes (``seq``), a
 guard that fails loudly if a second writer ever raced; each shared object is rendered from one
 catalog only and marked with its ``seq`` (``SiteWriter.put_if_newer``: the single writer writes
-it without reading it first; any other writer only replaces an older rendering). Everything is rendered after every change, also when the catalogs did not change
-(a redelivery): an object a crash left unrendered is written then, and one already up to date
-is skipped. A day's count in the front document is that day's catalog's at a ``seq``, replaced
+it without reading it first; any other writer only replaces an older rendering). Everything
+is rendered after every change, also when the catalogs did not change (a redelivery): an object
+a crash left unrendered is written then (by any other writer, one already up to date is
+skipped). A day's count in the front document is that day's catalog's at a ``seq``, replaced
 only by a newer one.
 """
 
