@@ -1,4 +1,5 @@
-"""``press-intake dlq list|redrive``: dead letters of the moderation, publish and events queues."""
+"""``press-intake dlq list|redrive``: dead letters of the moderation, publish, site-refresh and
+events queues."""
 
 from __future__ import annotations
 
@@ -25,12 +26,14 @@ NO_REASON = "failed every delivery (no reason recorded)"
 class QueueName(StrEnum):
     moderation = "moderation"
     publish = "publish"
+    site_refresh = "site-refresh"
     events = "events"
 
 
 _OUTPUTS = {
     QueueName.moderation: ("ModerationQueueUrl", "ModerationDeadLetterQueueUrl"),
     QueueName.publish: ("PublishQueueUrl", "PublishDeadLetterQueueUrl"),
+    QueueName.site_refresh: ("SiteRefreshQueueUrl", "SiteRefreshDeadLetterQueueUrl"),
     QueueName.events: ("EventsQueueUrl", "EventsDeadLetterQueueUrl"),
 }
 
@@ -131,14 +134,18 @@ def move_all(sqs: Any, from_url: str, to_url: str) -> int:
     """Receive -> send -> delete, ten at a time: a message is deleted only once its copy is sent.
 
     SQS's own StartMessageMoveTask is asynchronous and absent from the local stand-in (moto);
-    this loop works the same everywhere and says how many it moved.
+    this loop works the same everywhere and says how many it moved. From a FIFO queue (the
+    site-refresh one) each message keeps its group and order; its deduplication id is its
+    message id, so a move interrupted between send and delete and run again sends it once.
     """
+    fifo = to_url.endswith(".fifo")
     moved = 0
     while True:
         batch = sqs.receive_message(
             QueueUrl=from_url,
             MaxNumberOfMessages=10,
             VisibilityTimeout=30,
+            AttributeNames=["MessageGroupId"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not batch:
@@ -148,6 +155,9 @@ def move_all(sqs: Any, from_url: str, to_url: str) -> int:
             entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
             if message.get("MessageAttributes"):
                 entry["MessageAttributes"] = message["MessageAttributes"]
+            if fifo:
+                entry["MessageGroupId"] = (message.get("Attributes") or {}).get("MessageGroupId") or "site"
+                entry["MessageDeduplicationId"] = f"redrive-{message['MessageId']}"
             entries.append(entry)
         sent = sqs.send_message_batch(QueueUrl=to_url, Entries=entries)
         ok = {item["Id"] for item in sent.get("Successful", [])}

@@ -154,11 +154,23 @@ class PublisherSettings(SiteSettings):
     publish_dead_letter_queue_url: Annotated[
         str, Field(min_length=8, description="Where a release that cannot be rendered goes, with why.")
     ]
+    site_refresh_queue_url: Annotated[
+        str, Field(min_length=8, description="Where a batch asks for the shared objects' rewrite (FIFO).")
+    ]
     # At most 100: a catalog holds this many entries with their bodies (see s3_catalog).
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
     media_bucket: Annotated[
         str | None, Field(min_length=3, description="Where the attachments' renditions are copied from.")
     ] = None
+
+
+class SiteRefreshSettings(SiteSettings):
+    """The site-refresh function: the only writer of the site's shared objects."""
+
+    releases_bucket: Annotated[str, Field(min_length=3, description="Where the catalogs are.")]
+    releases_table: Annotated[str, Field(min_length=3, description="The releases' state, read.")]
+    site_bucket: Annotated[str, Field(min_length=3)]
+    feed_size: Annotated[int, Field(ge=1, le=100)] = 50
 
 
 class MediaVerifySettings(_Settings):

@@ -6,11 +6,20 @@ Keys and indexes (declared in ``template.yaml``):
 - GSI ``by_org`` (``org_id``, ``created_at``) lists an organisation's releases newest first;
 - GSI ``by_org_status`` (``org_status`` = ``{org}#{status}``, ``created_at``) filters by status;
 - GSI ``outbox`` (``outbox``, ``outbox_at``) is sparse: only releases whose queue message may
-  not have been sent yet carry ``outbox``, which is what the outbox sweep reads.
+  not have been sent yet carry ``outbox``, which is what the outbox sweep reads. Its value is
+  ``{target}#{shard}`` (``outbox_value``): a release's shard is fixed by its id, one of
+  ``OUTBOX_SHARDS``, so that marks spread over that many index partitions instead of one per
+  target (a partition takes 1,000 writes per second); the sweep queries every shard, and the
+  bare ``{target}`` partition that items marked before shards still use.
+
+The organisation indexes are keyed by organisation (``by_org``) and organisation with status
+(``by_org_status``): all of one organisation's writes land in one partition of each, which
+DynamoDB limits to 1,000 write units and 3,000 read units per second (README, "Capacity").
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,6 +39,7 @@ log = logging.getLogger(__name__)
 BY_ORG = "by_org"
 BY_ORG_STATUS = "by_org_status"
 OUTBOX = "outbox"
+OUTBOX_SHARDS = 8
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -41,6 +51,20 @@ def release_pk(release_id: str) -> str:
 
 def digest_pk(org_id: str, digest: str) -> str:
     return f"digest#{org_id}#{digest}"
+
+
+def outbox_shard(release_id: str) -> int:
+    """The release's outbox shard: stable (the same for every mark of the release), spread evenly."""
+    return int(hashlib.sha256(release_id.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS
+
+
+def outbox_value(target: OutboxTarget, release_id: str) -> str:
+    return f"{target.value}#{outbox_shard(release_id)}"
+
+
+def outbox_target(value: str) -> OutboxTarget:
+    """The target a mark names (``{target}#{shard}``, or a bare ``{target}`` written before shards)."""
+    return OutboxTarget(value.split("#", 1)[0])
 
 
 def timestamp(value: datetime) -> str:
@@ -94,7 +118,7 @@ def record_to_item(record: ReleaseRecord) -> dict[str, Any]:
         "prescreen": [{"code": f.code, "message": f.message} for f in record.prescreen],
         "decision": record.decision,
         "public_url": record.public_url,
-        "outbox": record.outbox.value if record.outbox else None,
+        "outbox": outbox_value(record.outbox, record.release_id) if record.outbox else None,
         "outbox_at": timestamp(record.outbox_at) if record.outbox_at else None,
         "public_version": record.public_version,
         "correction_note": record.correction_note,
@@ -130,7 +154,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         prescreen=[Flag(str(f["code"]), str(f["message"])) for f in values.get("prescreen", [])],
         decision=_plain(values.get("decision")),
         public_url=values.get("public_url"),
-        outbox=OutboxTarget(values["outbox"]) if values.get("outbox") else None,
+        outbox=outbox_target(values["outbox"]) if values.get("outbox") else None,
         outbox_at=_parse_time(values.get("outbox_at")),
         public_version=int(public_version) if public_version is not None else None,
         correction_note=values.get("correction_note"),
@@ -225,7 +249,13 @@ _REMOVABLE = frozenset({"release_at", "correction_note"})
 
 
 def _transition_update(
-    to: Status, org_id: str, now: datetime, history: dict[str, Any], changes: TransitionChanges
+    release_id: str,
+    to: Status,
+    *,
+    org_id: str,
+    now: datetime,
+    history: dict[str, Any],
+    changes: TransitionChanges,
 ) -> _Update:
     update = _Update()
     update.set("status", to.value)
@@ -243,7 +273,7 @@ def _transition_update(
     if "correction" in changes:
         update.append("corrections", changes["correction"].as_item())
     if "outbox" in changes:
-        update.set("outbox", changes["outbox"].value)
+        update.set("outbox", outbox_value(changes["outbox"], release_id))
         update.set("outbox_at", timestamp(now))
     else:
         update.remove("outbox")
@@ -341,7 +371,9 @@ class DynamoStateRepository:
         if current is not None and (current.release_id, current.version) != (release_id, expected_version):
             raise ValueError("current must be the record being changed, at the expected version")
         history = _history(action, actor, now, expected_version, transition.target)
-        update = _transition_update(transition.target, org_id, now, history, changes)
+        update = _transition_update(
+            release_id, transition.target, org_id=org_id, now=now, history=history, changes=changes
+        )
         sources = [f"{org_id}#{status.value}" for status in sorted(transition.sources)]
         condition = " AND ".join(
             [
@@ -445,23 +477,29 @@ class DynamoStateRepository:
         return records, next_cursor
 
     def pending_outbox(self, target: OutboxTarget, *, older_than: datetime, limit: int) -> list[OutboxEntry]:
-        response = self._ddb.query(
-            TableName=self._table,
-            IndexName=OUTBOX,
-            KeyConditionExpression="outbox = :t AND outbox_at <= :cut",
-            ExpressionAttributeValues={":t": {"S": target.value}, ":cut": {"S": timestamp(older_than)}},
-            Limit=limit,
-        )
-        entries = []
-        for raw in response.get("Items", []):
-            values = _deserialize(raw)
-            entries.append(
-                OutboxEntry(
-                    release_id=values["release_id"],
-                    version=int(values["version"]),
-                    target=OutboxTarget(values["outbox"]),
-                    org_id=values["org_id"],
-                    category=values["category"],
-                )
+        """Up to ``limit`` marks for ``target`` older than ``older_than``: every shard's, and the
+        unsharded partition's of marks written before shards."""
+        entries: list[OutboxEntry] = []
+        partitions = [target.value, *(f"{target.value}#{shard}" for shard in range(OUTBOX_SHARDS))]
+        for partition in partitions:
+            if len(entries) >= limit:
+                break
+            response = self._ddb.query(
+                TableName=self._table,
+                IndexName=OUTBOX,
+                KeyConditionExpression="outbox = :t AND outbox_at <= :cut",
+                ExpressionAttributeValues={":t": {"S": partition}, ":cut": {"S": timestamp(older_than)}},
+                Limit=limit - len(entries),
             )
+            for raw in response.get("Items", []):
+                values = _deserialize(raw)
+                entries.append(
+                    OutboxEntry(
+                        release_id=values["release_id"],
+                        version=int(values["version"]),
+                        target=outbox_target(values["outbox"]),
+                        org_id=values["org_id"],
+                        category=values["category"],
+                    )
+                )
         return entries

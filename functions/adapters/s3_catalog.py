@@ -9,10 +9,12 @@ object's limits: FEED_SIZE (at most 100) entries of at most 50,000 characters (4
 the worst case) stay under 21 MB uncompressed.
 
 A catalog is bounded (the feed size), so reading and rewriting it costs the same however many
-releases came before. Each change is a conditional put on the ETag that was read
-(``IfNoneMatch="*"`` to create one), retried on conflict: concurrent publications never lose
-an entry. ``seq`` grows by one per change; the site's shared pages carry the seq they were
-rendered from, so it must never go backwards.
+releases came before. One function writes catalogs, one batch at a time (the site-refresh
+function, on a FIFO queue with one message group): writes never contend by design. Each change
+is still a conditional put on the ETag that was read (``IfNoneMatch="*"`` to create one), as a
+guard: a write that lost a race after all fails loudly (``CatalogRace``), the batch is retried
+from what is stored then, and no entry is lost. ``seq`` grows by one per change; the site's
+shared pages carry the seq they were rendered from, so it must never go backwards.
 
 Catalogs used to be items of the releases table (``pk = catalog#{name}``). A catalog without
 an object yet starts from that item when there is one, keeping its entries and its seq (else
@@ -29,16 +31,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.adapters.aws_errors import S3_CONFLICTS, S3_MISSING, error_code, retry_on_conflict
+from functions.adapters.aws_errors import S3_CONFLICTS, S3_MISSING, error_code
 from functions.adapters.dynamodb_catalog import DynamoLegacyCatalogs
 from functions.domain.publish.model import CatalogEntry, parse_entries
 
-_RETRIES = 25
 PREFIX = "catalogs/"
 Stored = list[dict[str, Any]]
 Entries = list[CatalogEntry]
 # NoSuchKey too: the object was deleted under an If-Match.
 _CONFLICTS = S3_CONFLICTS | {"NoSuchKey"}
+
+
+class CatalogRace(RuntimeError):
+    """A catalog changed between its read and its write: a second writer, which the design rules out."""
 
 
 def catalog_key(name: str) -> str:
@@ -106,34 +111,35 @@ class S3Catalogs:
 
     def _put(self, name: str, body: bytes, etag: str | None) -> None:
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-        self._s3.put_object(
-            Bucket=self._bucket,
-            Key=catalog_key(name),
-            Body=body,
-            ContentType="application/json",
-            ContentEncoding="gzip",
-            **condition,
-        )
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=catalog_key(name),
+                Body=body,
+                ContentType="application/json",
+                ContentEncoding="gzip",
+                **condition,
+            )
+        except ClientError as error:
+            if error_code(error) in _CONFLICTS:
+                raise CatalogRace(f"catalog {name} changed while it was being rewritten") from error
+            raise
 
     def get(self, name: str, *, limit: int | None = None) -> tuple[Entries, int]:
         stored, seq, _ = self._read(name)
         return parse_entries(stored, limit=limit), seq
 
     def update(self, name: str, change: Callable[[Entries], Entries]) -> tuple[Entries, int]:
-        """Apply ``change`` atomically; returns the catalog after it and its sequence number."""
+        """Apply ``change`` (a conditional write: ``CatalogRace`` if the catalog changed since it
+        was read); returns the catalog after it and its sequence number."""
 
-        def attempt() -> tuple[Entries, int]:
-            stored, seq, etag = self._read(name)
-            entries = parse_entries(stored)
-            changed = change(entries)
-            if changed == entries:
-                return entries, seq  # nothing to do (a redelivered message)
-            self._put(name, encode([entry.to_json() for entry in changed], seq + 1), etag)
-            return changed, seq + 1
-
-        return retry_on_conflict(
-            attempt, what=f"catalog {name}", attempts=_RETRIES, conflicts=_CONFLICTS, jitter=0.01
-        )
+        stored, seq, etag = self._read(name)
+        entries = parse_entries(stored)
+        changed = change(entries)
+        if changed == entries:
+            return entries, seq  # nothing to do (a redelivered message)
+        self._put(name, encode([entry.to_json() for entry in changed], seq + 1), etag)
+        return changed, seq + 1
 
     def _read_document(self, name: str) -> tuple[dict[str, Any], int, str | None]:
         found = self._object(name)
@@ -149,17 +155,11 @@ class S3Catalogs:
     def update_document(
         self, name: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, touch: bool = False
     ) -> tuple[dict[str, Any], int]:
-        """Apply ``change`` atomically (conditional writes, as ``update``); with ``touch`` the
-        sequence number grows even when the document is unchanged."""
-
-        def attempt() -> tuple[dict[str, Any], int]:
-            document, seq, etag = self._read_document(name)
-            changed = change(json.loads(json.dumps(document)))
-            if changed == document and not touch:
-                return document, seq
-            self._put(name, encode_document(changed, seq + 1), etag)
-            return changed, seq + 1
-
-        return retry_on_conflict(
-            attempt, what=f"catalog {name}", attempts=_RETRIES, conflicts=_CONFLICTS, jitter=0.01
-        )
+        """Apply ``change`` (a conditional write, as ``update``); with ``touch`` the sequence
+        number grows even when the document is unchanged."""
+        document, seq, etag = self._read_document(name)
+        changed = change(json.loads(json.dumps(document)))
+        if changed == document and not touch:
+            return document, seq
+        self._put(name, encode_document(changed, seq + 1), etag)
+        return changed, seq + 1

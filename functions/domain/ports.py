@@ -249,10 +249,11 @@ class Catalogs(Protocol):
     lists of entries (the newest of the site, of each category and organisation; every entry
     of a day) and small documents (the calendar of days, the directory of organisations).
 
-    ``update`` applies ``change`` atomically (retrying on a concurrent change) and returns the
-    catalog after it with its sequence number, which grows by one per change (an unchanged
-    result is not written, unless ``touch``); an unknown catalog is empty at sequence 0. A
-    stored entry that cannot be read back is skipped (and logged), never fatal."""
+    ``update`` applies ``change`` (a conditional write: a concurrent change fails it, which the
+    one-writer design rules out) and returns the catalog after it with its sequence number,
+    which grows by one per change (an unchanged result is not written, unless ``touch``); an
+    unknown catalog is empty at sequence 0. A stored entry that cannot be read back is skipped
+    (and logged), never fatal."""
 
     def get(self, name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
         """The catalog's entries (its first ``limit``, if given) and its sequence number."""

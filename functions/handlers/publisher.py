@@ -5,15 +5,23 @@ failed record comes back, the others are done), each record's body parsed as a
 ``PublishMessage``; a body that is not one fails its record (and lands in the dead-letter queue
 after the queue's maxReceiveCount). A release that can never be published (``Unpublishable``)
 is not retried: it goes to the dead-letter queue at once, with the reason as message attributes.
+
+A batch is handled in three steps: every record's own objects (its ninjs document, page and
+media; ``PublicationService.prepare``), then one request to the site-refresh queue with every
+change for the shared objects (``refresh``: the site-refresh function rewrites them, once),
+then each record's state transition (``Pending.finish``). If the request cannot be sent, every
+record that needed it fails and comes back; no release is marked published before its entry is
+on the site-refresh queue.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,7 +30,7 @@ from pydantic import Json
 from functions.cold_start import aws_client, once
 from functions.domain.messages import PublishMessage
 from functions.domain.models import CATEGORIES
-from functions.domain.publish.service import Outcome, PublicationService, Unpublishable
+from functions.domain.publish.service import Handled, Outcome, Pending, PublicationService, Unpublishable
 from functions.observability import logger, metrics, traced_handler
 from functions.settings import PublisherSettings
 
@@ -70,6 +78,7 @@ def service() -> PublicationService:
     from functions.adapters.s3_site_media import S3SiteMedia
     from functions.adapters.scheduler import EventBridgeSchedules
     from functions.adapters.sqs_publish import SqsPublishQueue
+    from functions.adapters.sqs_site_refresh import SqsSiteRefresh
 
     current = settings()
     return PublicationService(
@@ -97,6 +106,7 @@ def service() -> PublicationService:
         )
         if current.media_bucket
         else None,
+        refresh=SqsSiteRefresh(aws_client("sqs"), current.site_refresh_queue_url),
     )
 
 
@@ -107,34 +117,50 @@ def dead_letters() -> SqsDeadLetters:
     return SqsDeadLetters(aws_client("sqs"), settings().publish_dead_letter_queue_url)
 
 
-def handle_record(record: PublishRecord) -> Outcome:
-    """One message: publish (or kill) it; raising marks the record failed (retried).
+def _context(message: PublishMessage) -> dict[str, Any]:
+    return {"release_id": message.release_id, "version": message.version, "action": message.action.value}
 
-    If dead-lettering an unpublishable release fails, the record fails and is retried as any other.
-    """
+
+def prepare_record(record: PublishRecord) -> Pending:
+    """One message's own part (raising marks the record failed: retried). An unpublishable
+    release is dead-lettered here; if that fails, the record fails and is retried as any other."""
     message = record.body
-    context = {"release_id": message.release_id, "version": message.version, "action": message.action.value}
-    lag: float | None = None  # seconds after release_at (or approval) when this published it
     try:
-        handled = service().handle(message)
+        return service().prepare(message)
     except Unpublishable as failure:
         dead_letters().send(message, failure=failure.reason.value, detail=failure.detail)
         logger.error(
             "release cannot be published; dead-lettered",
-            extra={**context, "failure": failure.reason.value, "detail": failure.detail},
+            extra={**_context(message), "failure": failure.reason.value, "detail": failure.detail},
         )
-        outcome = Outcome.DEAD_LETTERED
-    else:
+        return Pending.done(Handled(Outcome.DEAD_LETTERED))
+
+
+def finish_record(record: PublishRecord, pending: Pending) -> Outcome:
+    """One message's state transition, after its batch's refresh request (raising fails it)."""
+    handled = pending.finish()
+    if handled.outcome is not Outcome.DEAD_LETTERED:
         logger.info(
             "publish message handled",
-            extra={**context, "outcome": handled.outcome.value, "detail": handled.detail},
+            extra={**_context(record.body), "outcome": handled.outcome.value, "detail": handled.detail},
         )
-        outcome, lag = handled.outcome, handled.lag_seconds
-    if name := _METRICS.get(outcome):
+    if name := _METRICS.get(handled.outcome):
         metrics.add_metric(name=name, unit="Count", value=1)
-    if lag is not None:
-        metrics.add_metric(name="PublicationLag", unit="Seconds", value=lag)
-    return outcome
+    if handled.lag_seconds is not None:
+        metrics.add_metric(name="PublicationLag", unit="Seconds", value=handled.lag_seconds)
+    return handled.outcome
+
+
+def _release_ids(event: dict[str, Any]) -> list[str]:
+    """The releases a batch is about, for one read of their state (a body that is not a publish
+    message is left to the batch processor to fail)."""
+    ids: list[str] = []
+    for raw in event.get("Records") or []:
+        try:
+            ids.append(PublishMessage.model_validate_json(raw.get("body") or "").release_id)
+        except ValueError:
+            continue
+    return list(dict.fromkeys(ids))[:100]
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -145,6 +171,34 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     # shared one would mix up two invocations running at once in one process (Lambda never
     # does; the local stack serialises each function's invocations, and tests may not).
     processor = BatchProcessor(event_type=EventType.SQS, model=PublishRecord)
-    return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
-    )
+    publication = service()
+    publication.prefetch(_release_ids(event))
+    with processor(records=event["Records"], handler=prepare_record, lambda_context=context):
+        # (the record as received, as parsed, its pending part) of each record prepared
+        prepared = [
+            (raw, PublishRecord.model_validate(raw), pending)
+            for status, pending, raw in processor.process()
+            if status == "success"
+        ]
+        try:
+            publication.refresh([change for _, _, pending in prepared for change in pending.changes])
+        except Exception:
+            logger.exception("the site refresh could not be requested; the batch comes back")
+            _fail(processor, [(raw, record) for raw, record, pending in prepared if pending.changes])
+            prepared = [item for item in prepared if not item[2].changes]
+        for raw, record, pending in prepared:
+            try:
+                finish_record(record, pending)
+            except Exception:
+                logger.exception("publish message failed", extra=_context(record.body))
+                _fail(processor, [(raw, record)])
+    return processor.response()
+
+
+def _fail(processor: BatchProcessor, records: list[tuple[dict[str, Any], PublishRecord]]) -> None:
+    """Mark records the processor saw succeed as failed (a later step of their batch failed)."""
+    error = sys.exc_info()
+    successes: list[Any] = processor.success_messages  # it keeps the records as received
+    for raw, record in records:
+        successes.remove(raw)
+        processor.failure_handler(record, error)

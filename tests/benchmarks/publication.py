@@ -378,6 +378,7 @@ class Window:
 
 @dataclass
 class World:
+    refresher: Any  # the site-refresh queue into SiteRefreshFunction (the local stack's SqsPoller)
     functions: Any
     seeder: Seeder
     counter: CallCounter
@@ -390,6 +391,7 @@ class World:
     sizes: dict[int, dict[str, int]] = field(default_factory=dict)
     profiles: dict[str, list[cProfile.Profile]] = field(default_factory=dict)
     published: int = 0
+    refreshes: int = 0  # site refreshes (one per publisher batch): one change of each catalog each
 
     def invoke(self, release_ids: list[str]) -> None:
         from tests.helpers import sqs_event
@@ -397,7 +399,16 @@ class World:
         result = self.functions.invoke("PublisherFunction", sqs_event([message(r) for r in release_ids]))
         if result != {"batchItemFailures": []}:
             raise RuntimeError(f"publisher reported failures: {result}")
+        self.refresh()
         self.published += len(release_ids)
+
+    def refresh(self) -> None:
+        """The site refresh the publisher asked for (its batch: one request)."""
+        before = self.refresher.batches
+        self.refresher.run_once()
+        if self.refresher.batches != before + 1:
+            raise RuntimeError("the publisher's batch left no site-refresh request")
+        self.refreshes += 1
 
     def timed(self, n: int) -> None:
         from tests.helpers import sqs_event
@@ -407,6 +418,7 @@ class World:
         self.counter.take()
         c0, w0 = time.process_time(), time.perf_counter()
         result = self.functions.invoke("PublisherFunction", event)
+        self.refresh()
         w1, c1 = time.perf_counter(), time.process_time()
         calls = self.counter.take()
         if result != {"batchItemFailures": []}:
@@ -663,7 +675,23 @@ def publication(run: Run) -> list[Row]:
                 feed_size = publisher.settings().feed_size
                 counter = CallCounter({s: aws_client(s) for s in ("s3", "dynamodb", "scheduler")})
                 ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+                from infra.local.sources import SqsPoller, SqsSource
+
+                refresher = SqsPoller(
+                    boto3.client("sqs"),
+                    SqsSource(
+                        function="SiteRefreshFunction",
+                        queue_url=stack.ref("SiteRefreshQueue"),
+                        queue_arn=stack.attribute("SiteRefreshQueue", "Arn"),
+                        batch_size=10,
+                        report_failures=True,
+                    ),
+                    lambda event: functions.invoke("SiteRefreshFunction", event),
+                    region="us-east-1",
+                    wait_seconds=0,
+                )
                 world = World(
+                    refresher=refresher,
                     functions=functions,
                     seeder=Seeder(
                         DynamoStateRepository(ddb, stack.ref("ReleasesTable")),
@@ -687,8 +715,8 @@ def publication(run: Run) -> list[Row]:
             finally:
                 _reset_function_caches()
     elapsed = time.perf_counter() - began
-    if seq != world.published:
-        raise RuntimeError(f"catalog 'all' is at seq {seq} after {world.published} publications")
+    if seq != world.refreshes:
+        raise RuntimeError(f"catalog 'all' is at seq {seq} after {world.refreshes} site refreshes")
     splits = _profile_diagnostics(run, world, windows)
     rows = _rows(world, windows, scale)
     _diagnostics(run, world, windows, splits, feed_size, elapsed, table_items)

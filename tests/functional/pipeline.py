@@ -133,6 +133,7 @@ class Pipeline:
         )
         self.deliveries = self._poller("EventsQueue", "DeliveryFunction", batch=5)
         self.publisher = self._poller("PublishQueue", "PublisherFunction", batch=10)
+        self.site_refresh = site_refresher(stack, functions)
 
     def _invoke(self, function: str) -> Callable[[dict[str, Any]], Any]:
         return lambda event: self.functions.invoke(function, event)
@@ -158,6 +159,7 @@ class Pipeline:
         """One round: the stream's new changes, then one batch of each queue."""
         self.events.run_once()
         self.publisher.run_once()
+        self.site_refresh.run_once()
         self.events.run_once()
         self.deliveries.run_once()
 
@@ -167,11 +169,58 @@ class Pipeline:
             if before_each is not None:
                 before_each()
             self.step()
-            if not self.visible("EventsQueue") and not self.visible("PublishQueue"):
+            if not any(self.visible(q) for q in ("EventsQueue", "PublishQueue", "SiteRefreshQueue")):
                 self.events.run_once()
                 if not self.visible("EventsQueue"):
                     return
         raise AssertionError("the pipeline did not settle")
+
+
+def site_refresher(stack: LocalStack, functions: LocalFunctions) -> SqsPoller:
+    """The site-refresh queue into its function, as the local stack polls it (FIFO)."""
+    source = SqsSource(
+        function="SiteRefreshFunction",
+        queue_url=stack.ref("SiteRefreshQueue"),
+        queue_arn=stack.attribute("SiteRefreshQueue", "Arn"),
+        batch_size=10,
+        report_failures=True,
+    )
+    return SqsPoller(
+        boto3.client("sqs"),
+        source,
+        lambda event: functions.invoke("SiteRefreshFunction", event),
+        region="us-east-1",
+        wait_seconds=0,
+    )
+
+
+def refresh_site(stack: LocalStack, functions: LocalFunctions, *, within: float = 30.0) -> int:
+    """Run the site refresh until its queue is empty (what the publisher asked for is on the
+    site); the number of batches it took. Another poller may hold the queue's one message group
+    meanwhile (its batch in flight): this one then waits for it."""
+    sqs = boto3.client("sqs")
+    poller = site_refresher(stack, functions)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack.ref("SiteRefreshQueue"),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if not any(int(value) for value in attributes.values()):
+            return poller.batches
+        before = poller.batches
+        poller.run_once()
+        if poller.batches == before:
+            time.sleep(0.02)
+    raise AssertionError("the site refresh did not settle")
+
+
+def publish(stack: LocalStack, functions: LocalFunctions, event: dict[str, Any]) -> Any:
+    """The publisher invoked with ``event``, then the site refresh it asked for, as the stack
+    runs them one after the other; the publisher's answer."""
+    result = functions.invoke("PublisherFunction", event)
+    refresh_site(stack, functions)
+    return result
 
 
 def dead_letters(stack: LocalStack, queue: str = "EventsDeadLetterQueue") -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from infra.lambdas import LocalFunctions
 from tests import media_fixtures as files
 from tests.functional.conftest import receive_all, template
 from tests.functional.media_support import Verifier, uploaded
+from tests.functional.pipeline import publish
 from tests.helpers import ApiClient, personnel_release, sqs_event
 from tests.site_checks import json_ld
 
@@ -59,7 +60,7 @@ class Newsroom:
 
     def publish_pending(self) -> None:
         bodies = [m["Body"] for m in receive_all(self.sqs, self.stack.ref("PublishQueue"))]
-        assert self.functions.invoke("PublisherFunction", sqs_event(bodies)) == {"batchItemFailures": []}
+        assert publish(self.stack, self.functions, sqs_event(bodies)) == {"batchItemFailures": []}
 
     def site_keys(self, prefix: str = "") -> list[str]:
         listed = self.s3.list_objects_v2(Bucket=self.stack.ref("SiteBucket"), Prefix=prefix)
@@ -178,7 +179,7 @@ def test_media_of_a_scheduled_release_are_not_public_before_its_time(
 
     monkeypatch.setattr(publisher, "utc_now", lambda: release_at + timedelta(seconds=1))
     body = json.dumps({"release_id": release_id, "version": 1, "action": "publish"})
-    assert newsroom.functions.invoke("PublisherFunction", sqs_event([body])) == {"batchItemFailures": []}
+    assert publish(newsroom.stack, newsroom.functions, sqs_event([body])) == {"batchItemFailures": []}
 
     assert newsroom.client.get(f"/releases/{release_id}").json()["status"] == "published"
     assert len(newsroom.site_keys(f"media/{release_id}/")) == sum(

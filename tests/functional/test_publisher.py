@@ -19,6 +19,7 @@ from infra.bootstrap import LocalStack
 from infra.lambdas import LocalFunctions
 from infra.local.sources import OneTimeScheduler
 from tests.functional.conftest import receive_all
+from tests.functional.pipeline import publish
 from tests.helpers import ApiClient, in_days, personnel_release, sqs_event
 
 SITE = "https://site.local.invalid/"
@@ -58,7 +59,7 @@ class World:
         return [m["Body"] for m in receive_all(self.sqs, self.stack.ref("PublishQueue"))]
 
     def run_publisher(self, bodies: list[str]) -> dict[str, Any]:
-        result: dict[str, Any] = self.functions.invoke("PublisherFunction", sqs_event(bodies))
+        result: dict[str, Any] = publish(self.stack, self.functions, sqs_event(bodies))
         return result
 
     def drain(self) -> dict[str, Any]:
@@ -818,9 +819,8 @@ def test_catalogs_kept_in_the_table_before_are_carried_over(world: World) -> Non
     assert world.site_object("index.html")["Metadata"][SEQ_METADATA] == "42"
 
 
-def test_the_publisher_may_write_only_what_it_writes(stack: LocalStack) -> None:
-    # Least privilege: every statement's actions and resources, as the template grants them
-    function = stack.template["Resources"]["PublisherFunction"]["Properties"]
+def _granted(function: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+    """A function's policy statements, and each action with the resources it is granted on."""
     statements = [s for policy in function["Policies"] for s in policy["Statement"]]
     granted: dict[str, list[Any]] = {}
     for statement in statements:
@@ -831,23 +831,57 @@ def test_the_publisher_may_write_only_what_it_writes(stack: LocalStack) -> None:
         for action in statement["Action"]:
             assert "*" not in action
             granted.setdefault(action, []).extend(resources)
-    # It sends to its own queue (a delayed re-arm) and its dead-letter queue, nothing else
+    return statements, granted
+
+
+def test_the_publisher_may_write_only_what_it_writes(stack: LocalStack) -> None:
+    # Least privilege: every statement's actions and resources, as the template grants them
+    function = stack.template["Resources"]["PublisherFunction"]["Properties"]
+    statements, granted = _granted(function)
+    # It sends to its own queue (a delayed re-arm), its dead-letter queue and the site-refresh
+    # queue (one request per batch), nothing else
     assert granted["sqs:SendMessage"] == [
         {"Fn::GetAtt": ["PublishQueue", "Arn"]},
         {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]},
+        {"Fn::GetAtt": ["SiteRefreshQueue", "Arn"]},
     ]
-    # In the releases bucket it writes the catalogs only; it reads versions and catalogs
-    releases = [r for r in granted["s3:PutObject"] if "ReleasesBucket" in json.dumps(r)]
-    assert releases == [{"Fn::Sub": "${ReleasesBucket.Arn}/catalogs/*"}]
-    # In the table it reads and updates items, never puts or deletes them, and only release
-    # state items and the catalogs of before
+    # In the releases bucket it writes nothing (the catalogs are the site refresh's); it reads versions
+    assert not [r for r in granted["s3:PutObject"] if "ReleasesBucket" in json.dumps(r)]
+    assert granted["s3:GetObject"][0] == {"Fn::Sub": "${ReleasesBucket.Arn}/orgs/*"}
+    # In the table it reads and updates release state items only, never puts or deletes them
     assert "dynamodb:PutItem" not in granted
     assert "dynamodb:DeleteItem" not in granted
     [table] = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
-    assert table["Condition"] == {
-        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["release#*", "catalog#*"]}
-    }
+    assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["release#*"]}}
     assert function["Environment"]["Variables"]["PUBLISH_QUEUE_URL"] == {"Ref": "PublishQueue"}
     assert function["Environment"]["Variables"]["PUBLISH_DEAD_LETTER_QUEUE_URL"] == {
         "Ref": "PublishDeadLetterQueue"
+    }
+    assert function["Environment"]["Variables"]["SITE_REFRESH_QUEUE_URL"] == {"Ref": "SiteRefreshQueue"}
+
+
+def test_the_site_refresh_may_write_only_the_shared_objects(stack: LocalStack) -> None:
+    function = stack.template["Resources"]["SiteRefreshFunction"]["Properties"]
+    statements, granted = _granted(function)
+    # It writes the catalogs in the releases bucket and the site; it sends nothing, changes no item
+    releases = [r for r in granted["s3:PutObject"] if "ReleasesBucket" in json.dumps(r)]
+    assert releases == [{"Fn::Sub": "${ReleasesBucket.Arn}/catalogs/*"}]
+    assert not [action for action in granted if action.startswith("sqs:")]
+    assert not [
+        a
+        for a in granted
+        if a.startswith("dynamodb:") and a not in ("dynamodb:GetItem", "dynamodb:BatchGetItem")
+    ]
+    [table] = [s for s in statements if "dynamodb:BatchGetItem" in s["Action"]]
+    assert table["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["release#*", "catalog#*"]}
+    }
+    # It consumes the site-refresh queue, FIFO, ten requests per batch, reporting partial failures
+    [event] = function["Events"].values()
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["SiteRefreshQueue", "Arn"]}
+    assert event["Properties"]["BatchSize"] == 10
+    queue = stack.template["Resources"]["SiteRefreshQueue"]["Properties"]
+    assert queue["FifoQueue"] is True
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["SiteRefreshDeadLetterQueue", "Arn"]
     }

@@ -360,6 +360,7 @@ def test_reserved_concurrency_is_off_by_default_and_a_parameter_per_function(
         "ApiFunction": "20",
         "AuthorizerFunction": None,
         "PublisherFunction": None,
+        "SiteRefreshFunction": None,  # one message group: one batch at a time, nothing to reserve
         "OutboxSweepFunction": "1",
         "DeskFilesFunction": None,  # runs once per deploy: nothing to reserve
         "SiteFilesFunction": None,  # runs once per deploy

@@ -227,7 +227,8 @@ def test_local_resources_match_the_template(local_stack: RunningStack) -> None:
         declared = {i["IndexName"] for i in spec["Properties"].get("GlobalSecondaryIndexes", [])}
         assert {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])} == declared
     for name, spec in resources_of_type(template, "AWS::SQS::Queue").items():
-        url = sqs.get_queue_url(QueueName=f"press-intake-local-{name}")["QueueUrl"]
+        fifo = ".fifo" if spec["Properties"].get("FifoQueue") else ""
+        url = sqs.get_queue_url(QueueName=f"press-intake-local-{name}{fifo}")["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         for key in ("VisibilityTimeout", "MessageRetentionPeriod", "MaximumMessageSize"):
             if key in spec["Properties"]:

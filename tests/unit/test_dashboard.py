@@ -104,6 +104,7 @@ def test_every_queue_shows_depth_and_every_dead_letter_queue_is_on_it(
     assert dead == {
         "ModerationDeadLetterQueue",
         "PublishDeadLetterQueue",
+        "SiteRefreshDeadLetterQueue",
         "EventsDeadLetterQueue",
         "MediaDeadLetterQueue",
     }

@@ -70,6 +70,7 @@ def test_every_function_has_one_module_holding_its_handler() -> None:
         "ApiFunction": "functions.handlers.api",
         "AuthorizerFunction": "functions.handlers.authorizer",
         "PublisherFunction": "functions.handlers.publisher",
+        "SiteRefreshFunction": "functions.handlers.site_refresh",
         "OutboxSweepFunction": "functions.handlers.outbox_sweep",
         "DeskFilesFunction": "functions.handlers.desk",
         "SiteFilesFunction": "functions.handlers.site_files",

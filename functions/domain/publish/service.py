@@ -13,11 +13,14 @@ time, idempotently (SQS delivers at least once):
 - ``publish`` when due first renders everything the publication needs (ninjs document, page,
   catalog entry, that entry as RSS and Atom items). A release that cannot be rendered fails
   alone (``Unpublishable``: the caller dead-letters it with the reason) before anything shared
-  changes, so it never enters a catalog. Then it writes the ninjs document and the page, hands
-  the entry to the shared site (``functions.domain.publish.shared``: catalogs, index, category,
-  organisation and archive pages, feeds, sitemaps), and only then marks the release
-  ``published``. A crash anywhere in between is repaired by the redelivery: every step can run
-  twice, and a delivery after publication changes nothing.
+  changes, so it never enters a catalog. Then it writes the ninjs document and the page, asks
+  for the shared objects to be refreshed with the entry (``SiteRefresh``: catalogs, index,
+  category, organisation and archive pages, feeds, sitemaps; ``functions.domain.publish.shared``),
+  and only then marks the release ``published``. A crash anywhere in between is repaired by the
+  redelivery: every step can run twice, and a delivery after publication changes nothing.
+- A batch of messages (``prepare`` each, then ``refresh`` once with every change, then each
+  ``Pending.finish``) asks for one refresh for all of them: the shared objects are rewritten
+  once per batch, never per release. ``handle`` is the same for one message.
 - ``publish`` of an approved correction (``correction_approved``) does the same with the new
   version: the page with a "Corrected on ..." notice and its note (and every earlier
   correction's), ninjs ``version`` n+1 with its ``versionCreated``, the entry replaced where it
@@ -33,7 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,7 +56,7 @@ from functions.domain.ports import (
     TransitionChanges,
 )
 from functions.domain.publish.model import CatalogEntry, PublishedRelease, entry_for, media_site_prefix
-from functions.domain.publish.shared import EntryChange, SharedSite
+from functions.domain.publish.shared import ApplyNow, EntryChange, SharedSite, SiteRefresh
 from functions.domain.records import Correction, ReleaseRecord, schedule_name
 from functions.domain.site import Site
 from functions.domain.states import Action, action_for, already, can, is_public
@@ -125,6 +128,20 @@ class _Rendered:
     release: PublishedRelease
 
 
+@dataclass
+class Pending:
+    """A message handled up to what its batch does together: ``changes`` for the shared objects
+    (requested once for the whole batch), then ``finish`` (the state transition), only after
+    that request was accepted, so that a release marked published is never missing from them."""
+
+    changes: list[EntryChange]
+    finish: Callable[[], Handled]
+
+    @classmethod
+    def done(cls, handled: Handled) -> Pending:
+        return cls([], lambda: handled)
+
+
 class UnknownRelease(Exception):
     """A message for a release that does not exist: left to fail into the dead-letter queue."""
 
@@ -162,6 +179,7 @@ class PublicationService:
         identity: Site,
         feed_size: int = 50,
         media: SiteMedia | None = None,
+        refresh: SiteRefresh | None = None,
     ) -> None:
         self._states = states
         self._store = store
@@ -175,6 +193,10 @@ class PublicationService:
         self.shared = SharedSite(
             catalogs=catalogs, writer=site, site=identity, clock=clock, feed_size=feed_size
         )
+        # Where the shared objects' changes go: the site-refresh queue in the publisher; without
+        # one, this process applies them at once.
+        self._refresh = refresh or ApplyNow(self.shared)
+        self._known: dict[str, ReleaseRecord] = {}  # state items read ahead for a batch (prefetch)
 
     @property
     def _site_url(self) -> str:
@@ -185,26 +207,43 @@ class PublicationService:
     def handle(self, message: PublishMessage) -> Handled:
         """Handle one message. Raises ``Unpublishable`` for a release that can never be published,
         ``UnknownRelease`` for an unknown one, and whatever AWS raises (retried by redelivery)."""
-        record = self._states.get(message.release_id)
+        pending = self.prepare(message)
+        self.refresh(pending.changes)
+        return pending.finish()
+
+    def prefetch(self, release_ids: Sequence[str]) -> None:
+        """Read the state items of a batch's releases at once (one read for all of them); each
+        is used once, by the first ``prepare`` of its release."""
+        self._known = dict(self._states.get_many(release_ids)) if release_ids else {}
+
+    def prepare(self, message: PublishMessage) -> Pending:
+        """Everything of one message but the shared objects and the state transition (raises as
+        ``handle``)."""
+        record = self._known.pop(message.release_id, None) or self._states.get(message.release_id)
         if record is None:
             raise UnknownRelease(message.release_id)
         if message.action is PublishAction.KILL:
             return self._kill(record, message.reason)
         return self._publish(record, message.version)
 
+    def refresh(self, changes: Sequence[EntryChange]) -> None:
+        """Ask for the shared objects to take ``changes`` (one request: a batch's)."""
+        if changes:
+            self._refresh.request(changes)
+
     # -- publish ------------------------------------------------------------------------------------
 
-    def _publish(self, record: ReleaseRecord, version: int) -> Handled:
+    def _publish(self, record: ReleaseRecord, version: int) -> Pending:
         if version != record.version:
-            return Handled(Outcome.STALE, f"version {version}, current {record.version}")
+            return Pending.done(Handled(Outcome.STALE, f"version {version}, current {record.version}"))
         if is_public(record.status) and record.public_version == version:
-            return Handled(Outcome.ALREADY_PUBLISHED)
+            return Pending.done(Handled(Outcome.ALREADY_PUBLISHED))
         action = action_for(Action.PUBLISH, record.status)  # a release's first, or a correction
         if not can(action, record.status):
-            return Handled(Outcome.NOT_PUBLISHABLE, f"the release is {record.status}")
+            return Pending.done(Handled(Outcome.NOT_PUBLISHABLE, f"the release is {record.status}"))
         now = self._clock()
         if record.release_at is not None and now < record.release_at:
-            return self._rearm(record, record.release_at, now)
+            return Pending.done(self._rearm(record, record.release_at, now))
         document = self._store.get_document(record.object_key)
         correcting = action is Action.PUBLISH_CORRECTION
         correction = None
@@ -219,30 +258,36 @@ class PublicationService:
         published_keys = self._publish_media(rendered.release)  # before the page that shows them
         self._site.put(f"releases/{rid}.json", rendered.ninjs, JSON)
         self._site.put(f"releases/{rid}.html", rendered.page, HTML)
-        # What an earlier version showed and this one (a correction) no longer does.
-        self._remove_media(rid, keep=published_keys)
+        if correcting:
+            # What an earlier version showed and this one no longer does. A first publication
+            # has nothing of its own on the site yet: nothing to look for.
+            self._remove_media(rid, keep=published_keys)
         entry = rendered.entry
-        self.shared.apply([EntryChange.corrected(entry) if correcting else EntryChange.published(entry)])
+        change = EntryChange.corrected(entry) if correcting else EntryChange.published(entry)
         changes: TransitionChanges = {"public_version": version}
         if correction is not None:
             changes["correction"] = correction
         else:
             changes["published_at"] = now
             changes["public_url"] = rendered.page_url
-        try:
-            self._move(record, action, now, **changes)
-        except ConditionFailed:
-            latest = self._states.get(rid)
-            if latest is None or not (is_public(latest.status) and latest.public_version == version):
-                # Withdrawn or killed at the last moment: take it down rather than leave it public.
-                log.warning("release %s changed while publishing; taking it down", rid)
-                killed = latest is not None and already(Action.KILL, latest.status)
-                self._take_down(latest or record, now, by_newsroom=killed)
-                return Handled(Outcome.CHANGED, f"the release is {latest.status if latest else 'gone'}")
-        return Handled(
-            Outcome.CORRECTED if correcting else Outcome.PUBLISHED,
-            lag_seconds=None if correcting else publication_lag(record, now),
-        )
+
+        def finish() -> Handled:
+            try:
+                self._move(record, action, now, **changes)
+            except ConditionFailed:
+                latest = self._states.get(rid)
+                if latest is None or not (is_public(latest.status) and latest.public_version == version):
+                    # Withdrawn or killed at the last moment: take it down rather than leave it public.
+                    log.warning("release %s changed while publishing; taking it down", rid)
+                    killed = latest is not None and already(Action.KILL, latest.status)
+                    self.refresh([self._take_down(latest or record, now, by_newsroom=killed)])
+                    return Handled(Outcome.CHANGED, f"the release is {latest.status if latest else 'gone'}")
+            return Handled(
+                Outcome.CORRECTED if correcting else Outcome.PUBLISHED,
+                lag_seconds=None if correcting else publication_lag(record, now),
+            )
+
+        return Pending([change], finish)
 
     def _ensure_stylesheet(self) -> None:
         """The stylesheet the pages name is on the site (once per process: its name carries its
@@ -317,10 +362,10 @@ class PublicationService:
 
     # -- kill ---------------------------------------------------------------------------------------
 
-    def _kill(self, record: ReleaseRecord, reason: str | None) -> Handled:
+    def _kill(self, record: ReleaseRecord, reason: str | None) -> Pending:
         killed = already(Action.KILL, record.status)
         if not (killed or can(Action.KILL, record.status)):
-            return Handled(Outcome.NOT_KILLABLE, f"the release is {record.status}")
+            return Pending.done(Handled(Outcome.NOT_KILLABLE, f"the release is {record.status}"))
         # The decision the state item carries (a kill recorded by the moderators), else this one.
         decision = record.decision if (record.decision or {}).get("action") == Action.KILL.value else None
         now = self._clock()
@@ -332,14 +377,18 @@ class PublicationService:
                 "version": record.version,
             }
         killed_at = _decided_at(decision, now)
-        self._take_down(record, killed_at, reason_codes=list(decision.get("reason_codes") or []))
-        if killed:  # again for a killed one: a redelivery repairs a crash
-            return Handled(Outcome.ALREADY_KILLED)
-        try:
-            self._move(record, Action.KILL, now, decision=decision)
-        except ConditionFailed:
-            return Handled(Outcome.ALREADY_KILLED)
-        return Handled(Outcome.KILLED)
+        removal = self._take_down(record, killed_at, reason_codes=list(decision.get("reason_codes") or []))
+
+        def finish() -> Handled:
+            if killed:  # again for a killed one: a redelivery repairs a crash
+                return Handled(Outcome.ALREADY_KILLED)
+            try:
+                self._move(record, Action.KILL, now, decision=decision)
+            except ConditionFailed:
+                return Handled(Outcome.ALREADY_KILLED)
+            return Handled(Outcome.KILLED)
+
+        return Pending([removal], finish)
 
     def _move(
         self, record: ReleaseRecord, action: Action, now: datetime, **changes: Unpack[TransitionChanges]
@@ -362,10 +411,10 @@ class PublicationService:
         *,
         reason_codes: list[str] | None = None,
         by_newsroom: bool = True,
-    ) -> None:
+    ) -> EntryChange:
         """The release's page becomes a notice, its ninjs ``canceled`` (a version after every
-        version the release had), and it leaves everything shared. What is public is the public
-        version (a pending correction never was)."""
+        version the release had); returned, the change that takes it out of everything shared.
+        What is public is the public version (a pending correction never was)."""
         from functions.domain.moderation import REASON_CODES
         from functions.domain.publish.ninjs import to_ninjs
         from functions.domain.publish.site import render_killed_page
@@ -401,7 +450,7 @@ class PublicationService:
         )
         self._site.put(f"releases/{rid}.html", notice.encode(), HTML)
         self._remove_media(rid, keep=set())
-        self.shared.apply([EntryChange.removed(entry_for(release))])
+        return EntryChange.removed(entry_for(release))
 
     # -- attachments --------------------------------------------------------------------------------
 

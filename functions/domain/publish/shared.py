@@ -31,28 +31,32 @@ Every release is reachable from ``index.html`` within three links: index -> its 
 -> its day's page -> the release (and the newest from the index itself, their category's and
 their organisation's page).
 
-Consistency: catalogs change by conditional writes and count their changes (``seq``); each
-shared object is rendered from one catalog only and replaced only by a rendering of a newer
-``seq`` of it (``SiteWriter.put_if_newer``), so concurrent publications never leave an older
-one in place. Everything is rendered after every change, also when the catalogs did not change
-(a redelivery): an object a crash left unrendered is written then, and one already up to date
-is skipped. A day's count in the front document is that day's catalog's at a ``seq``, replaced
+Consistency: one writer applies changes, one batch at a time, in order (the site-refresh
+function, on a FIFO queue with one message group; ``SiteRefresh`` is how the publisher hands it
+a batch's changes). Catalogs change by conditional writes and count their changes (``seq``), a
+guard that fails loudly if a second writer ever raced; each shared object is rendered from one
+catalog only and marked with its ``seq`` (``SiteWriter.put_if_newer``: the single writer writes
+it without reading it first; any other writer only replaces an older rendering). Everything
+is rendered after every change, also when the catalogs did not change (a redelivery): an object
+a crash left unrendered is written then (by any other writer, one already up to date is
+skipped). A day's count in the front document is that day's catalog's at a ``seq``, replaced
 only by a newer one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from functions.domain.models import CATEGORIES
 from functions.domain.ports import Catalogs, SiteWriter
 from functions.domain.publish.model import CatalogEntry, insert, parse_entries, remove, replace_present
 from functions.domain.site import Site, utc_datetime
+from functions.domain.states import Status
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,57 @@ class EntryChange:
     @classmethod
     def removed(cls, entry: CatalogEntry) -> EntryChange:
         return cls(ChangeKind.REMOVED, entry)
+
+    def to_json(self) -> dict[str, Any]:
+        """As a site-refresh request carries it (a removed entry needs no body)."""
+        entry = self.entry.without_body() if self.kind is ChangeKind.REMOVED else self.entry
+        return {"kind": self.kind.value, "entry": entry.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EntryChange:
+        return cls(ChangeKind(data["kind"]), CatalogEntry.from_json(data["entry"]))
+
+
+class SiteRefresh(Protocol):
+    """Where the shared objects' changes go: ``SharedSite`` itself (applied at once), or the
+    site-refresh queue, whose one consumer applies them (``functions.handlers.site_refresh``)."""
+
+    def request(self, changes: Sequence[EntryChange]) -> None: ...
+
+
+class ApplyNow:
+    """The changes applied in this process, at once."""
+
+    def __init__(self, shared: SharedSite) -> None:
+        self._shared = shared
+
+    def request(self, changes: Sequence[EntryChange]) -> None:
+        if changes:
+            self._shared.apply(changes)
+
+
+def coalesce(requests: Iterable[Sequence[EntryChange]]) -> list[EntryChange]:
+    """Several requests' changes as one list, in order; a change equal to the same release's
+    previous one (a request sent or delivered twice) is kept once. Applying the list is the same
+    as applying the requests one after the other, at the cost of one."""
+    merged: list[EntryChange] = []
+    last: dict[str, EntryChange] = {}
+    for changes in requests:
+        for change in changes:
+            release_id = change.entry.release_id
+            if last.get(release_id) == change:
+                continue
+            last[release_id] = change
+            merged.append(change)
+    return merged
+
+
+def still_current(changes: Sequence[EntryChange], statuses: Mapping[str, str]) -> list[EntryChange]:
+    """``changes`` without the publications and corrections of releases killed since (by their
+    status now): a request applied late (redriven from a dead-letter queue) never brings a
+    release back. A removal always stays; a release whose status is not known stays as asked."""
+    killed = Status.KILLED.value
+    return [c for c in changes if c.kind is ChangeKind.REMOVED or statuses.get(c.entry.release_id) != killed]
 
 
 def org_catalog(org_id: str) -> str:

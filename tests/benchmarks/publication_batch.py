@@ -1,0 +1,529 @@
+"""Publication per batch: AWS calls and paper cost per publication, batch of 10, against today's
+per-release path measured in the same run (moto).
+
+Method
+------
+In-process moto, every resource of template.yaml (``infra.bootstrap``), the functions'
+environment (``infra.lambdas.local_functions``), as ``tests/benchmarks/publication.py`` sets them
+up. Approved releases are seeded with that benchmark's ``Seeder`` (intake's own record and
+document factories, written with the adapters) and published in batches of ``BATCH`` (the
+template's ``BatchSize``) through ``PublisherFunction``'s real handler.
+
+Two paths, alternating batch by batch on the same growing site so that both see the same
+catalogs:
+
+* **per batch** (this design): the publisher's batch, then one batch of the site-refresh queue
+  through ``SiteRefreshFunction``'s real handler (the queue read with the local stack's own
+  ``SqsPoller``, whose receive and delete are not the function's calls);
+* **per release** (the baseline, today's path on main): the same handler with the publication
+  service's refresh applying every release's change to the shared objects at once, one release
+  after the other, in the publisher (``SharedSite.apply`` per release), and the state items read
+  one by one (no ``prefetch``). Main also listed the site's media prefix on a first publication
+  (one ``ListObjectsV2``, which no longer happens); the baseline does not, so it flatters main.
+
+A site warms up first (``WARM`` publications, new path) so that catalogs and feeds are past their
+growth. AWS calls are counted on the functions' own clients (``functions.cold_start.aws_client``:
+S3, DynamoDB, SQS, Scheduler; both functions share them in one process) with botocore's
+``before-call``; responses are read with ``after-call`` for the item sizes DynamoDB bills by.
+
+A burst row shows what coalescing adds: ``BATCH`` publisher batches first, then one batch of the
+site-refresh queue (up to 10 requests, one rewrite).
+
+End to end: ``E2E`` releases go through the API function's handler (``POST /releases``, as API
+Gateway would call it) and ``ModerationService.decide`` (the console's approval) on the same
+counted clients, then the publication paths above.
+
+Paper cost (list prices, us-east-1, on-demand; ``PRICES``): S3 PUT/COPY/POST/LIST $0.005 and
+GET/HEAD $0.0004 per 1,000 requests; DynamoDB $0.625 per million write request units (1 KB of
+item each, the table's and every index's write: the item as the write left it, read back with
+a client that is not counted, in the table and in every index it is in, a status change counted
+as a delete and a put in ``by_org_status``; a mark removed from the outbox index is not counted)
+and $0.125 per million read units (4 KB, strongly consistent); SQS $0.40 per million requests
+of 64 KB chunks, the event source's receive and delete of each batch included (one each per
+batch); Lambda $0.20 per million requests and
+$0.0000133334 per GB-s (arm64) for the measured wall time at the template's memory (moto's time,
+an overestimate); API Gateway REST $3.50 per million requests (submit only; the authorizer's
+cached answer is not counted). Storage, transfer and CloudFront are left out: they do not depend
+on the path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.benchmarks._core import Goal, Row, Run, benchmark, fmt, table
+
+BATCH = 10
+CALLS_GOAL = 6.0
+COST_GOAL = 10.0  # $ per million publications
+E2E_GOAL = 35.0  # $ per million releases: submit + decide + publish
+
+PRICES = {
+    "s3_class_a": 0.005 / 1000,  # PUT, COPY, POST, LIST
+    "s3_class_b": 0.0004 / 1000,  # GET, HEAD and the rest
+    "wru": 0.625 / 1e6,
+    "rru": 0.125 / 1e6,
+    "sqs": 0.40 / 1e6,
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_s": 0.0000133334,
+    "scheduler": 1.00 / 1e6,
+    "api_gateway": 3.50 / 1e6,
+}
+_S3_CLASS_A = {
+    "PutObject",
+    "CopyObject",
+    "PostObject",
+    "ListObjectsV2",
+    "ListObjects",
+    "CreateMultipartUpload",
+}
+_S3_FREE = {"DeleteObject", "DeleteObjects"}
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values (typed JSON form)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: dict[str, Any]) -> int:
+    (kind, data), *_ = value.items()
+    sizes: dict[str, Callable[[], int]] = {
+        "S": lambda: len(str(data).encode()),
+        "N": lambda: math.ceil(len(str(data).lstrip("-").replace(".", "")) / 2) + 1,
+        "B": lambda: len(data),
+        "BOOL": lambda: 1,
+        "NULL": lambda: 1,
+        "L": lambda: 3 + sum(1 + _value_bytes(v) for v in data),
+        "M": lambda: 3 + sum(1 + len(k.encode()) + _value_bytes(v) for k, v in data.items()),
+        "SS": lambda: sum(len(str(v).encode()) for v in data),
+        "NS": lambda: sum(len(str(v)) for v in data),
+    }
+    size = sizes.get(kind)
+    return size() if size else 0
+
+
+@dataclass
+class Tally:
+    """Calls by operation and the billed units they add up to."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    wru: float = 0.0
+    rru: float = 0.0
+    sqs_requests: float = 0.0
+    lambda_gb_s: float = 0.0
+    lambda_requests: int = 0
+    api_requests: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.calls.update(other.calls)
+        self.wru += other.wru
+        self.rru += other.rru
+        self.sqs_requests += other.sqs_requests
+        self.lambda_gb_s += other.lambda_gb_s
+        self.lambda_requests += other.lambda_requests
+        self.api_requests += other.api_requests
+
+    @property
+    def aws_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def dollars(self) -> float:
+        s3_a = sum(n for op, n in self.calls.items() if op.startswith("s3:") and op[3:] in _S3_CLASS_A)
+        s3_b = sum(
+            n
+            for op, n in self.calls.items()
+            if op.startswith("s3:") and op[3:] not in _S3_CLASS_A and op[3:] not in _S3_FREE
+        )
+        scheduler = sum(n for op, n in self.calls.items() if op == "scheduler:CreateSchedule")
+        return (
+            s3_a * PRICES["s3_class_a"]
+            + s3_b * PRICES["s3_class_b"]
+            + self.wru * PRICES["wru"]
+            + self.rru * PRICES["rru"]
+            + self.sqs_requests * PRICES["sqs"]
+            + self.lambda_requests * PRICES["lambda_request"]
+            + self.lambda_gb_s * PRICES["lambda_gb_s"]
+            + scheduler * PRICES["scheduler"]
+            + self.api_requests * PRICES["api_gateway"]
+        )
+
+
+class Meter:
+    """Counts the functions' AWS calls and the DynamoDB and SQS units they are billed."""
+
+    def __init__(self, clients: dict[str, Any], indexes: list[dict[str, Any]], reader: Any) -> None:
+        self.tally = Tally()
+        self._clients = clients
+        self._indexes = indexes  # the releases table's GSIs, as the template declares them
+        self._reader = reader  # an uncounted DynamoDB client: reads an item after its write
+        self._written: dict[str, Any] | None = None
+        for service, client in clients.items():
+            client.meta.events.register(
+                f"before-call.{service}", self._before, unique_id=f"meter-b-{service}"
+            )
+            client.meta.events.register(f"after-call.{service}", self._after, unique_id=f"meter-a-{service}")
+
+    def take(self) -> Tally:
+        taken, self.tally = self.tally, Tally()
+        return taken
+
+    def close(self) -> None:
+        for service, client in self._clients.items():
+            client.meta.events.unregister(f"before-call.{service}", unique_id=f"meter-b-{service}")
+            client.meta.events.unregister(f"after-call.{service}", unique_id=f"meter-a-{service}")
+
+    def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        name = f"{model.service_model.service_name}:{model.name}"
+        self.tally.calls[name] += 1
+        body = params.get("body") or b""
+        if name in ("sqs:SendMessage", "sqs:SendMessageBatch"):
+            self.tally.sqs_requests += max(1, math.ceil(len(body) / 65536))
+        if name in ("dynamodb:UpdateItem", "dynamodb:PutItem"):
+            request = json.loads(body)
+            key = request.get("Key") or {"pk": request["Item"]["pk"]}
+            self._written = {"TableName": request["TableName"], "Key": key}
+
+    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        name = model.name
+        if model.service_model.service_name != "dynamodb":
+            return
+        if name == "GetItem" and parsed.get("Item"):
+            self.tally.rru += math.ceil(item_bytes(parsed["Item"]) / 4096)
+        elif name == "BatchGetItem":
+            for items in (parsed.get("Responses") or {}).values():
+                self.tally.rru += sum(math.ceil(item_bytes(i) / 4096) for i in items)
+        elif name == "Query":
+            size = sum(item_bytes(i) for i in parsed.get("Items") or [])
+            self.tally.rru += max(1, math.ceil(size / 4096))
+        elif name in ("UpdateItem", "PutItem") and self._written is not None:
+            # The item as the write left it (read with a client that is not counted).
+            item = self._reader.get_item(**self._written, ConsistentRead=True).get("Item")
+            self.tally.wru += self._writes(item) if item else 1
+            self._written = None
+
+    def _writes(self, item: dict[str, Any]) -> float:
+        """Write units of a write that left ``item``: the table's, and every index the item is in
+        (a status change moves it in ``by_org_status``: a delete and a put there)."""
+        units = math.ceil(item_bytes(item) / 1024)
+        for index in self._indexes:
+            keys = [k["AttributeName"] for k in index["KeySchema"]]
+            if not all(k in item for k in keys):
+                continue
+            projection = index["Projection"]
+            if projection["ProjectionType"] == "ALL":
+                size = item_bytes(item)
+            else:
+                kept = {"pk", *keys, *projection.get("NonKeyAttributes", [])}
+                size = item_bytes({k: v for k, v in item.items() if k in kept})
+            moves = 2 if "org_status" in keys else 1
+            units += moves * math.ceil(size / 1024)
+        return units
+
+
+@dataclass
+class PathResult:
+    name: str
+    publications: int = 0
+    tally: Tally = field(default_factory=Tally)
+    batches: int = 0
+    refresh_batches: int = 0
+
+    def per_publication(self) -> Tally:
+        return self.tally
+
+
+def _memory(template: dict[str, Any], function: str) -> int:
+    defaults = (template.get("Globals") or {}).get("Function") or {}
+    props = template["Resources"][function]["Properties"]
+    return int(props.get("MemorySize", defaults.get("MemorySize", 128)))
+
+
+@benchmark(
+    "publication-batch",
+    "AWS calls and paper cost per publication at batch 10, vs today's per-release path (moto)",
+)
+def publication_batch(run: Run) -> list[Row]:
+    import boto3
+    from moto import mock_aws
+
+    from infra.moto_atomic import make_conditional_writes_atomic
+    from tests.benchmarks.publication import _AWS_ENV, _AWS_UNSET, Seeder, _environment, _quiet, message
+
+    make_conditional_writes_atomic()
+    warm = run.reps(full=300, quick=60)
+    rounds = run.reps(full=10, quick=3)
+    e2e = run.reps(full=20, quick=5)
+    with _environment(_AWS_ENV, _AWS_UNSET), mock_aws():
+        from functions.adapters.dynamodb_state import DynamoStateRepository
+        from functions.adapters.s3_releases import S3ReleaseStore
+        from infra.bootstrap import bootstrap
+        from infra.lambdas import local_functions
+        from infra.local.sources import SqsPoller, SqsSource
+        from infra.template import load_template
+
+        template = load_template()
+        stack = bootstrap(boto3.client, template=template)  # type: ignore[arg-type]
+        functions = local_functions(stack)
+        with _environment(functions.environment):
+            from functions import cold_start
+
+            cold_start.reset_all()
+            try:
+                from functions.cold_start import aws_client
+                from functions.domain.publish.shared import ApplyNow
+                from functions.handlers import publisher
+                from tests.helpers import sqs_event
+
+                ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+                seeder = Seeder(
+                    DynamoStateRepository(ddb, stack.ref("ReleasesTable")),
+                    S3ReleaseStore(s3, stack.ref("ReleasesBucket")),
+                )
+                indexes = template["Resources"]["ReleasesTable"]["Properties"]["GlobalSecondaryIndexes"]
+                meter = Meter(
+                    {s: aws_client(s) for s in ("s3", "dynamodb", "sqs", "scheduler")},
+                    indexes,
+                    boto3.client("dynamodb"),
+                )
+                memory = {
+                    f: _memory(template, f)
+                    for f in ("PublisherFunction", "SiteRefreshFunction", "ApiFunction")
+                }
+                refresher = SqsPoller(
+                    boto3.client("sqs"),
+                    SqsSource(
+                        function="SiteRefreshFunction",
+                        queue_url=stack.ref("SiteRefreshQueue"),
+                        queue_arn=stack.attribute("SiteRefreshQueue", "Arn"),
+                        batch_size=10,
+                        report_failures=True,
+                    ),
+                    lambda event: _timed_invoke(functions, "SiteRefreshFunction", event, meter, memory),
+                    region="us-east-1",
+                    wait_seconds=0,
+                )
+                serial = iter(range(1, 10**9))
+
+                def publish_batch() -> None:
+                    ids = [seeder.seed(next(serial)) for _ in range(BATCH)]  # its own clients: not counted
+                    event = sqs_event([message(r) for r in ids])
+                    result = _timed_invoke(functions, "PublisherFunction", event, meter, memory)
+                    if result != {"batchItemFailures": []}:
+                        raise RuntimeError(f"publisher reported failures: {result}")
+                    meter.tally.sqs_requests += 2  # the event source's receive and delete of the batch
+
+                def refresh() -> int:
+                    before = refresher.batches
+                    while True:
+                        done = refresher.batches
+                        refresher.run_once()
+                        if refresher.batches == done:
+                            break
+                        meter.tally.sqs_requests += 2
+                    return refresher.batches - before
+
+                service = publisher.service()
+                per_batch_sink = service._refresh
+
+                class PerRelease:
+                    """Today's path: every release's change applied to the shared objects at once."""
+
+                    def request(self, changes: Any) -> None:
+                        for change in changes:
+                            ApplyNow(service.shared).request([change])
+
+                prefetch = service.prefetch
+                new, old, burst = PathResult("per batch"), PathResult("per release"), PathResult("burst")
+                with _quiet():
+                    for _ in range(warm // BATCH):
+                        publish_batch()
+                        refresh()
+                    meter.take()
+                    for _ in range(rounds):
+                        publish_batch()
+                        refresh()
+                        new.tally.add(meter.take())
+                        new.publications += BATCH
+                        service._refresh = PerRelease()
+                        service.prefetch = lambda release_ids: None  # type: ignore[method-assign]
+                        try:
+                            publish_batch()
+                            old.tally.add(meter.take())
+                            old.publications += BATCH
+                        finally:
+                            service._refresh = per_batch_sink
+                            service.prefetch = prefetch  # type: ignore[method-assign]
+                    meter.take()
+                    for _ in range(BATCH):
+                        publish_batch()
+                    burst.refresh_batches = refresh()
+                    burst.tally.add(meter.take())
+                    burst.publications += BATCH * BATCH
+                    intake = _end_to_end(stack, functions, meter, memory, e2e)
+                    from functions.observability import metrics
+
+                    metrics.clear_metrics()
+                meter.close()
+            finally:
+                cold_start.reset_all()
+    return _rows(run, new, old, burst, intake)
+
+
+def _timed_invoke(functions: Any, name: str, event: Any, meter: Meter, memory: dict[str, int]) -> Any:
+    began = time.perf_counter()
+    try:
+        return functions.invoke(name, event)
+    finally:
+        meter.tally.lambda_requests += 1
+        meter.tally.lambda_gb_s += (time.perf_counter() - began) * memory[name] / 1024
+
+
+@dataclass
+class Intake:
+    releases: int
+    submit: Tally
+    decide: Tally
+
+
+def _end_to_end(stack: Any, functions: Any, meter: Meter, memory: dict[str, int], count: int) -> Intake:
+    """Submit (the API function's handler, as API Gateway calls it) and decide (the console's
+    ModerationService) ``count`` releases on the counted clients."""
+    from datetime import UTC, datetime
+
+    from functions.adapters.dynamodb_state import DynamoStateRepository
+    from functions.adapters.sqs_publish import SqsPublishQueue
+    from functions.cold_start import aws_client
+    from functions.domain.moderation import Decision, DecisionAction, ModerationService
+    from functions.handlers.api import lambda_handler
+    from infra.apigateway.routes import api_routes
+    from tests.helpers import ApiClient, personnel_release
+
+    api = ApiClient(lambda_handler, api_routes(stack.template))
+    moderation = ModerationService(
+        states=DynamoStateRepository(aws_client("dynamodb"), stack.ref("ReleasesTable")),
+        publish=SqsPublishQueue(aws_client("sqs"), stack.ref("PublishQueue")),
+        clock=lambda: datetime.now(UTC),
+    )
+    submit, decide = Tally(), Tally()
+    ids = []
+    for n in range(count):
+        meter.take()
+        began = time.perf_counter()
+        response = api.post("/releases", personnel_release(headline=f"End to end release number {n:04d}"))
+        if response.status != 202:
+            raise RuntimeError(f"POST /releases answered {response.status}: {response.body[:200]!r}")
+        tally = meter.take()
+        tally.lambda_requests += 1
+        tally.lambda_gb_s += (time.perf_counter() - began) * memory["ApiFunction"] / 1024
+        tally.api_requests += 1
+        submit.add(tally)
+        ids.append(str(response.json()["id"]))
+    for release_id in ids:
+        meter.take()
+        moderation.decide(release_id, 1, Decision(DecisionAction.APPROVE, moderator="bench"))
+        tally = meter.take()
+        tally.sqs_requests += (
+            2  # the console's receive and delete of the moderation message, at worst one each
+        )
+        decide.add(tally)
+    return Intake(count, submit, decide)
+
+
+def _rows(run: Run, new: PathResult, old: PathResult, burst: PathResult, intake: Intake) -> list[Row]:
+    def per(result: PathResult) -> tuple[float, float]:
+        return (
+            result.tally.aws_calls / result.publications,
+            result.tally.dollars() / result.publications * 1e6,
+        )
+
+    new_calls, new_cost = per(new)
+    old_calls, old_cost = per(old)
+    burst_calls, burst_cost = per(burst)
+    intake_cost = (intake.submit.dollars() + intake.decide.dollars()) / intake.releases * 1e6
+    rows = [
+        Row(
+            "AWS calls per publication, per batch of 10 (publisher + site refresh)",
+            new_calls,
+            "calls",
+            Goal(CALLS_GOAL),
+        ),
+        Row("AWS calls per publication, per release (today's path, same run)", old_calls, "calls"),
+        Row("calls ratio: per batch / per release", new_calls / old_calls, "x"),
+        Row(f"AWS calls per publication, burst: {BATCH} batches then one refresh", burst_calls, "calls"),
+        Row("paper cost per million publications, per batch of 10", new_cost, "$", Goal(COST_GOAL)),
+        Row("paper cost per million publications, per release (today's path)", old_cost, "$"),
+        Row("cost ratio: per batch / per release", new_cost / old_cost, "x"),
+        Row("paper cost per million publications, burst", burst_cost, "$"),
+        Row("paper cost per million releases, submit + decide", intake_cost, "$"),
+        Row(
+            "end to end per million releases (submit + decide + publish, per batch)",
+            intake_cost + new_cost,
+            "$",
+            Goal(E2E_GOAL),
+        ),
+        Row("end to end per million releases (today's path)", intake_cost + old_cost, "$"),
+        Row("end to end ratio: per batch / today", (intake_cost + new_cost) / (intake_cost + old_cost), "x"),
+    ]
+    operations = sorted(
+        set(new.tally.calls) | set(old.tally.calls) | set(intake.submit.calls) | set(intake.decide.calls)
+    )
+    run.diagnostic(
+        "AWS calls per publication (or release, for submit and decide) by operation",
+        table(
+            ("operation", "per batch", "per release (today)", "burst", "submit", "decide"),
+            [
+                (
+                    op,
+                    f"{new.tally.calls[op] / new.publications:.2f}",
+                    f"{old.tally.calls[op] / old.publications:.2f}",
+                    f"{burst.tally.calls[op] / burst.publications:.2f}",
+                    f"{intake.submit.calls[op] / intake.releases:.2f}",
+                    f"{intake.decide.calls[op] / intake.releases:.2f}",
+                )
+                for op in operations
+            ],
+            right=(False, True, True, True, True, True),
+        ),
+    )
+
+    def parts(tally: Tally, n: int) -> list[str]:
+        return [
+            fmt(tally.wru / n),
+            fmt(tally.rru / n),
+            fmt(tally.sqs_requests / n),
+            fmt(tally.lambda_requests / n),
+            fmt(tally.lambda_gb_s / n * 1000),
+            fmt(tally.dollars() / n * 1e6),
+        ]
+
+    run.diagnostic(
+        "billed units per publication (per release for submit/decide); $ per million",
+        table(
+            ("path", "WRU", "RRU", "SQS requests", "Lambda requests", "Lambda GB-ms", "$ per million"),
+            [
+                ("per batch", *parts(new.tally, new.publications)),
+                ("per release (today)", *parts(old.tally, old.publications)),
+                ("burst", *parts(burst.tally, burst.publications)),
+                ("submit", *parts(intake.submit, intake.releases)),
+                ("decide", *parts(intake.decide, intake.releases)),
+            ],
+            right=(False, True, True, True, True, True, True),
+        ),
+    )
+    run.diagnostic(
+        "workload",
+        [
+            f"{new.publications} publications per path, in batches of {BATCH}, alternating; burst: "
+            f"{burst.publications} publications, {burst.refresh_batches} site-refresh batch(es); "
+            f"end to end: {intake.releases} releases submitted and approved.",
+            "Two S3 PUTs per release (its page and its ninjs document) alone cost $10 per million at "
+            "$0.005 per 1,000: no path that writes them can come under $10.",
+        ],
+    )
+    return rows
