@@ -174,19 +174,17 @@ class _AwsServer:
     """moto's server, bound in the caller's thread (so a taken port is an immediate error)."""
 
     def __init__(self, host: str, port: int, wrap: Any = None) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
         from infra.moto_atomic import make_conditional_writes_atomic
+        from infra.moto_speed import Dispatcher, make_receives_cheaper
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         make_conditional_writes_atomic()
+        make_receives_cheaper()
         _probe_port(host, port)  # werkzeug would print and sys.exit() on a taken port
-        app = DomainDispatcherApplication(create_backend_app)
+        app = Dispatcher(create_backend_app)
         if wrap is not None:
             app = wrap(app)
         try:
