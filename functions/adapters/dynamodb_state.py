@@ -12,7 +12,7 @@ Keys and indexes (declared in ``template.yaml``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Unpack
 
@@ -406,6 +406,18 @@ class DynamoStateRepository:
         )
         item = response.get("Item")
         return item_to_record(_deserialize(item)) if item else None
+
+    def every_release(self) -> Iterator[ReleaseRecord]:
+        """Every release's state item, page by page (a scan: for the local stack's figures,
+        where nothing else counts them; never on a request path)."""
+        pages = self._ddb.get_paginator("scan").paginate(
+            TableName=self._table,
+            FilterExpression="begins_with(pk, :release)",
+            ExpressionAttributeValues={":release": {"S": "release#"}},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield item_to_record(_deserialize(item))
 
     def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
         """The state items of these releases (up to 100), read consistently in one BatchGetItem
