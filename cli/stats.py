@@ -1,9 +1,9 @@
 """``press-intake stats [--json]``: the operations dashboard's figures, in the terminal.
 
 The same figures as the template's ``OperationsDashboard``, over the last ``--minutes``:
-submissions, decisions and publications per minute, the moderation, publish and events queues (depth,
-oldest message), the dead-letter queues, the API's 4xx/5xx per minute and p99 latency, and the
-publication lag after ``release_at`` (or approval).
+submissions, decisions and publications per minute, the moderation, publish, events and media
+verification queues (depth, oldest message), their dead-letter queues, the API's 4xx/5xx per
+minute and p99 latency, and the publication lag after ``release_at`` (or approval).
 
 - A deployed stack (``--stack NAME``): CloudWatch ``GetMetricData`` on the very metrics the
   dashboard shows (Powertools' metrics of the functions, AWS's of SQS and API Gateway).
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -43,6 +42,7 @@ QUEUES = {  # name -> (queue output, dead-letter queue output)
     "moderation": ("ModerationQueueUrl", "ModerationDeadLetterQueueUrl"),
     "publish": ("PublishQueueUrl", "PublishDeadLetterQueueUrl"),
     "events": ("EventsQueueUrl", "EventsDeadLetterQueueUrl"),  # webhook and e-mail deliveries
+    "media": ("MediaVerificationQueueUrl", "MediaDeadLetterQueueUrl"),  # uploads to verify
 }
 
 
@@ -102,19 +102,6 @@ def _queue_counts(sqs: Any, url: str) -> tuple[int, int]:
     )
 
 
-def _records(dynamodb: Any, table: str) -> Iterable[Any]:
-    from functions.adapters.dynamodb_state import _deserialize, item_to_record
-
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=table,
-        FilterExpression="begins_with(pk, :release)",
-        ExpressionAttributeValues={":release": {"S": "release#"}},
-    )
-    for page in pages:
-        for item in page.get("Items", []):
-            yield item_to_record(_deserialize(item))
-
-
 def _decided_at(record: Any) -> datetime | None:
     decided = (record.decision or {}).get("decided_at")
     return datetime.fromisoformat(decided) if isinstance(decided, str) else None
@@ -134,11 +121,18 @@ def local_figures(target: Target, now: datetime, minutes: int) -> Figures:
     from functions.domain.states import Status
 
     since = now - timedelta(minutes=minutes)
-    records = list(_records(target.client("dynamodb"), target.output("ReleasesTableName")))
+    from functions.adapters.dynamodb_state import DynamoStateRepository
+
+    states = DynamoStateRepository(target.client("dynamodb"), target.output("ReleasesTableName"))
+    records = list(states.every_release())
     submitted = sum(since <= r.created_at <= now for r in records)
     decided = [r for r in records if (at := _decided_at(r)) is not None and since <= at <= now]
     published = [r for r in records if r.published_at is not None and since <= r.published_at <= now]
-    lags = [lag for r in published if (lag := publication_lag(r, r.published_at)) is not None]
+    lags = [
+        lag
+        for r in published
+        if r.published_at is not None and (lag := publication_lag(r, r.published_at)) is not None
+    ]
     waiting = {
         "moderation": [now - r.updated_at for r in records if r.status is Status.PENDING_REVIEW],
         "publish": [now - (_decided_at(r) or r.updated_at) for r in records if r.status is Status.APPROVED],
@@ -147,7 +141,9 @@ def local_figures(target: Target, now: datetime, minutes: int) -> Figures:
     queues = {}
     for name, (queue, dead) in QUEUES.items():
         depth, in_flight = _queue_counts(sqs, target.output(queue))
-        oldest = max(waiting.get(name, ()), default=None)  # events: nothing in the state table ages it
+        oldest = max(
+            waiting.get(name, ()), default=None
+        )  # events, media: nothing in the state table ages them
         queues[name] = QueueFigures(
             depth=depth,
             in_flight=in_flight,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Unpack
 
@@ -188,6 +188,7 @@ class _Update:
         self.removes: list[str] = []
         self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
+        self.assigned: list[str] = []  # attributes set to a value given here (not computed from the item)
 
     def name(self, attribute: str) -> str:
         self.names[f"#{attribute}"] = attribute
@@ -199,6 +200,12 @@ class _Update:
 
     def set(self, attribute: str, value: Any) -> None:
         self.sets.append(f"{self.name(attribute)} = {self.value(attribute, value)}")
+        self.assigned.append(attribute)
+
+    def written(self) -> dict[str, Any]:
+        """What the assigned attributes hold once the write succeeded, as a read would return
+        them (the values as serialized for the request, deserialized)."""
+        return _deserialize({attribute: self.values[f":{attribute}"] for attribute in self.assigned})
 
     def append_history(self, entry: dict[str, Any]) -> None:
         history = self.name("history")
@@ -362,8 +369,10 @@ class DynamoStateRepository:
         ``{org_id}#{status}`` with them), so the write names only attributes it may change plus
         ``pk`` and ``version``: what the moderators' IAM policy allows (``dynamodb:Attributes``
         counts the attributes a condition reads). Given ``current`` (the record as read at
-        ``expected_version``), only the changed attributes come back (``UPDATED_NEW``: that
-        policy refuses ``ALL_NEW``) and the result is ``current`` with them applied.
+        ``expected_version``), the result is ``current`` with the change applied: the write
+        returns nothing (``ReturnValues`` ``NONE``) when it only sets values given here, and
+        the changed attributes (``UPDATED_NEW``; that policy refuses ``ALL_NEW``) when it adds a
+        correction to the item's list of them.
         """
         transition = TRANSITIONS[action]
         if transition.bumps_version:
@@ -382,10 +391,18 @@ class DynamoStateRepository:
             ]
         )
         request = update.request(self._table, release_id, condition)
-        response = self._update({**request, "ReturnValues": "ALL_NEW" if current is None else "UPDATED_NEW"})
         if current is None:
-            return item_to_record(_deserialize(response["Attributes"]))
-        changed = {**record_to_item(current), **_deserialize(response.get("Attributes", {}))}
+            return item_to_record(
+                _deserialize(self._update({**request, "ReturnValues": "ALL_NEW"})["Attributes"])
+            )
+        if "correction" in changes:  # the list of corrections grows in the item: read back what it became
+            written = _deserialize(
+                self._update({**request, "ReturnValues": "UPDATED_NEW"}).get("Attributes", {})
+            )
+        else:  # nothing to read back: sending the changed attributes would cost both sides time
+            self._update({**request, "ReturnValues": "NONE"})
+            written = update.written()
+        changed = {**record_to_item(current), **written}
         if "outbox" not in changes:  # removed: UPDATED_NEW returns nothing for it
             changed.update(outbox=None, outbox_at=None)
         return item_to_record(changed)
@@ -421,6 +438,18 @@ class DynamoStateRepository:
         )
         item = response.get("Item")
         return item_to_record(_deserialize(item)) if item else None
+
+    def every_release(self) -> Iterator[ReleaseRecord]:
+        """Every release's state item, page by page (a scan: for the local stack's figures,
+        where nothing else counts them; never on a request path)."""
+        pages = self._ddb.get_paginator("scan").paginate(
+            TableName=self._table,
+            FilterExpression="begins_with(pk, :release)",
+            ExpressionAttributeValues={":release": {"S": "release#"}},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield item_to_record(_deserialize(item))
 
     def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
         """The state items of these releases (up to 100), read consistently in one BatchGetItem

@@ -175,17 +175,15 @@ class _AwsServer:
 
     def __init__(self, host: str, port: int, wrap: Any = None) -> None:
         from moto.moto_server import werkzeug_app
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
         from infra.moto_atomic import make_conditional_writes_atomic
+        from infra.moto_speed import Dispatcher, make_receives_cheaper
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         make_conditional_writes_atomic()
+        make_receives_cheaper()
         _probe_port(host, port)  # werkzeug would print and sys.exit() on a taken port
         # No blanket CORS (moto's default allows every origin on every service): a browser's
         # upload to the uploads bucket is answered by that bucket's own CORS rules, the
@@ -193,7 +191,7 @@ class _AwsServer:
         werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
         from infra.local.upload_cors import with_upload_cors
 
-        app = with_upload_cors(DomainDispatcherApplication(create_backend_app))
+        app = with_upload_cors(Dispatcher(create_backend_app))
         if wrap is not None:
             app = wrap(app)
         try:

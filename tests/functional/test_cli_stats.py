@@ -83,6 +83,9 @@ def test_local_stats_count_the_window_from_the_table_and_the_queues(
     for _ in range(2):
         sqs.send_message(QueueUrl=stack.ref("ModerationQueue"), MessageBody="{}")
     sqs.send_message(QueueUrl=stack.ref("PublishDeadLetterQueue"), MessageBody="{}")
+    # and uploads: one waiting for verification, one dead-lettered
+    sqs.send_message(QueueUrl=stack.ref("MediaVerificationQueue"), MessageBody="{}")
+    sqs.send_message(QueueUrl=stack.ref("MediaDeadLetterQueue"), MessageBody="{}")
 
     # When an operator asks for the figures of the last hour
     result = runner.invoke(app, ["stats", "--json", "--minutes", "60"])
@@ -100,6 +103,9 @@ def test_local_stats_count_the_window_from_the_table_and_the_queues(
     assert (publish["depth"], publish["dead_letters"]) == (0, 1)
     assert 20 * 60 - 5 <= moderation["oldest_seconds"] <= 20 * 60 + 60  # the waiting release
     assert 5 * 60 - 5 <= publish["oldest_seconds"] <= 5 * 60 + 60  # approved, not yet published
+    media = figures["queues"]["media"]  # the media verification queue, as on the dashboard
+    assert (media["depth"], media["in_flight"], media["dead_letters"]) == (1, 0, 1)
+    assert media["oldest_seconds"] is None  # nothing in the state table ages an upload
     # And what the local stack cannot count is null, and said so
     assert figures["api_5xx_per_minute"] is None
     assert any("API figures are not counted" in note for note in figures["notes"])
@@ -109,6 +115,8 @@ def test_local_stats_count_the_window_from_the_table_and_the_queues(
     assert table.exit_code == 0, table.output
     assert "publication lag p50 / p99 / max" in table.stdout
     assert "90 s / 90 s / 90 s" in table.stdout
+    assert "media queue: waiting / in flight" in table.stdout
+    assert "media dead-letter queue" in table.stdout
 
 
 def test_an_empty_local_stack_has_zero_rates_and_no_lag(local_info: Path, stack: LocalStack) -> None:
@@ -132,6 +140,8 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
         "PublishDeadLetterQueueUrl": queue.format("PublishDeadLetterQueue-DDD"),
         "EventsQueueUrl": queue.format("EventsQueue-EEE"),
         "EventsDeadLetterQueueUrl": queue.format("EventsDeadLetterQueue-FFF"),
+        "MediaVerificationQueueUrl": queue.format("MediaVerificationQueue-GGG"),
+        "MediaDeadLetterQueueUrl": queue.format("MediaDeadLetterQueue-HHH"),
     }
     cloudformation = boto3.client("cloudformation", region_name=region)
     cloudformation.create_stack(
@@ -173,6 +183,10 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
         [2.0],
     )
     put("AWS/ApiGateway", "5XXError", {"ApiName": "demo-api", "Stage": "v1"}, [3.0])
+    media_queue, media_dead = "demo-MediaVerificationQueue-GGG", "demo-MediaDeadLetterQueue-HHH"
+    put("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": media_queue}, [7.0])
+    put("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": media_queue}, [45.0])
+    put("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": media_dead}, [1.0])
 
     # When an operator asks the deployed stack for the last hour
     result = runner.invoke(app, ["--stack", "demo", "--region", region, "stats", "--json"])
@@ -189,6 +203,8 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
     assert figures["queues"]["moderation"]["oldest_seconds"] == 310.0
     assert figures["queues"]["publish"]["dead_letters"] == 2
     assert figures["queues"]["publish"]["depth"] is None  # no datapoint: n/a, not 0
+    media = figures["queues"]["media"]
+    assert (media["depth"], media["oldest_seconds"], media["dead_letters"]) == (7, 45.0, 1)
     assert figures["publication_lag_seconds"]["max"] is None
 
 
