@@ -56,6 +56,9 @@ _SETTINGS = {
     "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-moderation",
     "MEDIA_TABLE": "bench-media",
     "MEDIA_BUCKET": "bench-media-uploads",
+    "WEBHOOKS_TABLE": "bench-webhooks",
+    "WEBHOOK_SECRETS_KEY": "alias/bench-webhook-secrets",
+    "EVENTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-events",
 }
 _CLIENTS = ("s3", "dynamodb", "sqs")  # what ApiFunction's first submission creates
 
