@@ -16,7 +16,8 @@ from functions.domain.site import DEFAULT_COPYRIGHT_NOTICE, DEFAULT_NAME, DEFAUL
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first use (defer_build): each function validates one or two of these, never the rest.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:

@@ -13,7 +13,7 @@ import html
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from functions.domain import errors
 
@@ -24,6 +24,9 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class ProblemFieldError(BaseModel):
+    # Both models only describe the problem documents in the OpenAPI document: built on first use.
+    model_config = ConfigDict(defer_build=True)
+
     field: str
     message: str
     code: str
@@ -31,6 +34,8 @@ class ProblemFieldError(BaseModel):
 
 class Problem(BaseModel):
     """An error (RFC 9457 problem details)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: str
     title: str

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.domain.models import Category
 from functions.domain.records import ReleaseRecord
@@ -23,14 +23,22 @@ if TYPE_CHECKING:
 from functions.domain.webhooks import DeliveryAttempt, Webhook
 
 
-class PrescreenFlag(BaseModel):
+class _View(BaseModel):
+    """Base of the views. Each is built on first use (``defer_build``), not at import: a request
+    builds only the ones its route answers with, which keeps them off the cold start of the others
+    (``POST /releases`` needs two of the twenty)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class PrescreenFlag(_View):
     """A hint for moderators computed at intake; never a rejection by itself."""
 
     code: str
     message: str
 
 
-class DecisionView(BaseModel):
+class DecisionView(_View):
     """The latest moderation decision, as the submitter sees it (never the moderator's name)."""
 
     action: Literal["approve", "reject", "request_changes", "kill"]
@@ -40,7 +48,7 @@ class DecisionView(BaseModel):
     version: int
 
 
-class PendingCorrection(BaseModel):
+class PendingCorrection(_View):
     """A correction on its way: version ``version`` awaits the moderators (or the publisher);
     until it is published, readers see ``public_version``."""
 
@@ -48,7 +56,7 @@ class PendingCorrection(BaseModel):
     note: str
 
 
-class PublishedCorrection(BaseModel):
+class PublishedCorrection(_View):
     """A correction readers see: the version it made public, its note, when it went out."""
 
     version: int
@@ -56,12 +64,12 @@ class PublishedCorrection(BaseModel):
     published_at: datetime
 
 
-class ReleaseLinks(BaseModel):
+class ReleaseLinks(_View):
     self: str
     public: str | None = None
 
 
-class ReleaseAccepted(BaseModel):
+class ReleaseAccepted(_View):
     """Answer to a submission or revision: the release is durably stored and queued for review."""
 
     id: str
@@ -70,7 +78,7 @@ class ReleaseAccepted(BaseModel):
     links: ReleaseLinks
 
 
-class ReleaseView(BaseModel):
+class ReleaseView(_View):
     """The submitter's status view of one release."""
 
     id: str
@@ -99,12 +107,12 @@ class ReleaseView(BaseModel):
     links: ReleaseLinks
 
 
-class ReleaseList(BaseModel):
+class ReleaseList(_View):
     items: list[ReleaseView]
     next_cursor: str | None = None
 
 
-class ReleasePreview(BaseModel):
+class ReleasePreview(_View):
     """What a submission would become (``POST /previews``), computed by the same code and stored
     nowhere."""
 
@@ -172,12 +180,12 @@ def view_etag(view: ReleaseView) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class WebhookLinks(BaseModel):
+class WebhookLinks(_View):
     self: str
     deliveries: str
 
 
-class WebhookView(BaseModel):
+class WebhookView(_View):
     """A webhook as its organisation sees it (never its secret, which is shown once)."""
 
     id: str
@@ -200,7 +208,7 @@ class WebhookCreated(WebhookView):
     secret: str
 
 
-class WebhookSecret(BaseModel):
+class WebhookSecret(_View):
     """A rotated secret (shown once); the previous one signs too until ``previous_secret_expires_at``."""
 
     id: str
@@ -208,11 +216,11 @@ class WebhookSecret(BaseModel):
     previous_secret_expires_at: datetime
 
 
-class WebhookList(BaseModel):
+class WebhookList(_View):
     items: list[WebhookView]
 
 
-class DeliveryView(BaseModel):
+class DeliveryView(_View):
     """One delivery attempt: its outcome, the receiver's status code and how long it took."""
 
     event_id: str
@@ -225,11 +233,11 @@ class DeliveryView(BaseModel):
     error: str | None = None
 
 
-class DeliveryList(BaseModel):
+class DeliveryList(_View):
     items: list[DeliveryView]
 
 
-class WebhookTestQueued(BaseModel):
+class WebhookTestQueued(_View):
     """A test event is queued for delivery (its id is the ``webhook-id`` the receiver sees)."""
 
     id: str
@@ -278,7 +286,7 @@ def delivery_view(attempt: DeliveryAttempt) -> DeliveryView:
 # ---------------------------------------------------------------------------------------------
 
 
-class RenditionView(BaseModel):
+class RenditionView(_View):
     """A re-encoded rendition (what may be published; the original never is)."""
 
     name: str
@@ -288,11 +296,11 @@ class RenditionView(BaseModel):
     height: int | None = None
 
 
-class MediaLinks(BaseModel):
+class MediaLinks(_View):
     self: str
 
 
-class MediaView(BaseModel):
+class MediaView(_View):
     """One of your media and its verification."""
 
     id: str
@@ -312,7 +320,7 @@ class MediaView(BaseModel):
     links: MediaLinks
 
 
-class UploadForm(BaseModel):
+class UploadForm(_View):
     """An S3 presigned POST: send a `multipart/form-data` POST to `url` with every field of
     `fields`, then the file as the last field, `file`."""
 

@@ -13,6 +13,7 @@
   delayed; the notice that a webhook was disabled); read by the delivery function.
 
 Unknown fields are ignored, so that a newer sender never strands a message at an older consumer.
+Each model is built on first use (``defer_build``): a function builds only those it sends or reads.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     release_id: Annotated[str, Field(min_length=1, max_length=100, description="The release's id.")]
     # Not bounded: a version the release is not at (older, or none it ever had) is a stale
@@ -66,7 +67,7 @@ class JobKind(StrEnum):
 
 
 class _Job(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     event_id: Annotated[str, Field(min_length=1, max_length=100, description="The webhook-id.")]
     event_type: Annotated[str, Field(min_length=1, max_length=100)]
@@ -102,7 +103,7 @@ class WebhookJob(_Job):
 
 
 class DecisionNotice(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     action: str
     reason_codes: tuple[str, ...] = ()
@@ -112,7 +113,7 @@ class DecisionNotice(BaseModel):
 class ReleaseNotice(BaseModel):
     """What an e-mail about a release says (rendered by the delivery function)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     topic: Literal["release"] = "release"
     release_id: str
@@ -127,7 +128,7 @@ class ReleaseNotice(BaseModel):
 class WebhookDisabledNotice(BaseModel):
     """What the e-mail telling an organisation its webhook was disabled says."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     topic: Literal["webhook_disabled"] = "webhook_disabled"
     webhook_id: str

@@ -259,6 +259,8 @@ MediaType = Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
 class MediaUpload(Strict):
     """What a submitter declares before uploading a file (``POST /media``)."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: no submission needs it
+
     filename: Annotated[
         str,
         Field(
@@ -327,7 +329,15 @@ class MediaRef(Strict):
     ] = None
 
 
+# Only the five releases below validate anything: their common base is never built (deferred),
+# while they are built at import (their own config turns that back off), as the first
+# submission needs all five.
+_BUILT_AT_IMPORT = ConfigDict(defer_build=False)
+
+
 class _SubmissionBase(Strict):
+    model_config = ConfigDict(defer_build=True)
+
     headline: Annotated[
         str,
         Field(
@@ -401,12 +411,16 @@ class _SubmissionBase(Strict):
 class BusinessRelease(_SubmissionBase):
     """Business news: results, products, deals."""
 
+    model_config = _BUILT_AT_IMPORT
+
     category: Literal["business"]
     details: BusinessDetails = BusinessDetails()
 
 
 class SportsRelease(_SubmissionBase):
     """Sports: results, fixtures, signings."""
+
+    model_config = _BUILT_AT_IMPORT
 
     category: Literal["sports"]
     details: SportsDetails
@@ -415,6 +429,8 @@ class SportsRelease(_SubmissionBase):
 class PersonnelRelease(_SubmissionBase):
     """Personnel: appointments, promotions, departures."""
 
+    model_config = _BUILT_AT_IMPORT
+
     category: Literal["personnel"]
     details: PersonnelDetails
 
@@ -422,12 +438,16 @@ class PersonnelRelease(_SubmissionBase):
 class CommunityRelease(_SubmissionBase):
     """Community news."""
 
+    model_config = _BUILT_AT_IMPORT
+
     category: Literal["community"]
     details: CommunityDetails = CommunityDetails()
 
 
 class EventRelease(_SubmissionBase):
     """Events: what, when and where."""
+
+    model_config = _BUILT_AT_IMPORT
 
     category: Literal["event"]
     details: EventDetails

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,12 +46,14 @@ def is_release_id(value: str) -> bool:
         return False
 
 
+# Canonical JSON: what json.dumps(payload, sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False, default=str) writes, with the encoder built once rather than per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def payload_hash(payload: dict[str, Any]) -> str:
     """Hash of a submission as the client sent it (canonical JSON), for idempotent retries."""
-    import json
-
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -124,9 +124,10 @@ class DeliveryAttempt:
 
 
 class WebhookSubscription(BaseModel):
-    """``POST /webhooks``: where to deliver, and which events."""
+    """``POST /webhooks``: where to deliver, and which events (built on first use, off the
+    submission's cold start)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     url: Annotated[
         str,

@@ -5,7 +5,9 @@ Method
 Each sample is a fresh interpreter (``sys.executable -c ...``, working directory the repository
 root, the environment Lambda would give it: the template's Globals, the runtime's variables,
 dummy resource names; ``PYTHONDONTWRITEBYTECODE`` removed) that reads ``time.perf_counter()``
-before its first import and after each step, and prints the step times. Timing inside the child
+before its first import and after each step, and prints the step times, with the process's CPU
+time over the whole span (``time.process_time``: a cross-check that other processes on a busy
+host move less than the wall time the goal is measured in). Timing inside the child
 measures what Lambda's INIT phase and first invocation run: interpreter start-up and teardown
 (identical for every variant, and teardown never delays a request) are excluded, and so is the
 parent's ``fork``/``exec``. The event (a ``POST /releases`` of ~5 KB Markdown, built as the
@@ -56,6 +58,9 @@ _SETTINGS = {
     "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-moderation",
     "MEDIA_TABLE": "bench-media",
     "MEDIA_BUCKET": "bench-media-uploads",
+    "WEBHOOKS_TABLE": "bench-webhooks",
+    "WEBHOOK_SECRETS_KEY": "alias/bench-webhook-secrets",
+    "EVENTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-events",
 }
 _CLIENTS = ("s3", "dynamodb", "sqs")  # what ApiFunction's first submission creates
 
@@ -73,6 +78,7 @@ class _NullClient:  # answers every AWS call at once, with nothing
     def __getattr__(self, name):
         return lambda **kwargs: {{}}
 n0 = len(sys.modules)
+cpu0 = time.process_time()
 marks = [time.perf_counter()]
 """
 _HANDLER_STEPS = """\
@@ -110,7 +116,8 @@ assert response["statusCode"] == 202, response
 """
 _REPORT = """\
 steps = [b - a for a, b in zip(marks, marks[1:])]
-sys.stdout.write(" ".join(map(repr, [*steps, len(sys.modules) - n0])) + "\\n")
+cpu = time.process_time() - cpu0
+sys.stdout.write(" ".join(map(repr, [*steps, len(sys.modules) - n0, cpu])) + "\\n")
 """
 
 
@@ -122,6 +129,7 @@ class Sample:
     clients_s: float
     request_s: float
     modules: int
+    cpu_s: float  # CPU time of the process over the same span (time.process_time)
 
     @property
     def total_s(self) -> float:
@@ -141,8 +149,8 @@ def _child(steps: str, env: dict[str, str], event_path: str) -> Sample:
     )
     if done.returncode != 0:
         raise RuntimeError(f"cold child failed:\n{done.stderr[-4000:]}")
-    import_s, clients_s, request_s, modules = done.stdout.split()
-    return Sample(float(import_s), float(clients_s), float(request_s), int(modules))
+    import_s, clients_s, request_s, modules, cpu_s = done.stdout.split()
+    return Sample(float(import_s), float(clients_s), float(request_s), int(modules), float(cpu_s))
 
 
 def _importtime(statement: str, env: dict[str, str]) -> list[tuple[int, int, str]]:
@@ -325,6 +333,13 @@ def cold_import(run: Run) -> list[Row]:
             "x",
         ),
         Row("ratio handler / floor, import alone (boto3 in neither)", handler_import / floor_import, "x"),
+        Row("handler: CPU time to the end of the first request (process_time)", ms(handler, "cpu_s"), "ms"),
+        Row("floor: CPU time to the end of the first request (process_time)", ms(floor, "cpu_s"), "ms"),
+        Row(
+            "  cross-check: ratio of the CPU times (less moved by other processes than the wall time)",
+            ms(handler, "cpu_s") / ms(floor, "cpu_s"),
+            "x",
+        ),
         Row(
             "with the X-Ray SDK (TraceAwsCalls=true): handler to the end of the first request",
             ms(traced, "total_s"),

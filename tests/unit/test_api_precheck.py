@@ -6,7 +6,11 @@ import base64
 import json
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from functions.api import app as api_app
+from functions.domain.models import ReleaseSubmission
+from tests.helpers import personnel_release
 
 BODY = json.dumps({"category": "personnel", "headline": "Acme names a new chief financial officer"})
 
@@ -71,3 +75,63 @@ def test_what_precheck_refuses_it_refuses_in_the_order_clients_fix_it() -> None:
     assert kind({**post(BODY), "body": base64.b64encode(b"{\xff}").decode(), "isBase64Encoded": True})[1] == (
         "The body is not valid UTF-8 JSON."
     )
+
+
+def test_a_valid_submission_is_validated_from_its_text_and_handed_over_as_the_release() -> None:
+    # Given a valid release posted to /releases
+    text = json.dumps(personnel_release())
+    event = post(text)
+    assert api_app.precheck(event) is None
+    # Then the resolver gets the release already validated, the same as validating the parsed
+    # document would give (which the route's own validation then takes as it is)
+    handed = api_app._parsed_body(event["body"])
+    assert handed == TypeAdapter(ReleaseSubmission).validate_python(json.loads(text))
+    assert TypeAdapter(ReleaseSubmission).validate_python(handed) is handed
+    # And on any other path the document is kept as parsed JSON
+    other = {**post(text), "path": "/previews"}
+    assert api_app.precheck(other) is None
+    assert api_app._parsed_body(other["body"]) == json.loads(text)
+
+
+def _variants(text: str) -> list[str]:
+    """``text`` (a valid release) spoilt in the ways JSON parsers are known to disagree on."""
+    spliced = text.replace('"Jane Doe"', '"Jane Doe", "headline": "Duplicated key wins or not"', 1)
+    return [
+        text,
+        spliced,
+        "\ufeff" + text,
+        " \t\r\n" + text + " \n",
+        text + "x",
+        text[:-1] + ",}",
+        text.replace("Acme names", "Acme \\ud800 names", 1),  # a lone surrogate escape
+        text.replace("Acme names", "Acme \\udc00\\ud800 names", 1),
+        text.replace("Acme names", "Acme \\ud83d\\ude00 names", 1),  # a pair: one character
+        text.replace("Acme names", "Acme\u2028names", 1),
+        text.replace("Acme names", "Acme\tnames", 1),  # a raw tab inside a string
+        text.replace("Acme names", "Acme\nnames", 1),
+        text.replace("Acme names", "Acme \\x41 names", 1),
+        text.replace("Acme names", "Acme \\u00E9 names", 1),
+        text.replace('"personnel"', '"personnel" ', 1),
+        text.replace('"en"', "NaN", 1),
+        text.replace('"en"', "1e400", 1),
+        text.replace('"en"', "01", 1),
+        text.replace('"en"', "-0", 1),
+        text.replace('"en"', '"en", "extra": true', 1),
+        text.replace('{"category"', '{"category": "business", "category"', 1),
+        text.replace("}", "]", 1),
+    ]
+
+
+def test_the_submission_parser_accepts_exactly_what_the_usual_path_accepts() -> None:
+    # Whatever pydantic's JSON parser accepts as a valid release, json.loads + validation accepts
+    # as the same release; whatever either refuses leaves the usual path to answer it
+    adapter = TypeAdapter(ReleaseSubmission)
+    for text in _variants(json.dumps(personnel_release())) + _variants(
+        json.dumps(personnel_release(), ensure_ascii=False)
+    ):
+        fast = api_app._valid_submission(text)
+        try:
+            usual = adapter.validate_python(json.loads(text))
+        except (ValueError, ValidationError):
+            usual = None
+        assert fast == usual, text[:80]

@@ -669,3 +669,17 @@ def test_a_put_refused_says_when_it_would_be_allowed(world: World, status: str) 
         world.service.revise(ACME, "rel-1", submission(), expected_version=None)
     assert caught.value.detail.startswith(f"The release is {status}; it can be revised only while")
     assert "corrected only while it is" in caught.value.detail
+
+
+def test_the_payload_hash_is_the_sha256_of_the_canonical_json_it_always_was() -> None:
+    # Retries compare it with the hash stored by an earlier attempt, possibly an older deployment:
+    # sorted keys, no spaces, non-ASCII as is, anything else as str
+    import hashlib
+    import json
+
+    from functions.domain.records import payload_hash
+
+    payload = {"b": [1, {"z": "Zoë", "a": None}], "a": "ASCII", "when": datetime(2026, 12, 1, tzinfo=UTC)}
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    assert payload_hash(payload) == hashlib.sha256(canonical.encode()).hexdigest()
+    assert canonical.startswith('{"a":"ASCII","b":[1,{"a":null,"z":"Zoë"}]')

@@ -475,6 +475,27 @@ def test_fast_scans_match_a_full_scan_on_random_text() -> None:
         assert weekday_mismatches(text) == reference_weekday_mismatches(text), text
 
 
+def test_texts_scanned_together_give_what_each_gives_alone() -> None:
+    # prescreen searches the headline, subheadline, summary and body together, one search per
+    # prefix: each text's edges must stay its own, and a case trap in one text (scanned in full)
+    # must not move what is found in the others
+    assert hype_words("best", "in class") is None
+    assert hype_words("xx", "amazing") == Flag("hype_words", "Promotional language: amazing.")
+    assert weekday_mismatch("Monday, December 2,", "2026") is None  # one text: "is a Wednesday"
+    assert weekday_mismatch("Monday, December 2, 2026") is not None
+    rng = random.Random(20261203)
+    for _ in range(600):
+        texts = [rng.choice(TRICKY_TEXTS) for _ in range(rng.randint(1, 4))]
+        assert hype_words(*texts) == reference_hype_words(*texts), texts
+        wrong = [found for text in texts for found in reference_weekday_mismatches(text)]
+        expected = (
+            Flag("weekday_mismatch", "A weekday contradicts its date: " + "; ".join(wrong[:3]) + ".")
+            if wrong
+            else None
+        )
+        assert weekday_mismatch(*texts) == expected, texts
+
+
 def test_case_traps_are_every_character_that_lower_casing_misplaces() -> None:
     # The shortcut looks for lower-cased words in text.lower(); it can only miss a match if some
     # character lower-cases to more than one character, or re.IGNORECASE matches it with an
