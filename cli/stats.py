@@ -1,7 +1,7 @@
 """``press-intake stats [--json]``: the operations dashboard's figures, in the terminal.
 
 The same figures as the template's ``OperationsDashboard``, over the last ``--minutes``:
-submissions, decisions and publications per minute, the moderation, publish, events and media
+submissions, decisions and publications per minute, the moderation, publish, events, media and site-refresh
 verification queues (depth, oldest message), their dead-letter queues, the API's 4xx/5xx per
 minute and p99 latency, and the publication lag after ``release_at`` (or approval).
 
@@ -43,6 +43,8 @@ QUEUES = {  # name -> (queue output, dead-letter queue output)
     "publish": ("PublishQueueUrl", "PublishDeadLetterQueueUrl"),
     "events": ("EventsQueueUrl", "EventsDeadLetterQueueUrl"),  # webhook and e-mail deliveries
     "media": ("MediaVerificationQueueUrl", "MediaDeadLetterQueueUrl"),  # uploads to verify
+    # the one writer of the newsroom's shared objects (index, feeds, sitemaps), fed per batch
+    "site-refresh": ("SiteRefreshQueueUrl", "SiteRefreshDeadLetterQueueUrl"),
 }
 
 
@@ -143,7 +145,7 @@ def local_figures(target: Target, now: datetime, minutes: int) -> Figures:
         depth, in_flight = _queue_counts(sqs, target.output(queue))
         oldest = max(
             waiting.get(name, ()), default=None
-        )  # events, media: nothing in the state table ages them
+        )  # events, media, site-refresh: nothing in the state table ages them
         queues[name] = QueueFigures(
             depth=depth,
             in_flight=in_flight,

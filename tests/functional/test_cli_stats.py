@@ -86,6 +86,13 @@ def test_local_stats_count_the_window_from_the_table_and_the_queues(
     # and uploads: one waiting for verification, one dead-lettered
     sqs.send_message(QueueUrl=stack.ref("MediaVerificationQueue"), MessageBody="{}")
     sqs.send_message(QueueUrl=stack.ref("MediaDeadLetterQueue"), MessageBody="{}")
+    # and one site-refresh request dead-lettered (the newsroom's index waits for its redrive)
+    sqs.send_message(
+        QueueUrl=stack.ref("SiteRefreshDeadLetterQueue"),
+        MessageBody="{}",
+        MessageGroupId="site",
+        MessageDeduplicationId="stats-test",
+    )
 
     # When an operator asks for the figures of the last hour
     result = runner.invoke(app, ["stats", "--json", "--minutes", "60"])
@@ -106,6 +113,8 @@ def test_local_stats_count_the_window_from_the_table_and_the_queues(
     media = figures["queues"]["media"]  # the media verification queue, as on the dashboard
     assert (media["depth"], media["in_flight"], media["dead_letters"]) == (1, 0, 1)
     assert media["oldest_seconds"] is None  # nothing in the state table ages an upload
+    refresh = figures["queues"]["site-refresh"]  # the site refresh, as on the dashboard
+    assert (refresh["depth"], refresh["in_flight"], refresh["dead_letters"]) == (0, 0, 1)
     # And what the local stack cannot count is null, and said so
     assert figures["api_5xx_per_minute"] is None
     assert any("API figures are not counted" in note for note in figures["notes"])
@@ -117,6 +126,7 @@ def test_local_stats_count_the_window_from_the_table_and_the_queues(
     assert "90 s / 90 s / 90 s" in table.stdout
     assert "media queue: waiting / in flight" in table.stdout
     assert "media dead-letter queue" in table.stdout
+    assert "site-refresh dead-letter queue" in table.stdout
 
 
 def test_an_empty_local_stack_has_zero_rates_and_no_lag(local_info: Path, stack: LocalStack) -> None:
@@ -142,6 +152,8 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
         "EventsDeadLetterQueueUrl": queue.format("EventsDeadLetterQueue-FFF"),
         "MediaVerificationQueueUrl": queue.format("MediaVerificationQueue-GGG"),
         "MediaDeadLetterQueueUrl": queue.format("MediaDeadLetterQueue-HHH"),
+        "SiteRefreshQueueUrl": queue.format("SiteRefreshQueue-III.fifo"),
+        "SiteRefreshDeadLetterQueueUrl": queue.format("SiteRefreshDeadLetterQueue-JJJ.fifo"),
     }
     cloudformation = boto3.client("cloudformation", region_name=region)
     cloudformation.create_stack(
@@ -187,6 +199,8 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
     put("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": media_queue}, [7.0])
     put("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": media_queue}, [45.0])
     put("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": media_dead}, [1.0])
+    refresh_queue = "demo-SiteRefreshQueue-III.fifo"
+    put("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": refresh_queue}, [2.0])
 
     # When an operator asks the deployed stack for the last hour
     result = runner.invoke(app, ["--stack", "demo", "--region", region, "stats", "--json"])
@@ -205,6 +219,8 @@ def test_deployed_stats_read_the_dashboard_metrics_from_cloudwatch(aws: None) ->
     assert figures["queues"]["publish"]["depth"] is None  # no datapoint: n/a, not 0
     media = figures["queues"]["media"]
     assert (media["depth"], media["oldest_seconds"], media["dead_letters"]) == (7, 45.0, 1)
+    refresh = figures["queues"]["site-refresh"]
+    assert (refresh["depth"], refresh["dead_letters"]) == (2, None)
     assert figures["publication_lag_seconds"]["max"] is None
 
 
