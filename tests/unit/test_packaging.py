@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +46,31 @@ def _handlers() -> dict[str, str]:
 
     functions = resources_of_type(load_template(), "AWS::Serverless::Function")
     return {name: str(spec["Properties"]["Handler"]).rpartition(".")[0] for name, spec in functions.items()}
+
+
+def test_sam_build_has_a_make_target_for_every_function_and_layer_built_by_make() -> None:
+    # Given what template.yaml builds with ``BuildMethod: makefile`` from functions/ (functions
+    # take the Globals' CodeUri, functions/; the desk's layer is built by desk/Makefile)
+    from infra.template import load_template
+
+    def source(spec: dict[str, Any]) -> str:
+        properties = spec.get("Properties") or {}
+        return str(properties.get("CodeUri") or properties.get("ContentUri") or "functions/")
+
+    built_here = {
+        name
+        for name, spec in load_template()["Resources"].items()
+        if (spec.get("Metadata") or {}).get("BuildMethod") == "makefile"
+        and source(spec).rstrip("/") == "functions"
+    }
+    # When sam build runs ``make build-<LogicalId>`` in functions/ for each of them
+    makefile = (ROOT / "functions" / "Makefile").read_text().replace("\\\n", " ")
+    listed = re.search(r"^FUNCTIONS :=(.*)$", makefile, re.M)
+    assert listed is not None
+    targets = set(listed.group(1).split()) | set(re.findall(r"^build-(\w+):", makefile, re.M))
+    # Then every one of them has its target (else sam build fails: "No rule to make target")
+    assert "ApiFunction" in built_here
+    assert built_here - targets == set()
 
 
 def _imported_by(module: str) -> set[str]:
