@@ -12,6 +12,11 @@ change for the shared objects (``refresh``: the site-refresh function rewrites t
 then each record's state transition (``Pending.finish``). If the request cannot be sent, every
 record that needed it fails and comes back; no release is marked published before its entry is
 on the site-refresh queue.
+
+A batch handles each release once (``BatchReleases``): the same message again (an outbox re-send,
+a redelivery) succeeds as a ``duplicate``, writing and counting nothing; another message for a
+release the batch already has (a kill after its publish) fails its record, so that it comes
+back and is handled after the first one's transition, against the state that one left.
 """
 
 from __future__ import annotations
@@ -136,6 +141,29 @@ def prepare_record(record: PublishRecord) -> Pending:
         return Pending.done(Handled(Outcome.DEAD_LETTERED))
 
 
+class AlreadyInBatch(Exception):
+    """Another message for a release its batch already handles: the record comes back later."""
+
+
+class BatchReleases:
+    """The first message of each release in one batch: only it is handled."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, PublishMessage] = {}
+
+    def prepare(self, record: PublishRecord) -> Pending:
+        message = record.body
+        first = self._first.setdefault(message.release_id, message)
+        if first is message:
+            return prepare_record(record)
+        if first == message:
+            return Pending.done(Handled(Outcome.DUPLICATE, "the same message is earlier in the batch"))
+        raise AlreadyInBatch(
+            f"release {message.release_id}: {first.action.value} v{first.version} is earlier in the"
+            f" batch; {message.action.value} v{message.version} comes back after it"
+        )
+
+
 def finish_record(record: PublishRecord, pending: Pending) -> Outcome:
     """One message's state transition, after its batch's refresh request (raising fails it)."""
     handled = pending.finish()
@@ -173,7 +201,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     processor = BatchProcessor(event_type=EventType.SQS, model=PublishRecord)
     publication = service()
     publication.prefetch(_release_ids(event))
-    with processor(records=event["Records"], handler=prepare_record, lambda_context=context):
+    batch = BatchReleases()
+    with processor(records=event["Records"], handler=batch.prepare, lambda_context=context):
         # (the record as received, as parsed, its pending part) of each record prepared
         prepared = [
             (raw, PublishRecord.model_validate(raw), pending)

@@ -211,6 +211,88 @@ def test_a_duplicate_delivery_yields_one_page_and_one_feed_entry(world: World) -
     assert world.api.get(f"/releases/{release_id}").json()["status"] == "published"
 
 
+class SiteWrites:
+    """Records the keys the functions' S3 client writes to the site bucket (observes only)."""
+
+    def __init__(self, bucket: str) -> None:
+        from functions.cold_start import aws_client
+
+        self.keys: list[str] = []
+        self._bucket = bucket
+        self._client = aws_client("s3")
+        self._client.meta.events.register("provide-client-params.s3.PutObject", self._record)
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        if params.get("Bucket") == self._bucket:
+            self.keys.append(str(params["Key"]))
+
+    def close(self) -> None:
+        self._client.meta.events.unregister("provide-client-params.s3.PutObject", self._record)
+
+
+def _metric_total(emitted_stdout: str, name: str) -> float:
+    """The sum of a metric over the EMF lines a function printed (a value or a list of them)."""
+    total = 0.0
+    for line in emitted_stdout.splitlines():
+        if '"_aws"' not in line:
+            continue
+        value = json.loads(line).get(name)
+        if value is not None:
+            total += sum(value) if isinstance(value, list) else value
+    return total
+
+
+def test_a_duplicate_within_one_batch_is_handled_once(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an approved release whose publish message is in one batch twice (an outbox re-send)
+    release_id = world.submit_and_approve()
+    other = world.submit_and_approve(headline="Acme names John Roe chief operating officer")
+    bodies = world.publish_queue()
+    mine = [body for body in bodies if release_id in body]
+    writes = SiteWrites(world.stack.ref("SiteBucket"))
+    capsys.readouterr()
+
+    # When the publisher handles the batch
+    try:
+        result = world.run_publisher([*mine, *bodies])
+    finally:
+        writes.close()
+
+    # Then both records succeed (the duplicate is no failure), the release's objects are
+    # written once, and the metrics count two publications, not three
+    assert result == {"batchItemFailures": []}
+    assert writes.keys.count(f"releases/{release_id}.html") == 1
+    assert writes.keys.count(f"releases/{release_id}.json") == 1
+    assert _metric_total(capsys.readouterr().out, "ReleasePublished") == 2
+    for published in (release_id, other):
+        assert world.api.get(f"/releases/{published}").json()["status"] == "published"
+    assert [e.link for e in world.feed("all").entries].count(_page_url(release_id)) == 1
+
+
+def test_another_message_for_a_release_in_the_batch_comes_back_after_the_first(world: World) -> None:
+    # Given a batch with a release's publish message and, later in it, a kill of that release
+    release_id = world.submit_and_approve()
+    [publish_body] = world.publish_queue()
+    kill_body = PublishMessage(
+        release_id=release_id, version=1, action=PublishAction.KILL, reason="inappropriate"
+    ).model_dump_json()
+    event = sqs_event([publish_body, kill_body])
+
+    # When the publisher handles the batch
+    result = publish(world.stack, world.functions, event)
+
+    # Then the release is published and the kill's record comes back (it is not lost as "not
+    # killable" against the state before the publication) ...
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "published"
+
+    # ... and, delivered again, takes the release down
+    assert world.run_publisher([kill_body]) == {"batchItemFailures": []}
+    assert world.api.get(f"/releases/{release_id}").json()["status"] == "killed"
+    assert _page_url(release_id) not in world.index_links()
+
+
 def test_feeds_are_newest_first_and_bounded(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FEED_SIZE", "3")
     from tests.functional.conftest import reset_function_caches

@@ -83,6 +83,7 @@ class Outcome(StrEnum):
     ALREADY_KILLED = "already_killed"
     NOT_KILLABLE = "not_killable"
     DEAD_LETTERED = "dead_lettered"  # Unpublishable: the publisher function dead-lettered it
+    DUPLICATE = "duplicate"  # the same message again in one batch: handled once, by the first
 
 
 @dataclass(frozen=True)

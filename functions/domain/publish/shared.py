@@ -22,8 +22,8 @@ catalog                       holds                                       render
 ``organisations`` (document)  every organisation's name                   ``organisations.html``
 ``front`` (document)          each day's count and last change; the       ``index.html``,
                               newest entries of the site and of each      ``archive/{YYYY-MM}.html``,
-                              category; the last 48 hours'                ``sitemap.xml``,
-                                                                          ``sitemap-pages.xml``,
+                              category; the last 48 hours'; each          ``sitemap.xml``,
+                              organisation's newest publication           ``sitemap-pages.xml``,
                                                                           ``news-sitemap.xml``
 ============================  ==========================================  =============================
 
@@ -226,7 +226,7 @@ class SharedSite:
             lists[name] = self._update(name, _apply_bounded(items, self._feed_size), done)
         days = self._update_days(changes, now, done)
         organisations = self._update_organisations(changes, done)
-        front, front_key = self._update_front(changes, days, now, lists[ALL][1], done)
+        front, front_key = self._update_front(changes, days, lists, now, done)
         self._render_lists(lists, now, done)
         for day, (entries, seq, _) in sorted(days.items()):
             self._render_day(day, entries, seq, done)
@@ -333,12 +333,22 @@ class SharedSite:
         self,
         changes: Sequence[EntryChange],
         days: dict[date, tuple[Entries, int, str]],
+        lists: dict[str, tuple[Entries, int]],
         now: datetime,
-        all_seq: int,
         done: Refreshed,
     ) -> tuple[dict[str, Any], int]:
         """The front document: the newest entries of the site and of each category, the last 48
-        hours', and each day's count (as its catalog's at a seq: only a newer one replaces it)."""
+        hours', each day's count (as its catalog's at a seq: only a newer one replaces it) and
+        each organisation's page's last change: the newest publication (or correction) its
+        catalog in ``lists`` holds, the time of this change once it holds none (the organisations
+        of a document written before it kept them are taken from the organisations' directory,
+        their last change unknown until their next publication)."""
+        all_seq = lists[ALL][1]
+        org_pages = {
+            name.removeprefix("orgs/"): utc_datetime(max((e.last_modified for e in entries), default=now))
+            for name, (entries, _) in lists.items()
+            if name.startswith("orgs/")
+        }
         since = now - NEWS_WINDOW
         bare = [EntryChange(c.kind, c.entry.without_body()) for c in changes]
 
@@ -357,6 +367,12 @@ class SharedSite:
                 if item.kind is not ChangeKind.REMOVED:
                     recent = _upsert(recent, item.entry)
             recent = [e for e in recent if since <= e.published_at <= now][:NEWS_MAX]
+            if "orgs" in document:
+                orgs = dict(document["orgs"])
+            else:
+                listed, _ = self._catalogs.get_document(ORGANISATIONS)
+                orgs = dict.fromkeys(listed.get("orgs") or {})
+            orgs.update(org_pages)
             known = dict(document.get("days") or {})
             for day, (entries, seq, lastmod) in days.items():
                 key = day.isoformat()
@@ -372,6 +388,7 @@ class SharedSite:
                 "latest": [e.to_json() for e in latest],
                 "categories": dict(sorted(categories.items())),
                 "recent": [e.to_json() for e in recent],
+                "orgs": dict(sorted(orgs.items())),
             }
 
         wrapped, changed = _noting_document(change)
@@ -524,12 +541,23 @@ class SharedSite:
         site_urls = [self._site.url, f"{self._site.url}organisations.html"]
         site_urls += [self._site.url + pages.category_path(c) for c in CATEGORIES]
         site_urls += [self._site.url + pages.month_path(y, m) for y, m in _months(days)]
-        self._put(PAGES_SITEMAP, render_urlset([(url, None) for url in site_urls]), XML, key, done)
-        children: list[tuple[str, datetime | None]] = [(f"{self._site.url}{PAGES_SITEMAP}", None)]
-        children += [
+        listed: list[tuple[str, datetime | None]] = [(url, None) for url in site_urls]
+        listed += [
+            (self._site.url + pages.org_path(org), datetime.fromisoformat(lastmod) if lastmod else None)
+            for org, lastmod in (front.get("orgs") or {}).items()
+        ]
+        self._put(PAGES_SITEMAP, render_urlset(listed), XML, key, done)
+        day_maps = [
             (f"{self._site.url}{day_sitemap_path(day)}", datetime.fromisoformat(value["lastmod"]))
             for day, value in sorted(days.items(), reverse=True)
         ]
+        # The pages' sitemap changed last with the newest of its organisations' pages and days
+        # (a day's first release adds its month's page)
+        changed = [m for _, m in listed if m is not None] + [m for _, m in day_maps]
+        children: list[tuple[str, datetime | None]] = [
+            (f"{self._site.url}{PAGES_SITEMAP}", max(changed, default=None))
+        ]
+        children += day_maps
         self._put("sitemap.xml", render_sitemap_index(children), XML, key, done)
         recent = parse_entries(front.get("recent") or [])
         self._put("news-sitemap.xml", render_news_sitemap(recent, site=self._site), XML, key, done)

@@ -1,8 +1,10 @@
 """Sitemaps (sitemaps.org protocol 0.9) and the Google News sitemap, and ``robots.txt``.
 
-* ``sitemap.xml`` is a sitemap index: ``sitemap-pages.xml`` (the index, category, organisation
-  and archive pages) and one sitemap per day with releases (``sitemap-{YYYY-MM-DD}.xml``, each
-  release's page with its ``lastmod``: its latest correction, else its publication). Every
+* ``sitemap.xml`` is a sitemap index: ``sitemap-pages.xml`` (the index, category, month and
+  organisations' pages, and each organisation's page with its ``lastmod``: its newest
+  publication or correction) and one sitemap per day with releases
+  (``sitemap-{YYYY-MM-DD}.xml``, each release's page with its ``lastmod``: its latest
+  correction, else its publication). Every
   sitemap sits at the site's root: the protocol lets a sitemap list only URLs at or below its
   own folder, and the releases are under ``releases/``. A day's
   file is rewritten when that day changes, so a publication rewrites two sitemap files however

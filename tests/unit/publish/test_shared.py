@@ -350,6 +350,59 @@ def test_the_sitemaps_follow_the_protocol_and_list_every_release_with_its_last_c
             assert lastmod >= max(inside), url
 
 
+def test_the_pages_sitemap_lists_every_organisation_page_with_its_newest_publication() -> None:
+    # Given a site of three organisations, one of them with a release corrected since and
+    # another with its newest release killed
+    newsroom = Newsroom()
+    acme = [newsroom.publish(n, START + timedelta(hours=n), org="org-acme") for n in (1, 4)]
+    rovers = newsroom.publish(2, START + timedelta(hours=2), org="org-rovers")
+    harbour = [newsroom.publish(n, START + timedelta(hours=n), org="org-harbour") for n in (3, 5)]
+    corrected_at = START + timedelta(days=2)
+    newsroom.writes_of(EntryChange.corrected(replace(rovers, updated_at=corrected_at)), corrected_at)
+    newsroom.writes_of(EntryChange.removed(harbour[1]), START + timedelta(days=3))
+
+    # When a search engine reads the sitemap index and the sitemaps it names
+    index = lxml.etree.fromstring(newsroom.site.body("sitemap.xml") or b"")
+    listed: dict[str, str | None] = {}
+    for child in index.findall(f"{SM}sitemap"):
+        url = str(child.findtext(f"{SM}loc"))
+        body = newsroom.site.body(url.removeprefix(SITE)) or b""
+        assert sitemap_problems(body, url) == [], url
+        listed |= _sitemap_urls(newsroom, url.removeprefix(SITE))
+
+    # Then it finds the organisations' page and each organisation's page, each page there, with
+    # its newest publication (or correction) as its lastmod
+    assert f"{SITE}organisations.html" in listed
+    assert {url: lastmod for url, lastmod in listed.items() if url.startswith(f"{SITE}orgs/")} == {
+        f"{SITE}orgs/org-acme.html": "2026-03-01T13:00:00Z",
+        f"{SITE}orgs/org-rovers.html": "2026-03-03T09:00:00Z",
+        f"{SITE}orgs/org-harbour.html": "2026-03-01T12:00:00Z",
+    }
+    for org in ORGS:
+        assert newsroom.site.body(f"orgs/{org}.html") is not None
+    assert acme[1].url in newsroom.links("orgs/org-acme.html")
+
+
+def test_a_site_from_before_lists_its_organisations_pages_at_the_next_publication() -> None:
+    # Given a site whose front document does not know its organisations (written before it kept them)
+    newsroom = Newsroom()
+    newsroom.publish(1, START, org="org-acme")
+    newsroom.publish(2, START + timedelta(hours=1), org="org-rovers")
+    newsroom.catalogs.update_document(
+        "front", lambda document: {k: v for k, v in document.items() if k != "orgs"}
+    )
+
+    # When another organisation publishes
+    newsroom.publish(3, START + timedelta(hours=2), org="org-harbour")
+
+    # Then the pages' sitemap lists every organisation's page, the new one with its lastmod
+    listed = _sitemap_urls(newsroom, "sitemap-pages.xml")
+    assert {url for url in listed if url.startswith(f"{SITE}orgs/")} == {
+        f"{SITE}orgs/{org}.html" for org in ORGS
+    }
+    assert listed[f"{SITE}orgs/org-harbour.html"] == "2026-03-01T11:00:00Z"
+
+
 def test_the_news_sitemap_lists_the_last_48_hours_as_google_news_reads_it() -> None:
     newsroom = Newsroom()
     old = newsroom.publish(1, START)
