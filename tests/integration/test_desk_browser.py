@@ -8,6 +8,7 @@ request with its CORS preflight, as on AWS (site on CloudFront, API on execute-a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -136,7 +137,9 @@ class Desk:
         while not condition():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
-            self.one(".detail .actions button.secondary").click()  # Refresh
+            # the view may re-render between finding the button and clicking it: then again
+            with contextlib.suppress(StaleElementReferenceException):
+                self.one(".detail .actions button.secondary").click()  # Refresh
             time.sleep(0.3)
 
     def status(self) -> str:
