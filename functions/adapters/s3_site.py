@@ -41,22 +41,8 @@ class S3Site:
     def put_if_newer(self, key: str, body: bytes, content_type: str, *, seq: int, max_age: int = 60) -> bool:
         """Write ``key`` unless the site already has a rendering of catalog ``seq`` or later
         (always, for the single writer: nothing else can have written a later one)."""
-        if self._single_writer:
-            self._s3.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                CacheControl=f"public, max-age={max_age}",
-                Metadata={SEQ_METADATA: str(seq)},
-            )
-            return True
 
-        def attempt() -> bool:
-            head = self._head(key)
-            if head is not None and int(head.get("Metadata", {}).get(SEQ_METADATA, "-1")) >= seq:
-                return False
-            condition = {"IfMatch": head["ETag"]} if head is not None else {"IfNoneMatch": "*"}
+        def put(**condition: str) -> bool:
             self._s3.put_object(
                 Bucket=self._bucket,
                 Key=key,
@@ -67,6 +53,15 @@ class S3Site:
                 **condition,
             )
             return True
+
+        if self._single_writer:
+            return put()
+
+        def attempt() -> bool:
+            head = self._head(key)
+            if head is not None and int(head.get("Metadata", {}).get(SEQ_METADATA, "-1")) >= seq:
+                return False
+            return put(**({"IfMatch": head["ETag"]} if head is not None else {"IfNoneMatch": "*"}))
 
         return retry_on_conflict(attempt, what=key, attempts=_RETRIES)
 

@@ -22,6 +22,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+def wait_for(condition: Any, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """``condition()``'s first truthy value, polled every ``interval`` seconds for at most
+    ``timeout`` (the stack's consumers and schedules work in the background)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

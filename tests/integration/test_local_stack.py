@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,19 +21,10 @@ from tests.integration.conftest import (
     port_is_free,
     start_stack,
     stop_stack,
+    wait_for,
 )
 
 PROBLEM = "application/problem+json"
-
-
-def _wait_for(condition: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_info_file_has_what_other_commands_need(local_stack: RunningStack) -> None:
@@ -204,11 +194,11 @@ def test_a_due_one_time_schedule_fires_into_its_queue(local_stack: RunningStack)
     # Not before its time
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None
 
-    messages = _wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), 15)
+    messages = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), 15)
 
     assert json.loads(messages[0]["Body"]) == {"hello": "later"}
     # ActionAfterCompletion: DELETE
-    _wait_for(
+    wait_for(
         lambda: "release-later" not in [s["Name"] for s in scheduler.list_schedules().get("Schedules", [])], 5
     )
     assert len(json.loads(messages[0]["Body"])) == 1
@@ -238,7 +228,7 @@ def test_local_resources_match_the_template(local_stack: RunningStack) -> None:
 
 def test_requests_and_batches_are_logged_one_line_each(local_stack: RunningStack) -> None:
     local_stack.request("GET", "/openapi.json", key=None)
-    log = _wait_for(
+    log = wait_for(
         lambda: "GET /openapi.json 200" in local_stack.log.read_text() and local_stack.log.read_text()
     )
     line = next(line for line in log.splitlines() if "GET /openapi.json 200" in line)
@@ -308,9 +298,9 @@ def test_a_failing_record_goes_to_the_dlq_while_its_siblings_are_deleted(toy_sta
             processed.append(message["Body"])
         return len(processed) >= 2
 
-    _wait_for(both_done, 20)
+    wait_for(both_done, 20)
     assert sorted(processed) == ["good one", "good two"]  # siblings processed once and deleted
-    dead_letters = _wait_for(
+    dead_letters = wait_for(
         lambda: sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"),
         30,
     )

@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import lxml.html
 from PIL import Image
 
 from tests import media_fixtures as files
 from tests.helpers import personnel_release
-from tests.integration.conftest import RunningStack
-
-
-def _wait_for(condition: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout} s")
+from tests.integration.conftest import RunningStack, wait_for
 
 
 def test_the_cli_uploads_an_image_that_a_release_then_features(
@@ -76,7 +64,7 @@ def test_the_cli_uploads_an_image_that_a_release_then_features(
     assert release_id in approved.stdout, approved.stderr
 
     # published: the page shows the featured image, served from the site with the rendition
-    view = _wait_for(
+    view = wait_for(
         lambda: (
             (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
         )
@@ -169,7 +157,7 @@ def test_media_survive_a_restart_and_uploads_are_still_verified_after_it(tmp_pat
         # and a new upload still reaches the verification function
         result = again.cli("media", "upload", str(photo), "--alt", "The same square")
         assert result.returncode == 0, result.stderr
-        assert _wait_for(
+        assert wait_for(
             lambda: again.request("GET", f"/media/{result.stdout.strip()}").json()["status"] == "ready"
         )
     finally:

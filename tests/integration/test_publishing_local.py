@@ -11,17 +11,7 @@ import feedparser
 import lxml.html
 
 from tests.helpers import personnel_release
-from tests.integration.conftest import RunningStack
-
-
-def _wait_for(condition: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout} s")
+from tests.integration.conftest import RunningStack, wait_for
 
 
 def _index_links(stack: RunningStack) -> list[str | None]:
@@ -44,7 +34,7 @@ def test_an_approved_release_appears_on_the_site(local_stack: RunningStack) -> N
 
     assert release_id in [r["release_id"] for r in _approve_all(local_stack)]
 
-    view = _wait_for(
+    view = wait_for(
         lambda: (
             (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
         )
@@ -58,7 +48,7 @@ def test_an_approved_release_appears_on_the_site(local_stack: RunningStack) -> N
     ninjs = local_stack.request("GET", f"{local_stack.info['site_url']}releases/{release_id}.json", key=None)
     assert ninjs.json()["pubStatus"] == "usable"
     # And the index lists it once the site refresh has run (right after the publisher's batch)
-    assert _wait_for(lambda: page_url in _index_links(local_stack), 5)
+    assert wait_for(lambda: page_url in _index_links(local_stack), 5)
     for path in ("feeds/all.xml", "feeds/all.atom", "feeds/personnel.xml"):
         feed = local_stack.request("GET", local_stack.info["site_url"] + path, key=None)
         assert feed.status == 200
@@ -77,7 +67,7 @@ def test_a_release_due_in_seconds_is_public_within_seconds_of_its_time_and_not_b
     _approve_all(local_stack)
 
     # Then it waits, scheduled, with nothing on the site
-    _wait_for(
+    wait_for(
         lambda: local_stack.request("GET", f"/releases/{release_id}").json()["status"] == "scheduled", 10
     )
     site = local_stack.info["site_url"]
@@ -98,7 +88,7 @@ def test_a_release_due_in_seconds_is_public_within_seconds_of_its_time_and_not_b
     assert answered >= release_at
     assert misses_before_release > 0  # the page was looked for, and missing, before its time
     # (the status is the last thing a publication changes)
-    view = _wait_for(
+    view = wait_for(
         lambda: (
             (v := local_stack.request("GET", f"/releases/{release_id}").json())["status"] == "published" and v
         ),
@@ -106,4 +96,4 @@ def test_a_release_due_in_seconds_is_public_within_seconds_of_its_time_and_not_b
     )
     assert datetime.fromisoformat(view["published_at"]) >= release_at
     assert datetime.fromisoformat(view["published_at"]) >= release_at - timedelta(seconds=30)
-    assert _wait_for(lambda: page in _index_links(local_stack), 5)
+    assert wait_for(lambda: page in _index_links(local_stack), 5)

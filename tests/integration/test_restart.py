@@ -22,17 +22,8 @@ from tests.integration.conftest import (
     stack_env,
     start_stack,
     stop_stack,
+    wait_for,
 )
-
-
-def _wait_for(condition: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -86,10 +77,10 @@ def test_releases_keys_pages_messages_and_schedules_survive_a_clean_restart(tmp_
     try:
         published = _submit(stack)
         assert [r["release_id"] for r in _moderate(stack, "--decision", "approve")] == [published]
-        _wait_for(lambda: _status(stack, published) == "published")
+        wait_for(lambda: _status(stack, published) == "published")
         scheduled = _submit(stack, release_at=in_days(30))
         assert [r["release_id"] for r in _moderate(stack, "--decision", "approve")] == [scheduled]
-        _wait_for(lambda: _status(stack, scheduled) == "scheduled")
+        wait_for(lambda: _status(stack, scheduled) == "scheduled")
         schedules = _schedule_names(stack)
         assert schedules
         pending = _submit(stack)
@@ -118,7 +109,7 @@ def test_releases_keys_pages_messages_and_schedules_survive_a_clean_restart(tmp_
         assert {row["org_id"] for row in listed} == {"demo", "rovers"}
         # and the pipeline goes on: the pending release can be approved and published
         assert [r["release_id"] for r in _moderate(again, "--decision", "approve")] == [pending]
-        _wait_for(lambda: _status(again, pending) == "published")
+        wait_for(lambda: _status(again, pending) == "published")
         assert "restored" in again.log.read_text()
     finally:
         assert stop_stack(again) == 0, again.log.read_text()
@@ -129,7 +120,7 @@ def test_after_a_sigkill_at_most_the_last_save_interval_is_lost(tmp_path: Path) 
     stack = start_stack(tmp_path, "--save-interval", "0.5")
     snapshot = tmp_path / ".press-intake" / "data" / "snapshot.json"
     release_id = _submit(stack)
-    _wait_for(lambda: snapshot.exists() and release_id in snapshot.read_text(), timeout=10)
+    wait_for(lambda: snapshot.exists() and release_id in snapshot.read_text(), timeout=10)
 
     # When it is killed without a chance to clean up
     stack.process.send_signal(signal.SIGKILL)
@@ -176,9 +167,9 @@ def test_a_schedule_that_came_due_while_the_stack_was_down_fires_on_restart(tmp_
         # Then it fires (into a queue made by hand, which came back too)
         sqs = again.aws("sqs")
         url = sqs.get_queue_url(QueueName="made-by-hand")["QueueUrl"]
-        messages = _wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"))
+        messages = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"))
         assert json.loads(messages[0]["Body"]) == {"fired": True}
-        _wait_for(lambda: "due-while-down" not in _schedule_names(again), timeout=5)
+        wait_for(lambda: "due-while-down" not in _schedule_names(again), timeout=5)
     finally:
         assert stop_stack(again) == 0, again.log.read_text()
 
