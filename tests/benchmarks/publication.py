@@ -675,21 +675,9 @@ def publication(run: Run) -> list[Row]:
                 feed_size = publisher.settings().feed_size
                 counter = CallCounter({s: aws_client(s) for s in ("s3", "dynamodb", "scheduler")})
                 ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-                from infra.local.sources import SqsPoller, SqsSource
+                from tests.functional.pipeline import site_refresher
 
-                refresher = SqsPoller(
-                    boto3.client("sqs"),
-                    SqsSource(
-                        function="SiteRefreshFunction",
-                        queue_url=stack.ref("SiteRefreshQueue"),
-                        queue_arn=stack.attribute("SiteRefreshQueue", "Arn"),
-                        batch_size=10,
-                        report_failures=True,
-                    ),
-                    lambda event: functions.invoke("SiteRefreshFunction", event),
-                    region="us-east-1",
-                    wait_seconds=0,
-                )
+                refresher = site_refresher(stack, functions)
                 world = World(
                     refresher=refresher,
                     functions=functions,

@@ -264,8 +264,8 @@ def publication_batch(run: Run) -> list[Row]:
         from functions.adapters.s3_releases import S3ReleaseStore
         from infra.bootstrap import bootstrap
         from infra.lambdas import local_functions
-        from infra.local.sources import SqsPoller, SqsSource
         from infra.template import load_template
+        from tests.functional.pipeline import site_refresher
 
         template = load_template()
         stack = bootstrap(boto3.client, template=template)  # type: ignore[arg-type]
@@ -295,18 +295,10 @@ def publication_batch(run: Run) -> list[Row]:
                     f: _memory(template, f)
                     for f in ("PublisherFunction", "SiteRefreshFunction", "ApiFunction")
                 }
-                refresher = SqsPoller(
-                    boto3.client("sqs"),
-                    SqsSource(
-                        function="SiteRefreshFunction",
-                        queue_url=stack.ref("SiteRefreshQueue"),
-                        queue_arn=stack.attribute("SiteRefreshQueue", "Arn"),
-                        batch_size=10,
-                        report_failures=True,
-                    ),
+                refresher = site_refresher(
+                    stack,
+                    functions,
                     lambda event: _timed_invoke(functions, "SiteRefreshFunction", event, meter, memory),
-                    region="us-east-1",
-                    wait_seconds=0,
                 )
                 serial = iter(range(1, 10**9))
 

@@ -30,9 +30,7 @@ def world(
     stack: LocalStack, functions_env: LocalFunctions, api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> World:
     """The API, the moderators and the publisher of one stack, as in test_publisher."""
-    for name, value in functions_env.environment.items():
-        monkeypatch.setenv(name, value)
-    return World(stack, functions_env, api)
+    return World.with_functions_env(stack, functions_env, api, monkeypatch)
 
 
 def _published(world: World, monkeypatch: pytest.MonkeyPatch, at: datetime) -> str:

@@ -29,12 +29,19 @@ SITE = "https://site.local.invalid/"
 def world(
     stack: LocalStack, functions_env: LocalFunctions, api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> World:
-    for name, value in functions_env.environment.items():
-        monkeypatch.setenv(name, value)
-    return World(stack, functions_env, api)
+    return World.with_functions_env(stack, functions_env, api, monkeypatch)
 
 
 class World:
+    @classmethod
+    def with_functions_env(
+        cls, stack: LocalStack, functions: LocalFunctions, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+    ) -> World:
+        """The world, with the functions' environment set as Lambda sets it."""
+        for name, value in functions.environment.items():
+            monkeypatch.setenv(name, value)
+        return cls(stack, functions, api)
+
     def __init__(self, stack: LocalStack, functions: LocalFunctions, api: ApiClient) -> None:
         import boto3
 

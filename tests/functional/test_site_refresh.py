@@ -24,9 +24,7 @@ from tests.helpers import ApiClient, sqs_event
 def world(
     stack: LocalStack, functions_env: LocalFunctions, api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> World:
-    for name, value in functions_env.environment.items():
-        monkeypatch.setenv(name, value)
-    return World(stack, functions_env, api)
+    return World.with_functions_env(stack, functions_env, api, monkeypatch)
 
 
 class Puts:
