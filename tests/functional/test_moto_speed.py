@@ -96,3 +96,150 @@ def test_a_receive_returns_messages_without_computing_the_queue_attributes(
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
 
     assert sorted(m["Body"] for m in received) == ["new", "old"]
+
+
+# -- DynamoDB items in answers ------------------------------------------------------------------
+
+# Every kind of attribute value but binaries, nested, with the edge cases moto's walk has rules
+# for: empty strings, sets and containers, None inside a map and a list, a member set to None.
+EVERY_KIND: dict[str, Any] = {
+    "pk": {"S": "release#r1"},
+    "empty": {"S": ""},
+    "count": {"N": "42"},
+    "ratio": {"N": "-0.5"},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "tags": {"SS": ["a", "b"]},
+    "sizes": {"NS": ["1", "2.5"]},
+    "list": {"L": [{"S": "x"}, {"N": "1"}, None, {"L": []}, {"M": {}}, {"SS": []}]},
+    "map": {
+        "M": {
+            "inner": {"M": {"deep": {"L": [{"BOOL": False}, {"NULL": True}]}}},
+            "gone": None,
+            "empty": {},
+            "text": {"S": "caf\u00e9 \u2013 \u00fcber"},
+        }
+    },
+    "odd": {"S": None},
+}
+# Binaries (base64 on the wire) are left to moto's walk, wherever they are.
+BINARIES: dict[str, Any] = {
+    "pk": {"S": "release#r2"},
+    "blob": {"B": b"\x00\x01binary"},
+    "blobs": {"BS": [b"one", b"two"]},
+    "list": {"L": [{"S": "x"}, {"B": b"in a list"}, None]},
+    "map": {"M": {"blob": {"B": b"in a map"}, "gone": None, "text": {"S": "t"}}},
+}
+STATE_ITEM: dict[str, Any] = {
+    "pk": {"S": "release#01J"},
+    "sk": {"S": "state"},
+    "status": {"S": "pending_review"},
+    "version": {"N": "3"},
+    "history": {"L": [{"M": {"at": {"S": "2026-12-01T10:00:00Z"}, "by": {"S": "local:me"}}}]},
+    "flags": {"SS": ["new_org"]},
+}
+
+ANSWERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "GetItem": ("dynamodb", "GetItem", {"Item": EVERY_KIND}),
+    "GetItem with binaries": ("dynamodb", "GetItem", {"Item": BINARIES}),
+    "BatchGetItem": (
+        "dynamodb",
+        "BatchGetItem",
+        {"Responses": {"releases": [STATE_ITEM, EVERY_KIND, BINARIES]}, "UnprocessedKeys": {}},
+    ),
+    "Query": (
+        "dynamodb",
+        "Query",
+        {
+            "Items": [STATE_ITEM, EVERY_KIND],
+            "Count": 2,
+            "ScannedCount": 2,
+            "LastEvaluatedKey": {"pk": {"S": "x"}},
+        },
+    ),
+    "UpdateItem": ("dynamodb", "UpdateItem", {"Attributes": STATE_ITEM}),
+    "GetRecords": (
+        "dynamodbstreams",
+        "GetRecords",
+        {
+            "Records": [
+                {
+                    "eventID": "1",
+                    "eventName": "MODIFY",
+                    "dynamodb": {
+                        "Keys": {"pk": {"S": "release#01J"}, "sk": {"S": "state"}},
+                        "NewImage": STATE_ITEM,
+                        "OldImage": EVERY_KIND,
+                        "SequenceNumber": "100",
+                        "SizeBytes": 10,
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+                    },
+                }
+            ],
+            "NextShardIterator": "it",
+        },
+    ),
+    "an attribute value moto's walk does not know": (
+        "dynamodb",
+        "GetItem",
+        {"Item": {"pk": {"S": "x", "s": "lower"}, "other": {"X": "unknown"}}},
+    ),
+}
+
+
+def _written(serializer: type[Any], service: str, operation: str, result: Any) -> Any:
+    from moto.core.serialize import XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service).operation_model(operation)
+    answer = serializer(operation_model=model, value_picker=XFormedAttributePicker()).serialize(result)
+    return answer["body"]
+
+
+@pytest.mark.parametrize("answer", sorted(ANSWERS))
+def test_dynamodb_answers_are_written_byte_for_byte_as_moto_writes_them(answer: str) -> None:
+    # Given an answer holding items (every kind of attribute value), when moto's serializer and
+    # ours write it, then the bodies are the same bytes
+    from moto.core.serialize import JSONSerializer
+
+    service, operation, result = ANSWERS[answer]
+
+    ours = _written(moto_speed.ItemAnswersSerializer, service, operation, result)
+
+    assert ours == _written(JSONSerializer, service, operation, result)
+
+
+def test_an_item_read_back_is_the_item_written_and_costs_no_walk_per_value(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a table with an item of every kind of attribute value (but binaries) that DynamoDB
+    # stores, and moto's attribute picker refusing to look up an AttributeValue member
+    from moto.core.serialize import XFormedAttributePicker
+
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {k: v for k, v in EVERY_KIND.items() if k not in ("list", "map", "odd")}
+    item["list"] = {"L": [{"S": "x"}, {"N": "1"}, {"L": []}, {"M": {}}]}
+    item["map"] = {"M": {k: v for k, v in EVERY_KIND["map"]["M"].items() if v}}
+    dynamodb.put_item(TableName="items", Item=item)
+    picked = XFormedAttributePicker.__call__
+
+    def strict(self: Any, context: Any) -> Any:
+        if context.key in ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"):
+            raise AssertionError(f"moto's walk looked up {context.key} of an attribute value")
+        return picked(self, context)
+
+    monkeypatch.setattr(XFormedAttributePicker, "__call__", strict)
+
+    # When the item is read back, alone and in a batch, then it is the item written
+    got = dynamodb.get_item(TableName="items", Key={"pk": item["pk"]})["Item"]
+    batch = dynamodb.batch_get_item(RequestItems={"items": {"Keys": [{"pk": item["pk"]}]}})
+
+    assert got == item
+    assert batch["Responses"]["items"] == [item]
