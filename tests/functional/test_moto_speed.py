@@ -243,3 +243,113 @@ def test_an_item_read_back_is_the_item_written_and_costs_no_walk_per_value(
 
     assert got == item
     assert batch["Responses"]["items"] == [item]
+
+
+# -- DynamoDB update expressions ------------------------------------------------------------------
+
+
+def _table_with_item(dynamodb: Any) -> dict[str, Any]:
+    dynamodb.create_table(
+        TableName="states",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    key = {"pk": {"S": "release#r1"}}
+    dynamodb.put_item(
+        TableName="states",
+        Item={**key, "status": {"S": "pending"}, "version": {"N": "1"}, "lease": {"S": "console"}},
+    )
+    return key
+
+
+def _decide(dynamodb: Any, key: dict[str, Any]) -> Any:
+    return dynamodb.update_item(
+        TableName="states",
+        Key=key,
+        UpdateExpression=(
+            "SET #status = :status, history = list_append(if_not_exists(history, :none), :entry) REMOVE lease"
+        ),
+        ConditionExpression="#status = :from",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":status": {"S": "rejected"},
+            ":none": {"L": []},
+            ":entry": {"L": [{"S": "rejected by bench"}]},
+            ":from": {"S": "pending"},
+        },
+        ReturnValues="ALL_NEW",
+    )
+
+
+def test_an_update_parses_its_expression_once_and_applies_it_as_moto_does(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an item, and moto's parser counting the expressions it parses
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    dynamodb = boto3.client("dynamodb")
+    key = _table_with_item(dynamodb)
+    parsed: list[str] = []
+    parse = UpdateExpressionParser.make
+
+    def counted(expression: str) -> Any:
+        parsed.append(expression)
+        return parse(expression)
+
+    monkeypatch.setattr(UpdateExpressionParser, "make", counted)
+
+    # When a decision's update is applied, twice (the second must fail its condition)
+    answer = _decide(dynamodb, key)
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        _decide(dynamodb, key)
+
+    # Then the first one changed the item as written, the item is unchanged by the second, and
+    # each request parsed its expression once
+    expected = {
+        **key,
+        "status": {"S": "rejected"},
+        "version": {"N": "1"},
+        "history": {"L": [{"S": "rejected by bench"}]},
+    }
+    assert answer["Attributes"] == expected
+    assert dynamodb.get_item(TableName="states", Key=key)["Item"] == expected
+    assert len(parsed) == 2
+
+
+def test_a_tree_parsed_for_one_expression_is_never_applied_for_another(aws: None) -> None:
+    # Given two items, and a transaction updating each with an expression of its own (moto
+    # checks both expressions before its backend applies the first)
+    dynamodb = boto3.client("dynamodb")
+    first = _table_with_item(dynamodb)
+    second = {"pk": {"S": "release#r2"}}
+    dynamodb.put_item(TableName="states", Item={**second, "status": {"S": "pending"}})
+
+    # When the transaction is applied
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "states",
+                    "Key": first,
+                    "UpdateExpression": "SET note = :note",
+                    "ExpressionAttributeValues": {":note": {"S": "first"}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": "states",
+                    "Key": second,
+                    "UpdateExpression": "REMOVE #status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            },
+        ]
+    )
+
+    # Then each item changed as its own expression says
+    one = dynamodb.get_item(TableName="states", Key=first)["Item"]
+    two = dynamodb.get_item(TableName="states", Key=second)["Item"]
+
+    assert (one["note"], one["status"]) == ({"S": "first"}, {"S": "pending"})
+    assert two == second
