@@ -31,8 +31,8 @@ the highest round). Five rounds (one with ``--quick``).
 On a busy machine wall time mostly measures how much CPU each process gets: the CPU per decision
 of the stack process (from ``/proc``) and of the side's own process are shown too, and their
 ratio is the work each decision costs, which scheduling does not change. What bounds that ratio
-on moto: both sides write the same decision (moto spends most of a decision's CPU parsing the
-conditional update), and the stack's own functions then handle the same change (the stream of
+on moto: both sides write the same decision (moto spends most of a decision's CPU checking and
+applying the conditional update), and the stack's own functions then handle the same change (the stream of
 the releases table, the events queue, the submitter's mail); the baseline adds a second state
 read, an S3 read, a receive and a delete per message. So when both processes compete for the
 CPU (a loaded machine) the wall-time ratio tends to the CPU ratio; with a CPU to spare the
