@@ -57,7 +57,7 @@ def _astral(text: str) -> bool:
 _ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
-def _plain(text: str) -> bool:
+def is_plain(text: str) -> bool:
     """Whether ``text`` certainly holds no forbidden and no invisible character.
 
     ASCII text (``isascii`` is O(1)) holds no invisible character, and a forbidden one only
@@ -77,7 +77,7 @@ def _plain(text: str) -> bool:
 
 def first_forbidden(text: str) -> str | None:
     """The first character of ``text`` that no text field may hold, if any."""
-    if _plain(text):
+    if is_plain(text):
         return None
     found = _FORBIDDEN_BMP.search(text)
     astral = _FORBIDDEN_ASTRAL.search(text) if _astral(text) else None
@@ -87,7 +87,7 @@ def first_forbidden(text: str) -> str | None:
 
 
 def remove_forbidden(text: str) -> str:
-    if _plain(text):
+    if is_plain(text):
         return text
     text = _FORBIDDEN_BMP.sub("", text)
     return _FORBIDDEN_ASTRAL.sub("", text) if _astral(text) else text
@@ -103,7 +103,7 @@ def _joins(text: str, index: int) -> bool:
 
 def first_invisible(text: str) -> str | None:
     """The first invisible character of ``text`` (a joiner only where it joins nothing), if any."""
-    if _plain(text):
+    if is_plain(text):
         return None
     for found in _INVISIBLE.finditer(text):
         if not _joins(text, found.start()):
@@ -117,7 +117,7 @@ def remove_invisible(text: str) -> str:
     Bidirectional controls and zero-width characters go first, then each joiner is judged by
     its neighbours in what remains (so ``a`` + override + ZWNJ + ``b`` keeps the ZWNJ).
     """
-    if _plain(text) or not _INVISIBLE.search(text):
+    if is_plain(text) or not _INVISIBLE.search(text):
         return text
     text = re.sub(f"[{_ALWAYS_INVISIBLE}]", "", text)
     return _JOINER.sub(lambda found: found[0] if _joins(text, found.start()) else "", text)
@@ -125,6 +125,6 @@ def remove_invisible(text: str) -> str:
 
 def clean(text: str) -> str:
     """``text`` without forbidden and invisible characters (for text that came through markup)."""
-    if _plain(text):
+    if is_plain(text):
         return text
     return remove_invisible(remove_forbidden(text))

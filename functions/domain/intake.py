@@ -231,14 +231,16 @@ class IntakeService:
         queue: ModerationQueue,
         clock: Callable[[], datetime],
         cancel_schedule: Callable[[str], None] | None = None,
-        media: MediaService | None = None,
+        media: Callable[[], MediaService] | None = None,
     ) -> None:
         self._store = store
         self._states = states
         self._queue = queue
         self._clock = clock
         self._cancel_schedule = cancel_schedule  # withdrawing a scheduled release
-        self._media = media  # a release's attachments (its ``media`` list)
+        # A release's attachments (its ``media`` list): the service is asked for only when a
+        # release names one, so a submission without attachments never builds it.
+        self._media = media
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -385,9 +387,10 @@ class IntakeService:
             raise ValidationFailed(
                 [FieldError("media", "Attachments are not available here.", "unavailable")]
             )
+        media = self._media()
         if release_id is None:
-            return self._media.check(caller, submission.media)
-        return self._media.attach(caller, submission.media, release_id=release_id)
+            return media.check(caller, submission.media)
+        return media.attach(caller, submission.media, release_id=release_id)
 
     def _checked(
         self,

@@ -25,7 +25,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from functions.domain.characters import code_point, first_forbidden, first_invisible, remove_invisible
+from functions.domain.characters import (
+    code_point,
+    first_forbidden,
+    first_invisible,
+    is_plain,
+    remove_invisible,
+)
 from functions.domain.media import ALT_MAX, MAX_MEDIA_PER_RELEASE, MiB, Role, is_media_id
 
 # The one list of categories: each release class below takes one of these as its discriminator
@@ -117,6 +123,8 @@ def _refuse_forbidden(value: Any) -> Any:
 
 
 def _single_line(value: Any) -> Any:
+    if isinstance(value, str) and is_plain(value):
+        return value  # nearly every value: one check for both rules
     value = _refuse_forbidden(value)
     if isinstance(value, str) and (char := first_invisible(value)):
         raise PydanticCustomError(
@@ -130,7 +138,9 @@ def _single_line(value: Any) -> Any:
 
 
 def _multi_line(value: Any) -> Any:
-    return _refuse_forbidden(remove_invisible(value)) if isinstance(value, str) else value
+    if not isinstance(value, str) or is_plain(value):
+        return value  # nothing to remove, nothing to refuse
+    return _refuse_forbidden(remove_invisible(value))
 
 
 # Every free-text field carries one of these after its Field(...) (README, "Limits"): a

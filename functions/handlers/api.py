@@ -83,7 +83,7 @@ class Wiring:
             queue=SqsModerationQueue(aws_client("sqs"), current.moderation_queue_url),
             clock=lambda: datetime.now(UTC),
             cancel_schedule=self.cancel_schedule,
-            media=self.media,
+            media=lambda: self.media,  # built for the first release that names media
         )
 
     @cached_property

@@ -303,7 +303,7 @@ def test_ascii_text_is_plain_exactly_when_it_holds_no_forbidden_control() -> Non
     for point in range(0x80):
         text = f"Plain ASCII text{chr(point)} around one character."
         expected = characters._FORBIDDEN_BMP.search(text) is None
-        assert characters._plain(text) is expected, code_point(chr(point))
+        assert characters.is_plain(text) is expected, code_point(chr(point))
 
 
 @pytest.mark.parametrize("char", ["\x0b", "\u202e", "\u200b", "\ud800", "\ufdd0", "\U0010ffff", "\x85"])

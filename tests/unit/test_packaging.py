@@ -73,15 +73,23 @@ def test_sam_build_has_a_make_target_for_every_function_and_layer_built_by_make(
     assert built_here - targets == set()
 
 
-def _imported_by(module: str) -> set[str]:
-    """The modules a fresh interpreter has loaded after importing ``module`` (Lambda's INIT)."""
+def _imported_by(module: str, then: str = "", env: dict[str, str] | None = None) -> set[str]:
+    """The modules a fresh interpreter has loaded after importing ``module`` (Lambda's INIT) and
+    running ``then`` (with ``env`` added to its environment)."""
     import json
+    import os
     import subprocess
     import sys
 
-    code = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))"
+    code = f"import json, sys\nimport {module}\n{then}\nprint(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own module name
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
     return set(json.loads(done.stdout))
 
@@ -121,3 +129,29 @@ def test_cold_starts_load_nothing_cli_or_local_only_and_no_boto3_client() -> Non
     for module in _handlers().values():
         assert not {"PIL", "pypdf"} & _top_level(_imported_by(module)), module
     assert not {m for m in api if m.startswith(("functions.domain.publish", "functions.domain.intake"))}
+
+
+def test_the_api_functions_intake_service_is_built_without_the_media_service() -> None:
+    # A submission builds the intake service (its first request after a cold start); the media
+    # service and its adapters are built only for a release that names media
+    settings = {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "RELEASES_BUCKET": "releases",
+        "RELEASES_TABLE": "releases",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "MODERATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/moderation",
+        "WEBHOOKS_TABLE": "webhooks",
+        "WEBHOOK_SECRETS_KEY": "alias/webhooks",
+        "EVENTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/events",
+        "MEDIA_TABLE": "media",
+        "MEDIA_BUCKET": "uploads",
+    }
+    loaded = _imported_by("functions.handlers.api", "functions.handlers.api.wiring().service", settings)
+    assert "functions.domain.intake" in loaded  # the service was built
+    media = {
+        "functions.domain.media_service",
+        "functions.adapters.dynamodb_media",
+        "functions.adapters.s3_media",
+    }
+    assert not media & loaded

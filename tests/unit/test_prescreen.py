@@ -10,10 +10,13 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.domain.prescreen import (
     _CASE_TRAPS,
     _HYPE,
+    _HYPE_STARTS,
     _WD,
     _WEEKDAY_DATES,
     _WEEKDAY_STARTS,
@@ -23,7 +26,9 @@ from functions.domain.prescreen import (
     SHORT_BODY_WORDS,
     Flag,
     PrescreenInput,
+    _ascii_starts,
     _month_number,
+    _starts,
     _weekday_number,
     all_caps_headline,
     content_digest,
@@ -494,6 +499,52 @@ def test_texts_scanned_together_give_what_each_gives_alone() -> None:
             else None
         )
         assert weekday_mismatch(*texts) == expected, texts
+
+
+# ASCII text takes another way to the same places (_ascii_starts: one translation and one pattern
+# instead of one search per prefix); these hold it to the general way and to a full scan.
+
+ASCII_FRAGMENTS = [
+    *HYPE_WORDS, *(w.upper() for w in HYPE_WORDS), *(w.title() for w in HYPE_WORDS),
+    "Monday", "mon.", "Mon", "TUES", "wed", "Thurs.", "thu", "Friday", "sat.", "SUNDAY", "month",
+    "sunday-", "-monday", "state", "States", "world's", "next", "grounds", "bestest",
+    "December", "dec.", "Sept.", "may", "JUNE", "the", "of", "2", "02", "2nd", "31", "30th",
+    "2026", "1995", "20261", ",", ".", "-", "--", "'", '"', "(", ")", "/", "_", "\x00", "\x7f",
+    " ", " ", " ", "\n", "\t", "\r", "\x0b", "\x1c", "x", "9", "non", "ly", "s", "ed",
+]  # fmt: skip
+
+
+def general_starts(text: str) -> tuple[list[int] | None, list[int] | None]:
+    lowered = text.lower()
+    return _starts(text, lowered, _HYPE_STARTS, "-"), _starts(text, lowered, _WEEKDAY_STARTS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(ASCII_FRAGMENTS), max_size=40).map("".join))
+def test_ascii_text_is_searched_as_any_text_is(text: str) -> None:
+    # Given ASCII text glued from pieces that start, end and break matches
+    # Then the ASCII way finds the places the general way finds, and the rules what a full scan finds
+    assert _ascii_starts(text) == general_starts(text)
+    assert hype_words(text) == reference_hype_words(text)
+    assert weekday_mismatches(text) == reference_weekday_mismatches(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=60))
+def test_any_ascii_text_is_searched_as_any_text_is(text: str) -> None:
+    assert _ascii_starts(text) == general_starts(text)
+
+
+def test_ascii_scans_find_what_they_should() -> None:
+    # Spelled out, so that the comparisons above are not between two wrong answers
+    hype, weekdays = _ascii_starts("Amazing -amazing x-Monday monday_ Mondays (sat) breakthrough")
+    assert hype == [0, 48]  # "-amazing" follows a hyphen: no place for a hype word
+    assert weekdays == [19, 26, 34, 43]  # a weekday may follow a hyphen; "monday_" is a place too
+    # And no hype start begins a weekday start or the other way round (one match per place says which)
+    for hype_start in _HYPE_STARTS:
+        for weekday_start in _WEEKDAY_STARTS:
+            assert not hype_start.startswith(weekday_start)
+            assert not weekday_start.startswith(hype_start)
 
 
 def test_case_traps_are_every_character_that_lower_casing_misplaces() -> None:

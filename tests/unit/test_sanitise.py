@@ -13,11 +13,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from functions.domain.characters import clean
 from functions.domain.sanitise import (
+    _RENAME,
     ALLOWED_TAGS,
     LINK_REL,
+    _cleaner,
     _markdown,
+    _renamed,
     html_to_text,
     plain_words,
     sanitise_body,
@@ -442,3 +448,61 @@ def test_plain_words_collapses_every_kind_of_white_space_as_a_pattern_would() ->
             plain_words(fragment) == re.sub(r"\s+", " ", html_to_text(fragment)).strip() == "Acme names a CFO"
         )
     assert len(spaces) > 20
+
+
+# -- plain text the cleaner would give back unchanged is not given to it -----------------------
+
+
+def through_the_cleaner(body: str) -> str:
+    """What sanitise_body does with every other body: the allow-list and the character clean-up."""
+    return clean(str(_cleaner().clean(_RENAME.sub(_renamed, text_to_html(body))))).strip()
+
+
+# Letters of several scripts, digits, punctuation, white space of every kind, emoji, and what the
+# cleaner changes or sanitise_body must remove: "&<>\"'", carriage returns, no-break spaces, NUL
+# and the other controls, invisible characters, joiners, non-characters (not lone surrogates:
+# validation refuses them before anything is sanitised).
+TEXT_BODIES = st.text(
+    alphabet=st.one_of(
+        st.characters(max_codepoint=0x7F),
+        st.sampled_from(
+            "\u00a0\u00e9\u00df\u0130\u03a3\u05d0\u0628\u4e2d\u200b\u200c\u200d\u202e\u2028\ufeff\ufffd\ufffe"
+        ),
+        st.sampled_from(["\U0001f600", "\x85", "\x9f", "\u3000", "\t", "\n", "\r", " "]),
+        st.characters(exclude_categories=["Cs"]),
+    ),
+    max_size=80,
+)
+
+
+# Mostly text the cleaner would not be asked about, with what decides it sprinkled in
+PLAIN_TEXT_BODIES = st.text(
+    alphabet=st.sampled_from(
+        [
+            *"aZ09 .,;:!?-()/#*_\t\n",
+            *('"', "'", "&", "<", ">", "\r", "\u00a0", "\u00e9", "\u4e2d", "\U0001f600"),
+            *("\u200b", "\u200d", "\x00", "\x0b"),
+        ]
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(PLAIN_TEXT_BODIES, TEXT_BODIES))
+def test_plain_text_bodies_come_out_as_the_cleaner_would_give_them(body: str) -> None:
+    # Given any text body, the plain ones skipped by the cleaner included
+    # Then it comes out exactly as nh3 and the clean-up would give it
+    assert sanitise_body(body, "text") == through_the_cleaner(body)
+
+
+def test_plain_text_skips_the_cleaner_only_when_it_changes_nothing() -> None:
+    # Spelled out, so that the comparison above is not between two wrong answers
+    assert sanitise_body("Acme names a CFO.\n\nShe starts\non Monday.", "text") == (
+        "<p>Acme names a CFO.</p><p>She starts<br>on Monday.</p>"
+    )
+    assert sanitise_body("Q&A <live> at 9", "text") == "<p>Q&amp;A &lt;live&gt; at 9</p>"
+    assert sanitise_body('He said "yes" & left', "text") == '<p>He said "yes" &amp; left</p>'
+    assert sanitise_body("one\rtwo", "text") == "<p>one\ntwo</p>"
+    assert sanitise_body("caf\u00e9\u00a0noir", "text") == "<p>caf\u00e9&nbsp;noir</p>"
+    assert sanitise_body("zero\u200bwidth", "text") == "<p>zerowidth</p>"
