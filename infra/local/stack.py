@@ -179,18 +179,11 @@ class _AwsServer:
         from werkzeug.serving import make_server
 
         from infra.moto_atomic import make_conditional_writes_atomic
-        from infra.moto_speed import (
-            Dispatcher,
-            make_item_answers_cheaper,
-            make_receives_cheaper,
-            make_updates_parse_once,
-        )
+        from infra.moto_speed import Dispatcher, make_moto_cheaper
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         make_conditional_writes_atomic()
-        make_receives_cheaper()
-        make_item_answers_cheaper()
-        make_updates_parse_once()
+        make_moto_cheaper()
         _probe_port(host, port)  # werkzeug would print and sys.exit() on a taken port
         # No blanket CORS (moto's default allows every origin on every service): a browser's
         # upload to the uploads bucket is answered by that bucket's own CORS rules, the

@@ -16,14 +16,12 @@ from infra.apigateway.routes import api_routes
 from infra.bootstrap import LocalStack, bootstrap
 from infra.lambdas import LocalFunctions, local_functions
 from infra.moto_atomic import make_conditional_writes_atomic
-from infra.moto_speed import make_item_answers_cheaper, make_receives_cheaper, make_updates_parse_once
+from infra.moto_speed import make_moto_cheaper
 from infra.template import load_template
 from tests.helpers import ApiClient
 
 make_conditional_writes_atomic()  # as the local stack does: moto's conditional writes are not atomic
-make_receives_cheaper()  # as the local stack does (the same answers, at less CPU)
-make_item_answers_cheaper()  # as the local stack does (the same answers, at less CPU)
-make_updates_parse_once()  # as the local stack does (the same answers, at less CPU)
+make_moto_cheaper()  # as the local stack does (the same answers, at less CPU)
 
 
 @cache
