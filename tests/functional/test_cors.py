@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from functions.api.app import ROUTES
 from infra.apigateway.gateway import ApiGateway
+from infra.apigateway.routes import api_routes
 from infra.bootstrap import LocalStack
 from tests.functional.conftest import issue_key, reset_function_caches, stack_with, template
 from tests.helpers import ApiClient, GatewayClient, personnel_release
@@ -150,6 +152,14 @@ def _preflight(gateway: ApiGateway, path: str, origin: str, method: str = "POST"
         ),
         ("/previews", "POST", {"POST", "OPTIONS"}),
         ("/openapi.json", "GET", {"GET", "HEAD", "OPTIONS"}),
+        ("/webhooks", "POST", {"GET", "HEAD", "POST", "OPTIONS"}),
+        ("/webhooks/wh_0123456789abcdef", "DELETE", {"GET", "HEAD", "DELETE", "OPTIONS"}),
+        ("/webhooks/wh_0123456789abcdef/test", "POST", {"POST", "OPTIONS"}),
+        ("/webhooks/wh_0123456789abcdef/rotate-secret", "POST", {"POST", "OPTIONS"}),
+        ("/webhooks/wh_0123456789abcdef/enable", "POST", {"POST", "OPTIONS"}),
+        ("/webhooks/wh_0123456789abcdef/deliveries", "GET", {"GET", "HEAD", "OPTIONS"}),
+        ("/media", "POST", {"POST", "OPTIONS"}),
+        ("/media/0b7e6f3c-4a4b-4c5d-9e8f-0123456789ab", "DELETE", {"GET", "HEAD", "DELETE", "OPTIONS"}),
     ],
 )
 def test_a_preflight_needs_no_key_and_names_what_the_path_takes(
@@ -169,6 +179,21 @@ def test_a_preflight_needs_no_key_and_names_what_the_path_takes(
         "if-match",
     }
     assert int(answer.header("Access-Control-Max-Age") or 0) > 0
+
+
+def test_every_path_of_the_api_takes_a_preflight_without_a_key() -> None:
+    # Given every path the API function serves, as the template routes it to the function
+    routes = [r for r in api_routes(template()) if r.function == "ApiFunction"]
+    paths = {r.path for r in routes}
+    assert paths == set(ROUTES), "the template and the function disagree on the API's paths"
+    # Then each has an OPTIONS event that neither the authorizer nor a usage plan stands in front of
+    for path in sorted(paths):
+        preflights = [r for r in routes if r.path == path and r.method == "OPTIONS"]
+        public = [r for r in routes if r.path == path and not r.authorized and not r.api_key_required]
+        assert preflights or public, f"{path}: a browser's preflight would meet the authorizer"
+        for route in preflights:
+            assert not route.authorized, path
+            assert not route.api_key_required, path
 
 
 def test_a_preflight_from_another_origin_is_not_granted(
