@@ -248,7 +248,8 @@ def test_a_moderator_cannot_read_catalogs_or_write_other_ways(
     assert not allowed(policy, request("GetItem", Key={"pk": {"S": "digest#org-acme#abc"}}))
     assert not allowed(policy, request("PutItem", Item=release))
     assert not allowed(policy, request("DeleteItem", Key=release))
-    assert not allowed(policy, Request("dynamodb:Query", f"{table}/index/by_org"))
+    for index in ("by_org_v2", "by_org_status_v2", "by_org"):
+        assert not allowed(policy, Request("dynamodb:Query", f"{table}/index/{index}"))
     assert not allowed(policy, Request("dynamodb:Scan", table))
     assert not allowed(policy, Request("s3:PutObject", f"{stack.attribute('ReleasesBucket', 'Arn')}/orgs/x"))
     assert not allowed(policy, Request("s3:GetObject", f"{stack.attribute('SiteBucket', 'Arn')}/index.html"))
