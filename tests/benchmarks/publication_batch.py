@@ -118,6 +118,7 @@ class Tally:
 
     calls: Counter[str] = field(default_factory=Counter)
     wru: float = 0.0
+    wru_by: Counter[str] = field(default_factory=Counter)  # the write units by table and index
     rru: float = 0.0
     sqs_requests: float = 0.0
     lambda_gb_s: float = 0.0
@@ -127,6 +128,7 @@ class Tally:
     def add(self, other: Tally) -> None:
         self.calls.update(other.calls)
         self.wru += other.wru
+        self.wru_by.update(other.wru_by)
         self.rru += other.rru
         self.sqs_requests += other.sqs_requests
         self.lambda_gb_s += other.lambda_gb_s
@@ -163,6 +165,7 @@ class TableSchema:
     """What DynamoDB bills a table's writes by: its key and its indexes' keys and projections,
     as template.yaml declares them for the stack's parameters."""
 
+    name: str  # the template's logical id
     key: tuple[str, ...]
     indexes: tuple[dict[str, Any], ...]
 
@@ -189,6 +192,7 @@ def table_schemas(
     for logical_id, spec in resources_of_type(template, "AWS::DynamoDB::Table").items():
         properties = resolver.resolve(spec["Properties"])
         schemas[ref(logical_id)] = TableSchema(
+            name=logical_id,
             key=tuple(k["AttributeName"] for k in properties["KeySchema"]),
             indexes=tuple(properties.get("GlobalSecondaryIndexes") or ()),
         )
@@ -201,24 +205,24 @@ def _units(size: int, unit: int) -> int:
 
 def index_write_units(
     schema: TableSchema, before: dict[str, Any] | None, after: dict[str, Any] | None
-) -> int:
+) -> dict[str, int]:
     """Write units a change of an item from ``before`` to ``after`` (None: no item) costs in the
     table's indexes: an entry put where the item enters an index, deleted where it leaves one,
     both where the index's key changed, one put where only projected attributes changed, and
     nothing where no projected attribute changed or the item is in the index neither before nor
     after (a sparse index). Each at the entry's size (the index's key, the table's and what the
-    index projects), by KB."""
-    units = 0
+    index projects), by KB; by index name."""
+    units: dict[str, int] = {}
     for index in schema.indexes:
         old, new = schema.index_entry(index, before), schema.index_entry(index, after)
         if old == new:
             continue
         keys = [k["AttributeName"] for k in index["KeySchema"]]
         if old is not None and new is not None and all(old[k] == new[k] for k in keys):
-            units += _units(max(item_bytes(old), item_bytes(new)), 1024)  # updated in place
+            units[index["IndexName"]] = _units(max(item_bytes(old), item_bytes(new)), 1024)  # updated
             continue
-        units += _units(item_bytes(old), 1024) if old is not None else 0  # deleted
-        units += _units(item_bytes(new), 1024) if new is not None else 0  # put
+        deleted = _units(item_bytes(old), 1024) if old is not None else 0
+        units[index["IndexName"]] = deleted + (_units(item_bytes(new), 1024) if new is not None else 0)
     return units
 
 
@@ -285,13 +289,15 @@ class Meter:
         name, request = model.name, self._request
         if name in ("UpdateItem", "PutItem", "DeleteItem"):
             before, self._before_image = self._before_image, None
+            schema = self._tables[request["TableName"]]
             if "Error" in parsed:  # a condition that failed: the table's write, no index's
-                self.tally.wru += _units(item_bytes(before) if before else 0, 1024)
+                self._bill(schema.name, _units(item_bytes(before) if before else 0, 1024))
                 return
             after = self._item_now()
             larger = max(item_bytes(before) if before else 0, item_bytes(after) if after else 0)
-            self.tally.wru += _units(larger, 1024)
-            self.tally.wru += index_write_units(self._tables[request["TableName"]], before, after)
+            self._bill(schema.name, _units(larger, 1024))
+            for index, units in index_write_units(schema, before, after).items():
+                self._bill(f"{schema.name}/{index}", units)
         elif "Error" in parsed:
             return
         elif name == "GetItem":
@@ -307,6 +313,10 @@ class Meter:
         elif name in ("Query", "Scan"):
             size = sum(item_bytes(i) for i in parsed.get("Items") or [])
             self.tally.rru += _read_factor(request) * _units(size, 4096)
+
+    def _bill(self, where: str, units: int) -> None:
+        self.tally.wru += units
+        self.tally.wru_by[where] += units
 
 
 def _read_factor(request: dict[str, Any]) -> float:
@@ -593,6 +603,26 @@ def _rows(run: Run, new: PathResult, old: PathResult, burst: PathResult, intake:
                 ("decide", *parts(intake.decide, intake.releases)),
             ],
             right=(False, True, True, True, True, True, True),
+        ),
+    )
+    places = sorted(
+        set(new.tally.wru_by) | set(intake.submit.wru_by) | set(intake.decide.wru_by),
+        key=lambda where: (where.split("/")[0], "/" in where, where),
+    )
+    run.diagnostic(
+        "DynamoDB write units per publication (per release for submit/decide), by table and index",
+        table(
+            ("table or index", "per batch", "submit", "decide"),
+            [
+                (
+                    where,
+                    fmt(new.tally.wru_by[where] / new.publications),
+                    fmt(intake.submit.wru_by[where] / intake.releases),
+                    fmt(intake.decide.wru_by[where] / intake.releases),
+                )
+                for where in places
+            ],
+            right=(False, True, True, True),
         ),
     )
     run.diagnostic(
