@@ -6,7 +6,7 @@ Keys and indexes (declared in ``template.yaml``):
 - GSI ``by_org_v2`` (``org_id``, ``created_at``) lists an organisation's releases newest first;
 - GSI ``by_org_status_v2`` (``org_status`` = ``{org}#{status}``, ``created_at``) filters by status.
   Both project only ``LISTED``, what a listing shows: a write that changes none of those
-  attributes (an outbox mark cleared, ``history``) writes nothing to them. ``by_org`` and
+  attributes (an outbox mark cleared) writes nothing to them. ``by_org`` and
   ``by_org_status``, their forms projecting every attribute, remain only on a stack being
   upgraded (the template's ``OrgIndexMigration``); which pair is read is the repository's setting;
 - GSI ``outbox`` (``outbox``, ``outbox_at``) is sparse: only releases whose queue message may
