@@ -61,6 +61,8 @@ lint: venv tools  ## ruff, mypy, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(TBIN)/cfn-lint template.yaml
+	@# every step of the organisation indexes' upgrade, as CloudFormation would render it
+	for step in 1 2 3 4 done; do $(TBIN)/cfn-lint template.yaml --parameters OrgIndexMigration=$$step || exit 1; done
 	$(TBIN)/sam validate --lint --region $(REGION) --template-file template.yaml
 	$(TBIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 

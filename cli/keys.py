@@ -26,7 +26,9 @@ REVOCATION_DELAY_SECONDS = 60  # the authorizer cache TTL (ReauthorizeEvery in t
 
 def _repo(options: Options) -> DynamoKeyRepository:
     target = target_from(options)
-    return DynamoKeyRepository(target.client("dynamodb"), target.output("KeysTableName"))
+    # A stack deployed before KeysOrgIndexName existed has only the index it replaces.
+    index = target.outputs.get("KeysOrgIndexName", "by_org")
+    return DynamoKeyRepository(target.client("dynamodb"), target.output("KeysTableName"), org_index=index)
 
 
 def _plans(options: Options) -> ApiGatewayUsagePlans:

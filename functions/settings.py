@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -40,6 +40,10 @@ class ApiSettings(_Settings):
     webhooks_allow_loopback: bool = False
     media_table: Annotated[str, Field(min_length=3)]
     media_bucket: Annotated[str, Field(min_length=3, description="The private uploads bucket.")]
+    # The organisation indexes GET /releases reads: the v2 ones, or while the template's
+    # OrgIndexMigration is at its first steps, those they replace.
+    org_index: Literal["by_org_v2", "by_org"] = "by_org_v2"
+    org_status_index: Literal["by_org_status_v2", "by_org_status"] = "by_org_status_v2"
 
 
 # An origin as browsers send it: scheme, host and an optional port; no path, no trailing slash.

@@ -70,7 +70,13 @@ class MemoryStates:
         return self.digests.get((org_id, content_digest))
 
     def revise(
-        self, record: ReleaseRecord, *, expected_version: int, actor: str, action: Action = Action.REVISE
+        self,
+        record: ReleaseRecord,
+        *,
+        expected_version: int,
+        actor: str,
+        action: Action = Action.REVISE,
+        current: ReleaseRecord | None = None,
     ) -> None:
         if not TRANSITIONS[action].bumps_version:
             raise ValueError(f"{action.value} stores no new version: use transition()")

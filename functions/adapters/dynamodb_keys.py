@@ -1,5 +1,10 @@
 """Keys table: one item per API key, holding only the hash of its secret (and its
-organisation's usage key, for the authorizer's one read)."""
+organisation's usage key, for the authorizer's one read).
+
+GSI ``by_org_v2`` (``org_id``, ``created_at``) holds only the keys: an organisation's list reads
+its ids there and the items by id. ``by_org``, the form projecting every attribute, remains only
+on a stack being upgraded (the template's ``OrgIndexMigration``, stack output
+``KeysOrgIndexName``); the list reads either the same way."""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from botocore.exceptions import ClientError
 from functions.adapters.aws_errors import error_code
 from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord, UsageKey
 
-BY_ORG = "by_org"
+BY_ORG = "by_org_v2"
+_BATCH_GET = 100  # keys per BatchGetItem
 
 
 def _ts(value: datetime) -> str:
@@ -53,9 +59,10 @@ class KeyAlreadyExists(Exception):
 
 
 class DynamoKeyRepository:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, *, org_index: str = BY_ORG) -> None:
         self._ddb = client
         self._table = table
+        self._org_index = org_index
 
     def create(self, record: KeyRecord) -> None:
         item = {
@@ -125,14 +132,16 @@ class DynamoKeyRepository:
         return _record(response["Attributes"])
 
     def list(self, org_id: str | None = None) -> list[KeyRecord]:
-        """Keys of one organisation (index query) or of all (an operator's scan of a small table)."""
+        """Keys of one organisation (their ids from the index, the items by id) or of all (an
+        operator's scan of a small table)."""
         items: list[dict[str, Any]] = []
         request: dict[str, Any] = {"TableName": self._table}
         if org_id:
             request.update(
-                IndexName=BY_ORG,
+                IndexName=self._org_index,
                 KeyConditionExpression="org_id = :org",
                 ExpressionAttributeValues={":org": {"S": org_id}},
+                ProjectionExpression="key_id",
             )
         while True:
             response = self._ddb.query(**request) if org_id else self._ddb.scan(**request)
@@ -140,5 +149,21 @@ class DynamoKeyRepository:
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        if org_id:
+            items = _batch_get(self._ddb, self._table, [item["key_id"]["S"] for item in items])
         records = [_record(item) for item in items]
         return sorted(records, key=lambda r: (r.org_id, r.created_at))
+
+
+def _batch_get(ddb: Any, table: str, key_ids: list[str]) -> list[dict[str, Any]]:
+    """The items of these keys, ``_BATCH_GET`` per BatchGetItem (and more only for what DynamoDB
+    leaves unprocessed); strongly consistent, as ``get``."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(key_ids), _BATCH_GET):
+        keys = [{"key_id": {"S": key_id}} for key_id in key_ids[start : start + _BATCH_GET]]
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = ddb.batch_get_item(RequestItems=request)
+            found.extend(response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+    return found

@@ -3,8 +3,12 @@
 Keys and indexes (declared in ``template.yaml``):
 
 - ``pk`` = ``release#{id}`` for state items, ``digest#{org}#{sha256}`` for content fingerprints;
-- GSI ``by_org`` (``org_id``, ``created_at``) lists an organisation's releases newest first;
-- GSI ``by_org_status`` (``org_status`` = ``{org}#{status}``, ``created_at``) filters by status;
+- GSI ``by_org_v2`` (``org_id``, ``created_at``) lists an organisation's releases newest first;
+- GSI ``by_org_status_v2`` (``org_status`` = ``{org}#{status}``, ``created_at``) filters by status.
+  Both project only ``LISTED``, what a listing shows: a write that changes none of those
+  attributes (an outbox mark cleared) writes nothing to them. ``by_org`` and
+  ``by_org_status``, their forms projecting every attribute, remain only on a stack being
+  upgraded (the template's ``OrgIndexMigration``); which pair is read is the repository's setting;
 - GSI ``outbox`` (``outbox``, ``outbox_at``) is sparse: only releases whose queue message may
   not have been sent yet carry ``outbox``, which is what the outbox sweep reads. Its value is
   ``{target}#{shard}`` (``outbox_value``): a release's shard is fixed by its id, one of
@@ -12,9 +16,13 @@ Keys and indexes (declared in ``template.yaml``):
   target (a partition takes 1,000 writes per second); the sweep queries every shard, and the
   bare ``{target}`` partition that items marked before shards still use.
 
-The organisation indexes are keyed by organisation (``by_org``) and organisation with status
-(``by_org_status``): all of one organisation's writes land in one partition of each, which
+The organisation indexes are keyed by organisation (``by_org_v2``) and organisation with status
+(``by_org_status_v2``): all of one organisation's writes land in one partition of each, which
 DynamoDB limits to 1,000 write units and 3,000 read units per second (README, "Capacity").
+
+The state item keeps the newest ``HISTORY_LIMIT`` entries of the release's trail (``history``:
+when, which action, who, at which version, to which status); older ones are dropped by the write
+that would make more. Every change, old and new image, also goes to the table's stream.
 """
 
 from __future__ import annotations
@@ -36,10 +44,20 @@ from functions.domain.states import TRANSITIONS, Action, Status
 
 log = logging.getLogger(__name__)
 
-BY_ORG = "by_org"
-BY_ORG_STATUS = "by_org_status"
+BY_ORG = "by_org_v2"
+BY_ORG_STATUS = "by_org_status_v2"
 OUTBOX = "outbox"
 OUTBOX_SHARDS = 8
+HISTORY_LIMIT = 10
+
+# What a listing reads (``list_for_org``, the API's ``GET /releases``): every attribute the
+# release's view shows. The v2 organisation indexes project these (their own keys and the
+# table's aside: template.yaml, held equal to this by a unit test).
+LISTED = (
+    "release_id", "org_id", "status", "version", "category", "headline", "language", "created_at",
+    "updated_at", "release_at", "published_at", "prescreen", "decision", "public_url",
+    "public_version", "correction_note", "corrections",
+)  # fmt: skip
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -148,7 +166,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         updated_at=updated,
         release_at=_parse_time(values.get("release_at")),
         published_at=published_at,
-        object_key=values["object_key"],
+        object_key=values.get("object_key", ""),  # not in a listing (LISTED)
         payload_hash=values.get("payload_hash", ""),
         content_digest=values.get("content_digest", ""),
         prescreen=[Flag(str(f["code"]), str(f["message"])) for f in values.get("prescreen", [])],
@@ -159,6 +177,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         public_version=int(public_version) if public_version is not None else None,
         correction_note=values.get("correction_note"),
         corrections=[Correction.from_item(_plain(c)) for c in values.get("corrections") or []],
+        history=[_plain(h) for h in values["history"]] if "history" in values else None,
     )
 
 
@@ -189,6 +208,7 @@ class _Update:
         self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
         self.assigned: list[str] = []  # attributes set to a value given here (not computed from the item)
+        self.trail: list[dict[str, Any]] | None = None  # the history once written, when known
 
     def name(self, attribute: str) -> str:
         self.names[f"#{attribute}"] = attribute
@@ -207,9 +227,18 @@ class _Update:
         them (the values as serialized for the request, deserialized)."""
         return _deserialize({attribute: self.values[f":{attribute}"] for attribute in self.assigned})
 
-    def append_history(self, entry: dict[str, Any]) -> None:
+    def append_history(self, entry: dict[str, Any], kept: list[dict[str, Any]] | None) -> str | None:
+        """Add ``entry`` to the item's history. Given ``kept``, the history as read with the
+        record, one that would grow past ``HISTORY_LIMIT`` is written whole, its oldest entries
+        dropped; that write returns its condition: the history is still the one read."""
         history = self.name("history")
-        self.sets.append(f"{history} = list_append({history}, {self.value('history', [entry])})")
+        if kept is None or len(kept) < HISTORY_LIMIT:
+            self.sets.append(f"{history} = list_append({history}, {self.value('history', [entry])})")
+            self.trail = None if kept is None else [*kept, entry]
+            return None
+        self.trail = [*kept[len(kept) - HISTORY_LIMIT + 1 :], entry]
+        self.sets.append(f"{history} = {self.value('history', self.trail)}")
+        return f"size({history}) = {self.value('history_size', len(kept))}"
 
     def append(self, attribute: str, item: dict[str, Any]) -> None:
         """Add ``item`` at the end of the list ``attribute`` (created when missing)."""
@@ -263,12 +292,13 @@ def _transition_update(
     now: datetime,
     history: dict[str, Any],
     changes: TransitionChanges,
-) -> _Update:
+    kept: list[dict[str, Any]] | None,
+) -> tuple[_Update, str | None]:
     update = _Update()
     update.set("status", to.value)
     update.set("org_status", f"{org_id}#{to.value}")
     update.set("updated_at", timestamp(now))
-    update.append_history(history)
+    unchanged = update.append_history(history, kept)
     if "decision" in changes:
         update.set("decision", changes["decision"])
     if "published_at" in changes:
@@ -285,13 +315,17 @@ def _transition_update(
     else:
         update.remove("outbox")
         update.remove("outbox_at")
-    return update
+    return update, unchanged
 
 
 class DynamoStateRepository:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(
+        self, client: Any, table: str, *, org_index: str = BY_ORG, org_status_index: str = BY_ORG_STATUS
+    ) -> None:
         self._ddb = client
         self._table = table
+        self._org_index = org_index  # what list_for_org reads: the v2 indexes, or the old ones
+        self._org_status_index = org_status_index
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -324,10 +358,17 @@ class DynamoStateRepository:
             log.warning("content fingerprint not recorded for %s", record.release_id, exc_info=True)
 
     def revise(
-        self, record: ReleaseRecord, *, expected_version: int, actor: str, action: Action = Action.REVISE
+        self,
+        record: ReleaseRecord,
+        *,
+        expected_version: int,
+        actor: str,
+        action: Action = Action.REVISE,
+        current: ReleaseRecord | None = None,
     ) -> None:
         """The new version's content, if the release (of the same organisation) is still at
-        ``expected_version`` in a status ``action`` (a revision or a correction) starts from."""
+        ``expected_version`` in a status ``action`` (a revision or a correction) starts from.
+        ``current``, the record as read at ``expected_version``, gives the history to bound."""
         if not TRANSITIONS[action].bumps_version:
             raise ValueError(f"{action.value} stores no new version: use transition()")
         item = record_to_item(record)
@@ -338,15 +379,14 @@ class DynamoStateRepository:
             elif attribute in _REMOVABLE:
                 update.remove(attribute)
         entry = _history(action, actor, record.updated_at, record.version, record.status)
-        update.append_history(entry)
+        unchanged = update.append_history(entry, current.history if current is not None else None)
         sources = sorted(TRANSITIONS[action].sources)
-        condition = " AND ".join(
-            [
-                update.equals("version", "expected", expected_version),
-                update.equals("org_id", "org", record.org_id),
-                update.one_of("status", "from", sources),
-            ]
-        )
+        conditions = [
+            update.equals("version", "expected", expected_version),
+            update.equals("org_id", "org", record.org_id),
+            update.one_of("status", "from", sources),
+        ]
+        condition = " AND ".join([*conditions, *([unchanged] if unchanged else [])])
         self._update(update.request(self._table, record.release_id, condition))
         self._remember_digest(record, record.updated_at)
 
@@ -372,7 +412,9 @@ class DynamoStateRepository:
         ``expected_version``), the result is ``current`` with the change applied: the write
         returns nothing (``ReturnValues`` ``NONE``) when it only sets values given here, and
         the changed attributes (``UPDATED_NEW``; that policy refuses ``ALL_NEW``) when it adds a
-        correction to the item's list of them.
+        correction to the item's list of them. ``current`` also gives the item's history, which
+        the write keeps to ``HISTORY_LIMIT`` entries (without it, the entry is appended and the
+        next write given the record trims).
         """
         transition = TRANSITIONS[action]
         if transition.bumps_version:
@@ -380,16 +422,21 @@ class DynamoStateRepository:
         if current is not None and (current.release_id, current.version) != (release_id, expected_version):
             raise ValueError("current must be the record being changed, at the expected version")
         history = _history(action, actor, now, expected_version, transition.target)
-        update = _transition_update(
-            release_id, transition.target, org_id=org_id, now=now, history=history, changes=changes
+        update, unchanged = _transition_update(
+            release_id,
+            transition.target,
+            org_id=org_id,
+            now=now,
+            history=history,
+            changes=changes,
+            kept=current.history if current is not None else None,
         )
         sources = [f"{org_id}#{status.value}" for status in sorted(transition.sources)]
-        condition = " AND ".join(
-            [
-                update.equals("version", "expected", expected_version),
-                update.one_of("org_status", "from", sources),
-            ]
-        )
+        conditions = [
+            update.equals("version", "expected", expected_version),
+            update.one_of("org_status", "from", sources),
+        ]
+        condition = " AND ".join([*conditions, *([unchanged] if unchanged else [])])
         request = update.request(self._table, release_id, condition)
         if current is None:
             return item_to_record(
@@ -405,6 +452,8 @@ class DynamoStateRepository:
         changed = {**record_to_item(current), **written}
         if "outbox" not in changes:  # removed: UPDATED_NEW returns nothing for it
             changed.update(outbox=None, outbox_at=None)
+        if update.trail is not None:
+            changed["history"] = update.trail
         return item_to_record(changed)
 
     def _update(self, request: dict[str, Any]) -> Any:
@@ -475,10 +524,12 @@ class DynamoStateRepository:
     def list_for_org(
         self, org_id: str, *, status: str | None, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[ReleaseRecord], dict[str, Any] | None]:
+        """A page of the organisation's releases, newest first. From the v2 indexes the records
+        hold ``LISTED`` only: no object key, content hashes, outbox mark or history."""
         if status:
-            index, key_name, key_value = BY_ORG_STATUS, "org_status", f"{org_id}#{status}"
+            index, key_name, key_value = self._org_status_index, "org_status", f"{org_id}#{status}"
         else:
-            index, key_name, key_value = BY_ORG, "org_id", org_id
+            index, key_name, key_value = self._org_index, "org_id", org_id
         query: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,

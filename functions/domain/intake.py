@@ -298,7 +298,9 @@ class IntakeService:
                 version=revised.version,
             ) from None
         try:
-            self._states.revise(revised, expected_version=current.version, actor=caller.actor, action=action)
+            self._states.revise(
+                revised, expected_version=current.version, actor=caller.actor, action=action, current=current
+            )
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.REVISE) from None
         self._enqueue(revised)
@@ -318,6 +320,7 @@ class IntakeService:
                 expected_version=current.version,
                 actor=caller.actor,
                 now=self._clock(),
+                current=current,
             )
         except ConditionFailed:
             raise self._conflict_now(release_id, Action.WITHDRAW) from None

@@ -99,11 +99,18 @@ class StateRepository(Protocol):
         ...
 
     def revise(
-        self, record: ReleaseRecord, *, expected_version: int, actor: str, action: Action = Action.REVISE
+        self,
+        record: ReleaseRecord,
+        *,
+        expected_version: int,
+        actor: str,
+        action: Action = Action.REVISE,
+        current: ReleaseRecord | None = None,
     ) -> None:
         """Store ``record`` as the new version: ``action`` is one that stores a new version
         (``Action.REVISE``, ``Action.CORRECT``); the release must still be at
-        ``expected_version`` in a status the action starts from; else ``ConditionFailed``."""
+        ``expected_version`` in a status the action starts from; else ``ConditionFailed``.
+        ``current`` is the record as the caller read it at ``expected_version``."""
         ...
 
     def transition(

@@ -160,6 +160,10 @@ class ReleaseRecord:
     public_version: int | None = None
     correction_note: str | None = None
     corrections: list[Correction] = field(default_factory=list)
+    # The newest entries of the release's trail, oldest first, as its state item keeps them (at
+    # most the repository's limit); None when not read with the record (a listing's). Not part
+    # of a record's equality: the same release read two ways is the same record.
+    history: list[dict[str, Any]] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

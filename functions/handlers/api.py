@@ -79,7 +79,12 @@ class Wiring:
         current = self.settings
         return IntakeService(
             store=S3ReleaseStore(aws_client("s3"), current.releases_bucket),
-            states=DynamoStateRepository(aws_client("dynamodb"), current.releases_table),
+            states=DynamoStateRepository(
+                aws_client("dynamodb"),
+                current.releases_table,
+                org_index=current.org_index,
+                org_status_index=current.org_status_index,
+            ),
             queue=SqsModerationQueue(aws_client("sqs"), current.moderation_queue_url),
             clock=lambda: datetime.now(UTC),
             cancel_schedule=self.cancel_schedule,

@@ -34,11 +34,15 @@ Gateway would call it) and ``ModerationService.decide`` (the console's approval)
 counted clients, then the publication paths above.
 
 Paper cost (list prices, us-east-1, on-demand; ``PRICES``): S3 PUT/COPY/POST/LIST $0.005 and
-GET/HEAD $0.0004 per 1,000 requests; DynamoDB $0.625 per million write request units (1 KB of
-item each, the table's and every index's write: the item as the write left it, read back with
-a client that is not counted, in the table and in every index it is in, a status change counted
-as a delete and a put in ``by_org_status``; a mark removed from the outbox index is not counted)
-and $0.125 per million read units (4 KB, strongly consistent); SQS $0.40 per million requests
+GET/HEAD $0.0004 per 1,000 requests; DynamoDB $0.625 per million write request units (1 KB
+each: the table's write at the larger of the item before and after it, both read with a client
+that is not counted; each index's as the item projects into it, the indexes and projections
+taken from template.yaml as its default parameters render them: nothing where no projected
+attribute changed or the item is in the index neither before nor after, one entry put or
+deleted where it enters or leaves, both where the index's key changed, such as ``org_status``
+on a status change; a failed condition bills the table only) and $0.125 per million read units
+(4 KB, at least one per item asked for and per query; half for eventually consistent reads, as
+every index query is); SQS $0.40 per million requests
 of 64 KB chunks, the event source's receive and delete of each batch included (one each per
 batch); Lambda $0.20 per million requests and
 $0.0000133334 per GB-s (arm64) for the measured wall time at the template's memory (moto's time,
@@ -114,6 +118,7 @@ class Tally:
 
     calls: Counter[str] = field(default_factory=Counter)
     wru: float = 0.0
+    wru_by: Counter[str] = field(default_factory=Counter)  # the write units by table and index
     rru: float = 0.0
     sqs_requests: float = 0.0
     lambda_gb_s: float = 0.0
@@ -123,6 +128,7 @@ class Tally:
     def add(self, other: Tally) -> None:
         self.calls.update(other.calls)
         self.wru += other.wru
+        self.wru_by.update(other.wru_by)
         self.rru += other.rru
         self.sqs_requests += other.sqs_requests
         self.lambda_gb_s += other.lambda_gb_s
@@ -154,15 +160,90 @@ class Tally:
         )
 
 
-class Meter:
-    """Counts the functions' AWS calls and the DynamoDB and SQS units they are billed."""
+@dataclass(frozen=True)
+class TableSchema:
+    """What DynamoDB bills a table's writes by: its key and its indexes' keys and projections,
+    as template.yaml declares them for the stack's parameters."""
 
-    def __init__(self, clients: dict[str, Any], indexes: list[dict[str, Any]], reader: Any) -> None:
+    name: str  # the template's logical id
+    key: tuple[str, ...]
+    indexes: tuple[dict[str, Any], ...]
+
+    def index_entry(self, index: dict[str, Any], item: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``item`` as ``index`` holds it (None: not in it, a sparse index's key missing)."""
+        keys = [k["AttributeName"] for k in index["KeySchema"]]
+        if item is None or not all(k in item for k in keys):
+            return None
+        projection = index["Projection"]
+        if projection["ProjectionType"] == "ALL":
+            return item
+        kept = {*self.key, *keys, *projection.get("NonKeyAttributes", [])}
+        return {k: v for k, v in item.items() if k in kept}
+
+
+def table_schemas(
+    template: dict[str, Any], resolver: Any, ref: Callable[[str], str]
+) -> dict[str, TableSchema]:
+    """Every table of the template by its name in the stack (``ref``), its properties as
+    ``resolver`` renders them (the parameters decide which indexes exist)."""
+    from infra.template import resources_of_type
+
+    schemas = {}
+    for logical_id, spec in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        properties = resolver.resolve(spec["Properties"])
+        schemas[ref(logical_id)] = TableSchema(
+            name=logical_id,
+            key=tuple(k["AttributeName"] for k in properties["KeySchema"]),
+            indexes=tuple(properties.get("GlobalSecondaryIndexes") or ()),
+        )
+    return schemas
+
+
+def _units(size: int, unit: int) -> int:
+    return max(1, math.ceil(size / unit))
+
+
+def index_write_units(
+    schema: TableSchema, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> dict[str, int]:
+    """Write units a change of an item from ``before`` to ``after`` (None: no item) costs in the
+    table's indexes: an entry put where the item enters an index, deleted where it leaves one,
+    both where the index's key changed, one put where only projected attributes changed, and
+    nothing where no projected attribute changed or the item is in the index neither before nor
+    after (a sparse index). Each at the entry's size (the index's key, the table's and what the
+    index projects), by KB; by index name."""
+    units: dict[str, int] = {}
+    for index in schema.indexes:
+        old, new = schema.index_entry(index, before), schema.index_entry(index, after)
+        if old == new:
+            continue
+        keys = [k["AttributeName"] for k in index["KeySchema"]]
+        if old is not None and new is not None and all(old[k] == new[k] for k in keys):
+            units[index["IndexName"]] = _units(max(item_bytes(old), item_bytes(new)), 1024)  # updated
+            continue
+        deleted = _units(item_bytes(old), 1024) if old is not None else 0
+        units[index["IndexName"]] = deleted + (_units(item_bytes(new), 1024) if new is not None else 0)
+    return units
+
+
+class Meter:
+    """Counts the functions' AWS calls and the DynamoDB and SQS units they are billed.
+
+    DynamoDB writes: the item is read before and after the write with a client that is not
+    counted (``reader``); the table bills the larger image by KB, every index what
+    ``index_write_units`` says (``tables``: ``table_schemas``). A write whose condition fails
+    bills the table only. Reads: by 4 KB of what was read, at least one unit per item asked for
+    (found or not) and per query, half of it when eventually consistent (a Query of an index
+    always is).
+    """
+
+    def __init__(self, clients: dict[str, Any], tables: dict[str, TableSchema], reader: Any) -> None:
         self.tally = Tally()
         self._clients = clients
-        self._indexes = indexes  # the releases table's GSIs, as the template declares them
-        self._reader = reader  # an uncounted DynamoDB client: reads an item after its write
-        self._written: dict[str, Any] | None = None
+        self._tables = tables
+        self._reader = reader  # an uncounted DynamoDB client: reads an item around its write
+        self._request: dict[str, Any] = {}
+        self._before_image: dict[str, Any] | None = None
         for service, client in clients.items():
             client.meta.events.register(
                 f"before-call.{service}", self._before, unique_id=f"meter-b-{service}"
@@ -184,46 +265,63 @@ class Meter:
         body = params.get("body") or b""
         if name in ("sqs:SendMessage", "sqs:SendMessageBatch"):
             self.tally.sqs_requests += max(1, math.ceil(len(body) / 65536))
-        if name in ("dynamodb:UpdateItem", "dynamodb:PutItem"):
-            request = json.loads(body)
-            key = request.get("Key") or {"pk": request["Item"]["pk"]}
-            self._written = {"TableName": request["TableName"], "Key": key}
-
-    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        name = model.name
         if model.service_model.service_name != "dynamodb":
             return
-        if name == "GetItem" and parsed.get("Item"):
-            self.tally.rru += math.ceil(item_bytes(parsed["Item"]) / 4096)
-        elif name == "BatchGetItem":
-            for items in (parsed.get("Responses") or {}).values():
-                self.tally.rru += sum(math.ceil(item_bytes(i) / 4096) for i in items)
-        elif name == "Query":
-            size = sum(item_bytes(i) for i in parsed.get("Items") or [])
-            self.tally.rru += max(1, math.ceil(size / 4096))
-        elif name in ("UpdateItem", "PutItem") and self._written is not None:
-            # The item as the write left it (read with a client that is not counted).
-            item = self._reader.get_item(**self._written, ConsistentRead=True).get("Item")
-            self.tally.wru += self._writes(item) if item else 1
-            self._written = None
+        self._request = json.loads(body) if body else {}
+        if model.name in ("UpdateItem", "PutItem", "DeleteItem"):
+            self._before_image = self._item_now()
 
-    def _writes(self, item: dict[str, Any]) -> float:
-        """Write units of a write that left ``item``: the table's, and every index the item is in
-        (a status change moves it in ``by_org_status``: a delete and a put there)."""
-        units = math.ceil(item_bytes(item) / 1024)
-        for index in self._indexes:
-            keys = [k["AttributeName"] for k in index["KeySchema"]]
-            if not all(k in item for k in keys):
-                continue
-            projection = index["Projection"]
-            if projection["ProjectionType"] == "ALL":
-                size = item_bytes(item)
-            else:
-                kept = {"pk", *keys, *projection.get("NonKeyAttributes", [])}
-                size = item_bytes({k: v for k, v in item.items() if k in kept})
-            moves = 2 if "org_status" in keys else 1
-            units += moves * math.ceil(size / 1024)
-        return units
+    def _written_key(self) -> dict[str, Any]:
+        request = self._request
+        if "Key" in request:
+            return dict(request["Key"])
+        return {k: request["Item"][k] for k in self._tables[request["TableName"]].key}
+
+    def _item_now(self) -> dict[str, Any] | None:
+        found = self._reader.get_item(
+            TableName=self._request["TableName"], Key=self._written_key(), ConsistentRead=True
+        )
+        return found.get("Item")
+
+    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        if model.service_model.service_name != "dynamodb":
+            return
+        name, request = model.name, self._request
+        if name in ("UpdateItem", "PutItem", "DeleteItem"):
+            before, self._before_image = self._before_image, None
+            schema = self._tables[request["TableName"]]
+            if "Error" in parsed:  # a condition that failed: the table's write, no index's
+                self._bill(schema.name, _units(item_bytes(before) if before else 0, 1024))
+                return
+            after = self._item_now()
+            larger = max(item_bytes(before) if before else 0, item_bytes(after) if after else 0)
+            self._bill(schema.name, _units(larger, 1024))
+            for index, units in index_write_units(schema, before, after).items():
+                self._bill(f"{schema.name}/{index}", units)
+        elif "Error" in parsed:
+            return
+        elif name == "GetItem":
+            item = parsed.get("Item")
+            self.tally.rru += _read_factor(request) * _units(item_bytes(item) if item else 0, 4096)
+        elif name == "BatchGetItem":
+            for table, asked in (request.get("RequestItems") or {}).items():
+                found = (parsed.get("Responses") or {}).get(table) or []
+                unprocessed = len(((parsed.get("UnprocessedKeys") or {}).get(table) or {}).get("Keys") or [])
+                missing = len(asked["Keys"]) - len(found) - unprocessed
+                units = sum(_units(item_bytes(i), 4096) for i in found) + max(0, missing)
+                self.tally.rru += _read_factor(asked) * units
+        elif name in ("Query", "Scan"):
+            size = sum(item_bytes(i) for i in parsed.get("Items") or [])
+            self.tally.rru += _read_factor(request) * _units(size, 4096)
+
+    def _bill(self, where: str, units: int) -> None:
+        self.tally.wru += units
+        self.tally.wru_by[where] += units
+
+
+def _read_factor(request: dict[str, Any]) -> float:
+    """Strongly consistent reads bill whole units, eventually consistent ones half."""
+    return 1.0 if request.get("ConsistentRead") else 0.5
 
 
 @dataclass
@@ -285,10 +383,9 @@ def publication_batch(run: Run) -> list[Row]:
                     DynamoStateRepository(ddb, stack.ref("ReleasesTable")),
                     S3ReleaseStore(s3, stack.ref("ReleasesBucket")),
                 )
-                indexes = template["Resources"]["ReleasesTable"]["Properties"]["GlobalSecondaryIndexes"]
                 meter = Meter(
                     {s: aws_client(s) for s in ("s3", "dynamodb", "sqs", "scheduler")},
-                    indexes,
+                    table_schemas(template, stack.resolver, stack.ref),
                     boto3.client("dynamodb"),
                 )
                 memory = {
@@ -506,6 +603,26 @@ def _rows(run: Run, new: PathResult, old: PathResult, burst: PathResult, intake:
                 ("decide", *parts(intake.decide, intake.releases)),
             ],
             right=(False, True, True, True, True, True, True),
+        ),
+    )
+    places = sorted(
+        set(new.tally.wru_by) | set(intake.submit.wru_by) | set(intake.decide.wru_by),
+        key=lambda where: (where.split("/")[0], "/" in where, where),
+    )
+    run.diagnostic(
+        "DynamoDB write units per publication (per release for submit/decide), by table and index",
+        table(
+            ("table or index", "per batch", "submit", "decide"),
+            [
+                (
+                    where,
+                    fmt(new.tally.wru_by[where] / new.publications),
+                    fmt(intake.submit.wru_by[where] / intake.releases),
+                    fmt(intake.decide.wru_by[where] / intake.releases),
+                )
+                for where in places
+            ],
+            right=(False, True, True, True),
         ),
     )
     run.diagnostic(

@@ -26,7 +26,7 @@ import cli.moderate
 from cli.main import app
 from cli.target import resolve
 from functions.adapters.cloudwatch_sqs import SqsMetrics
-from functions.adapters.dynamodb_state import DynamoStateRepository
+from functions.adapters.dynamodb_state import HISTORY_LIMIT, DynamoStateRepository
 from functions.adapters.s3_releases import S3ReleaseStore
 from functions.adapters.sqs_moderation import SqsModerationQueue
 from functions.adapters.sqs_publish import SqsPublishQueue
@@ -187,6 +187,22 @@ def test_every_call_the_console_makes_is_allowed(
     assert {c.params.get("ReturnValues") for c in decisions} == {"NONE"}
 
 
+def test_a_decision_that_trims_a_full_history_is_allowed(
+    stack: LocalStack, api: ApiClient, calls: list[Call]
+) -> None:
+    # Given a release whose state item holds the most history entries it keeps
+    release_id = _submit(api, "A release revised many times")
+    for n in range(2, HISTORY_LIMIT + 1):
+        revised = personnel_release(headline=f"A release revised, take {n:02d}")
+        assert api.put(f"/releases/{release_id}", revised).status == 200
+    # When the console approves it (the write drops the oldest entry, on the history read)
+    _cli("moderate", "--once", "--decision", "approve", "--wait", "0")
+    decision = next(c for c in calls if c.operation == "UpdateItem" and ":decision" in str(c.params))
+    assert "size(#history)" in decision.params["ConditionExpression"]
+    # Then the moderators' policy allows that write
+    assert allowed(_policy(stack), _request(stack, decision))
+
+
 def _decision_call(stack: LocalStack, api: ApiClient, calls: list[Call]) -> Call:
     _submit(api, "A release to decide")
     _cli("moderate", "--once", "--decision", "approve", "--wait", "0")
@@ -248,7 +264,8 @@ def test_a_moderator_cannot_read_catalogs_or_write_other_ways(
     assert not allowed(policy, request("GetItem", Key={"pk": {"S": "digest#org-acme#abc"}}))
     assert not allowed(policy, request("PutItem", Item=release))
     assert not allowed(policy, request("DeleteItem", Key=release))
-    assert not allowed(policy, Request("dynamodb:Query", f"{table}/index/by_org"))
+    for index in ("by_org_v2", "by_org_status_v2", "by_org"):
+        assert not allowed(policy, Request("dynamodb:Query", f"{table}/index/{index}"))
     assert not allowed(policy, Request("dynamodb:Scan", table))
     assert not allowed(policy, Request("s3:PutObject", f"{stack.attribute('ReleasesBucket', 'Arn')}/orgs/x"))
     assert not allowed(policy, Request("s3:GetObject", f"{stack.attribute('SiteBucket', 'Arn')}/index.html"))

@@ -402,6 +402,7 @@ class PublicationService:
             expected_version=record.version,
             actor="publisher",
             now=now,
+            current=record,
             **changes,
         )
 
