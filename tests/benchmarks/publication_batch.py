@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.benchmarks._core import Goal, Row, Run, benchmark, fmt, table
+from tests.benchmarks._objects import ObjectCalls, breakdown
 
 BATCH = 10
 CALLS_GOAL = 6.0
@@ -233,6 +234,7 @@ class PathResult:
     tally: Tally = field(default_factory=Tally)
     batches: int = 0
     refresh_batches: int = 0
+    objects: list[dict[str, Counter[str]]] = field(default_factory=list)  # calls by object kind
 
     def per_publication(self) -> Tally:
         return self.tally
@@ -291,6 +293,7 @@ def publication_batch(run: Run) -> list[Row]:
                     indexes,
                     boto3.client("dynamodb"),
                 )
+                objects = ObjectCalls({s: aws_client(s) for s in ("s3", "dynamodb", "sqs", "scheduler")})
                 memory = {
                     f: _memory(template, f)
                     for f in ("PublisherFunction", "SiteRefreshFunction", "ApiFunction")
@@ -337,31 +340,37 @@ def publication_batch(run: Run) -> list[Row]:
                         publish_batch()
                         refresh()
                     meter.take()
+                    objects.take()
                     for _ in range(rounds):
                         publish_batch()
                         refresh()
                         new.tally.add(meter.take())
+                        new.objects.append(objects.take())
                         new.publications += BATCH
                         service._refresh = PerRelease()
                         service.prefetch = lambda release_ids: None  # type: ignore[method-assign]
                         try:
                             publish_batch()
                             old.tally.add(meter.take())
+                            old.objects.append(objects.take())
                             old.publications += BATCH
                         finally:
                             service._refresh = per_batch_sink
                             service.prefetch = prefetch  # type: ignore[method-assign]
                     meter.take()
+                    objects.take()
                     for _ in range(BATCH):
                         publish_batch()
                     burst.refresh_batches = refresh()
                     burst.tally.add(meter.take())
+                    burst.objects.append(objects.take())
                     burst.publications += BATCH * BATCH
                     intake = _end_to_end(stack, functions, meter, memory, e2e)
                     from functions.observability import metrics
 
                     metrics.clear_metrics()
                 meter.close()
+                objects.close()
             finally:
                 cold_start.reset_all()
     return _rows(run, new, old, burst, intake)
@@ -483,6 +492,16 @@ def _rows(run: Run, new: PathResult, old: PathResult, burst: PathResult, intake:
             right=(False, True, True, True, True, True),
         ),
     )
+
+    for result in (new, old, burst):
+        run.diagnostic(
+            f"AWS calls per publication by object kind, {result.name}",
+            table(
+                ("object kind", "calls", "by operation"),
+                breakdown(result.objects, result.publications),
+                right=(False, True, False),
+            ),
+        )
 
     def parts(tally: Tally, n: int) -> list[str]:
         return [
