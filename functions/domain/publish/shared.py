@@ -16,15 +16,15 @@ catalog                       holds                                       render
                                                                           ``categories/{category}.html``
 ``orgs/{org}``                the organisation's ``feed_size`` newest     ``feeds/orgs/{org}.*``,
                                                                           ``orgs/{org}.html``
-``days/{YYYY-MM-DD}``         every entry of that day (display zone),     ``archive/{day}.html`` (pages
-                              without bodies                              of ``DAY_PAGE`` entries),
-                                                                          ``sitemap-{day}.xml``
+``days/{YYYY-MM-DD}/{n}``     page n of that day (display zone): at most  ``archive/{day}[-n].html``,
+                              ``DAY_PAGE`` entries, oldest first,         ``sitemap-{day}[-n].xml``
+                              without bodies (``archive.py``)
+``news``                      the last 48 hours' (at most 1,000)          ``news-sitemap.xml``
 ``organisations`` (document)  every organisation's name                   ``organisations.html``
-``front`` (document)          each day's count and last change; the       ``index.html``,
-                              newest entries of the site and of each      ``archive/{YYYY-MM}.html``,
-                              category; the last 48 hours'; each          ``sitemap.xml``,
-                              organisation's newest publication           ``sitemap-pages.xml``,
-                                                                          ``news-sitemap.xml``
+``front`` (document)          the calendar: each day's count and pages;   ``index.html``,
+                              the newest entries of the site and of each  ``archive/{YYYY-MM}.html``,
+                              category; each organisation's newest        ``sitemap.xml``,
+                              publication                                 ``sitemap-pages.xml``
 ============================  ==========================================  =============================
 
 Every release is reachable from ``index.html`` within three links: index -> its month's page
@@ -39,8 +39,8 @@ catalog only and marked with its ``seq`` (``SiteWriter.put_if_newer``: the singl
 it without reading it first; any other writer only replaces an older rendering). Everything
 is rendered after every change, also when the catalogs did not change (a redelivery): an object
 a crash left unrendered is written then (by any other writer, one already up to date is
-skipped). A day's count in the front document is that day's catalog's at a ``seq``, replaced
-only by a newer one.
+skipped). The objects of a day are keyed on its pages' seqs (``archive.Day.key``), the news
+sitemap (changed with the front document at every change) on the front document's.
 """
 
 from __future__ import annotations
