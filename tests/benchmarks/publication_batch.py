@@ -340,6 +340,18 @@ def publication_batch(run: Run) -> list[Row]:
                         for change in changes:
                             ApplyNow(service.shared).request([change])
 
+                def measured(result: PathResult) -> None:
+                    """One batch of the per-batch path, its calls counted to ``result``."""
+                    publish_batch()
+                    refresh()
+                    result.tally.add(meter.take())
+                    result.objects.append(objects.take())
+                    result.publications += BATCH
+
+                def forget_counts() -> None:
+                    meter.take()
+                    objects.take()
+
                 prefetch = service.prefetch
                 alternating = PathResult("per batch, alternating with per release")
                 new, old, burst = PathResult("per batch"), PathResult("per release"), PathResult("burst")
@@ -347,14 +359,9 @@ def publication_batch(run: Run) -> list[Row]:
                     for _ in range(warm // BATCH):
                         publish_batch()
                         refresh()
-                    meter.take()
-                    objects.take()
+                    forget_counts()
                     for _ in range(rounds):
-                        publish_batch()
-                        refresh()
-                        alternating.tally.add(meter.take())
-                        alternating.objects.append(objects.take())
-                        alternating.publications += BATCH
+                        measured(alternating)
                         service._refresh = PerRelease()
                         service.prefetch = lambda release_ids: None  # type: ignore[method-assign]
                         try:
@@ -370,16 +377,10 @@ def publication_batch(run: Run) -> list[Row]:
                     # the per-release path changed them last)
                     publish_batch()
                     refresh()
-                    meter.take()
-                    objects.take()
+                    forget_counts()
                     for _ in range(rounds):
-                        publish_batch()
-                        refresh()
-                        new.tally.add(meter.take())
-                        new.objects.append(objects.take())
-                        new.publications += BATCH
-                    meter.take()
-                    objects.take()
+                        measured(new)
+                    forget_counts()
                     for _ in range(BATCH):
                         publish_batch()
                     burst.refresh_batches = refresh()
