@@ -26,7 +26,6 @@ _S3_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("catalog: front", r"^catalogs/front\.json$"),
         ("catalog: organisations", r"^catalogs/organisations\.json$"),
         ("catalog: day pages", r"^catalogs/days/"),
-        ("catalog: news (last 48 hours)", r"^catalogs/news\.json$"),
         ("catalog: site, categories, orgs", r"^catalogs/"),
         ("index.html", r"^index\.html$"),
         ("feeds", r"^feeds/"),

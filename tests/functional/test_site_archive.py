@@ -80,9 +80,8 @@ def _to_old_shape(world: World) -> dict[str, int]:
             ContentType="application/xml",
             Metadata={SEQ_METADATA: str(seq)},
         )
-    recent, _ = decode(read("news"))
-    s3.delete_object(Bucket=catalogs, Key=catalog_key("news"))
-    front["recent"] = recent
+    every = [e for day in old for e in decode(read(f"days/{day}"))[0]]
+    front["recent"] = sorted(every, key=lambda e: (e["published_at"], e["release_id"]), reverse=True)
     s3.put_object(Bucket=catalogs, Key=catalog_key("front"), Body=encode_document(front, front_seq))
     return old
 
@@ -146,7 +145,7 @@ def test_a_site_of_the_old_shape_is_upgraded_by_the_next_refresh_losing_no_relea
     assert sorted(listed) == sorted(_page_url(release_id) for release_id in everything)
     assert sitemaps[f"sitemap-{day}.xml"] == [_page_url(r) for r in everything[0:2]]
     assert {f"sitemap-{day}-2.xml", f"sitemap-{day}-3.xml"} <= set(sitemaps)
-    # and the news sitemap kept what the front document held
+    # and the news sitemap lists the last 48 hours (from the day pages)
     news = world.site("news-sitemap.xml") or b""
     assert news_sitemap_problems(news, world.functions.environment["SITE_URL"] + "news-sitemap.xml") == []
     assert all(_page_url(release_id).encode() in news for release_id in everything)

@@ -18,8 +18,9 @@ catalog                       holds                                       render
                                                                           ``orgs/{org}.html``
 ``days/{YYYY-MM-DD}/{n}``     page n of that day (display zone): at most  ``archive/{day}[-n].html``,
                               ``DAY_PAGE`` entries, oldest first,         ``sitemap-{day}[-n].xml``
-                              without bodies (``archive.py``)
-``news``                      the last 48 hours' (at most 1,000)          ``news-sitemap.xml``
+                              without bodies (``archive.py``); the last   ``news-sitemap.xml`` (the
+                              48 hours' are read from the newest pages    last 48 hours, at most
+                                                                          1,000)
 ``organisations`` (document)  every organisation's name                   ``organisations.html``
 ``front`` (document)          the calendar: each day's count and pages;   ``index.html``,
                               the newest entries of the site and of each  ``archive/{YYYY-MM}.html``,
@@ -40,7 +41,8 @@ it without reading it first; any other writer only replaces an older rendering).
 is rendered after every change, also when the catalogs did not change (a redelivery): an object
 a crash left unrendered is written then (by any other writer, one already up to date is
 skipped). The objects of a day are keyed on its pages' seqs (``archive.Day.key``), the news
-sitemap (changed with the front document at every change) on the front document's.
+sitemap (rendered from the day pages at every change, which changes the front document too) on
+the front document's.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from functions.domain.publish.archive import (
     oldest_first,
     placed,
 )
-from functions.domain.publish.model import CatalogEntry, insert, parse_entries, remove
+from functions.domain.publish.model import CatalogEntry, insert, newest_first, parse_entries, remove
 from functions.domain.site import Site, utc_datetime
 from functions.domain.states import Status
 
@@ -72,7 +74,6 @@ log = logging.getLogger(__name__)
 ALL = "all"
 FRONT = "front"
 ORGANISATIONS = "organisations"
-NEWS = "news"
 INDEX_LATEST = 20
 INDEX_PER_CATEGORY = 10
 # The front document keeps more than the index shows, so that a kill still leaves it full.
@@ -241,9 +242,10 @@ class SharedSite:
         by_org = _group(changes, lambda c: [org_catalog(c.entry.org_id)] if c.entry.org_id else [])
         for name, items in [*by_category.items(), *by_org.items(), (ALL, list(changes))]:
             lists[name] = self._update(name, _apply_bounded(items, self._feed_size), done)
-        days = self._update_days(changes, now, done)
+        calendar, works = self._calendar_and_works()
+        days = self._update_days(changes, calendar, works, now, done)
         organisations = self._update_organisations(changes, done)
-        news = self._update_news(changes, now, done)
+        news = self._recent(calendar, works, now)
         front, front_key = self._update_front(changes, days, lists, now, done)
         self._render_lists(lists, now, done)
         for _, work in sorted(days.items()):
@@ -266,9 +268,7 @@ class SharedSite:
         organisations, seq = self._catalogs.get_document(ORGANISATIONS)
         self._put("organisations.html", self._organisations_page(organisations), HTML, seq, done)
         front, front_seq = self._catalogs.get_document(FRONT)
-        news = self._catalogs.get(NEWS)
-        if not news[1]:  # a site from before the news catalog: its front document kept them
-            news = (parse_entries(front.get("recent") or []), 0)
+        news = self._recent(dict(front.get("days") or {}), {}, now)
         self._render_front(front, _front_key(front, front_seq), set(), now, done, news=news)
         return done
 
@@ -283,20 +283,28 @@ class SharedSite:
             done.catalogs[name] = seq
         return entries, seq
 
+    def _calendar_and_works(self) -> tuple[dict[str, Any], dict[date, _DayWork]]:
+        """The calendar as the front document has it, and no day read yet."""
+        front, _ = self._catalogs.get_document(FRONT)
+        return dict(front.get("days") or {}), {}
+
     def _update_days(
-        self, changes: Sequence[EntryChange], now: datetime, done: Refreshed
+        self,
+        changes: Sequence[EntryChange],
+        calendar: dict[str, Any],
+        works: dict[date, _DayWork],
+        now: datetime,
+        done: Refreshed,
     ) -> dict[date, _DayWork]:
         """Each day's pages, each page once: a published entry goes into its day (display zone),
         on the page its time falls on (the last, for a release published now); a corrected or
         removed one is changed where it is, among the days its publication time may fall on in
         any zone (the zone may have changed since). A page that outgrows ``DAY_PAGE`` hands its
         newest entries on to the next. Days of the old shape are split into pages when touched,
-        and ``MIGRATE_PER_REFRESH`` of the others besides. The days changed, to render."""
-        front, _ = self._catalogs.get_document(FRONT)
-        calendar: dict[str, Any] = dict(front.get("days") or {})
-        works: dict[date, _DayWork] = {}
-        placed_on: dict[date, list[EntryChange]] = {}
-        for item in changes:
+        and ``MIGRATE_PER_REFRESH`` of the others besides. The days changed, to render (``works``
+        holds every day read)."""
+        placed_on: set[date] = set()
+        for item in changes:  # in order: a change sees the batch's changes before it
             entry = item.entry.without_body()
             day = self._site.day_of(entry.published_at)
             found = [day]
@@ -304,15 +312,13 @@ class SharedSite:
                 nearby = [
                     d
                     for d in (day, day - timedelta(days=1), day + timedelta(days=1))
-                    if d.isoformat() in calendar and self._holds(self._work(d, calendar, works), entry)
+                    if (d.isoformat() in calendar or d in works)
+                    and self._holds(self._work(d, calendar, works), entry)
                 ]
                 found = nearby or ([day] if item.kind is ChangeKind.CORRECTED else [])
             for where in found:
-                placed_on.setdefault(where, []).append(EntryChange(item.kind, entry))
-        for day, items in placed_on.items():
-            work = self._work(day, calendar, works)
-            for item in items:
-                self._place(work, item)
+                self._place(self._work(where, calendar, works), EntryChange(item.kind, entry))
+                placed_on.add(where)
         legacy = sorted((d for d, value in calendar.items() if "pages" not in (value or {})), reverse=True)
         for key in [d for d in legacy if date.fromisoformat(d) not in placed_on][:MIGRATE_PER_REFRESH]:
             self._work(date.fromisoformat(key), calendar, works)
@@ -402,24 +408,27 @@ class SharedSite:
         if len(work.day.pages) > before >= 1:
             work.render.add(before)  # the page before a new one links to it
 
-    def _update_news(
-        self, changes: Sequence[EntryChange], now: datetime, done: Refreshed
-    ) -> tuple[Entries, int]:
-        """The last 48 hours' publications (at most ``NEWS_MAX``), newest first, without bodies."""
+    def _recent(self, calendar: Mapping[str, Any], works: dict[date, _DayWork], now: datetime) -> Entries:
+        """The last 48 hours' publications (at most ``NEWS_MAX``), newest first, from the pages
+        of the days the window covers (and the day before: the display zone may have changed),
+        each day's read from its last page back to the window's start (a warm function has them
+        in memory: no read at all)."""
         since = now - NEWS_WINDOW
-        bare = [EntryChange(c.kind, c.entry.without_body()) for c in changes]
-
-        def change(recent: Entries) -> Entries:
-            if not recent:  # a site from before the news catalog: its front document kept them
-                front, _ = self._catalogs.get_document(FRONT)
-                recent = parse_entries(front.get("recent") or [])
-            for item in bare:
-                recent = remove(recent, item.entry.release_id)
-                if item.kind is not ChangeKind.REMOVED:
-                    recent = _upsert(recent, item.entry)
-            return [e for e in recent if since <= e.published_at <= now][:NEWS_MAX]
-
-        return self._update(NEWS, change, done)
+        first_day = (self._site.day_of(since) - timedelta(days=1)).isoformat()
+        days = sorted({d for d in calendar if d >= first_day} | {d.isoformat() for d in works}, reverse=True)
+        found: Entries = []
+        for key in days:
+            if key < first_day:
+                continue
+            work = self._work(date.fromisoformat(key), calendar, works)
+            for number in range(len(work.day.pages), 0, -1):
+                entries = self._page(work, number)
+                found += [e for e in entries if since <= e.published_at <= now]
+                if entries and entries[0].published_at < since:
+                    break  # the pages before hold older ones still
+            if len(found) >= NEWS_MAX:
+                break  # the days before hold older ones
+        return newest_first(found)[:NEWS_MAX]
 
     def _update_organisations(
         self, changes: Sequence[EntryChange], done: Refreshed
@@ -613,7 +622,7 @@ class SharedSite:
         now: datetime,
         done: Refreshed,
         *,
-        news: tuple[Entries, int],
+        news: Entries,
     ) -> None:
         """What is rendered from the front document: the index, the changed months' pages, the
         sitemaps. A category never used gets its (empty) page and feeds: the index links to them."""
@@ -677,8 +686,7 @@ class SharedSite:
         ]
         children += day_maps
         self._put("sitemap.xml", render_sitemap_index(children), XML, key, done)
-        recent, _ = news
-        self._put("news-sitemap.xml", render_news_sitemap(recent, site=self._site), XML, key, done)
+        self._put("news-sitemap.xml", render_news_sitemap(news, site=self._site), XML, key, done)
 
     def _organisations_page(self, document: dict[str, Any]) -> str:
         from functions.domain.publish.site import render_organisations_page

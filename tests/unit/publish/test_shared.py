@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import feedparser
 import lxml.etree
@@ -266,19 +267,31 @@ def test_a_busy_day_is_pages_of_a_hundred_oldest_first_linked_one_to_the_next() 
         assert set(urls) == {i.url for i in items[number * 100 : number * 100 + 100]}
 
 
-def test_a_publication_on_a_busy_day_reads_and_rewrites_only_its_last_page() -> None:
+class _Counted:
+    """Which catalogs the shared site reads (``get``) and changes (``update``)."""
+
+    def __init__(self, catalogs: MemoryCatalogs) -> None:
+        self.reads: list[str] = []
+        self.updates: list[str] = []
+        get, update = catalogs.get, catalogs.update
+
+        def counted_get(name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
+            self.reads.append(name)
+            return get(name, limit=limit)
+
+        def counted_update(name: str, change: Any) -> tuple[list[CatalogEntry], int]:
+            self.updates.append(name)
+            return update(name, change)
+
+        catalogs.get = counted_get  # type: ignore[method-assign]
+        catalogs.update = counted_update  # type: ignore[method-assign]
+
+
+def test_a_publication_on_a_busy_day_rewrites_only_its_last_page() -> None:
     # Given a day of 250 releases (three pages)
     newsroom = Newsroom()
     _busy_day(newsroom, 250)
-    reads: list[str] = []
-    catalogs = newsroom.catalogs
-    original = catalogs.get
-
-    def get(name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
-        reads.append(name)
-        return original(name, limit=limit)
-
-    catalogs.get = get  # type: ignore[method-assign]
+    counted = _Counted(newsroom.catalogs)
 
     # When one more is published that day
     written = newsroom.writes_of(
@@ -286,20 +299,40 @@ def test_a_publication_on_a_busy_day_reads_and_rewrites_only_its_last_page() -> 
         START + timedelta(minutes=251),
     )
 
-    # Then of the day's pages only the last is read and written, with its sitemap
+    # Then of the day's pages only the last is changed and written, with its sitemap (the others
+    # are read for the news sitemap, the last 48 hours': from memory, in a warm site refresh)
     day = START.date().isoformat()
     assert {key for key in written if key.startswith(("archive/2026-03-01", "sitemap-2026"))} == {
         f"archive/{day}-3.html",
         f"sitemap-{day}-3.xml",
     }
-    assert {name for name in reads if name.startswith("days/")} == {f"days/{day}/3"}
+    assert [name for name in counted.updates if name.startswith("days/")] == [f"days/{day}/3"]
     assert {
-        name: len(stored) for name, (stored, _) in catalogs.catalogs.items() if name.startswith("days/")
+        name: len(stored)
+        for name, (stored, _) in newsroom.catalogs.catalogs.items()
+        if name.startswith("days/")
     } == {
         f"days/{day}/1": 100,
         f"days/{day}/2": 100,
         f"days/{day}/3": 51,
     }
+
+
+def test_a_publication_reads_no_page_of_a_day_before_the_last_48_hours() -> None:
+    # Given a busy day (three pages), four days ago (the news sitemap's window, 48 hours, and a
+    # day more: the days are the display zone's, which may have changed)
+    newsroom = Newsroom()
+    _busy_day(newsroom, 250)
+    counted = _Counted(newsroom.catalogs)
+
+    # When a release is published today
+    later = START + timedelta(days=4)
+    newsroom.writes_of(EntryChange.published(entry(251, published_at=later)), later)
+
+    # Then none of that day's pages was read, and the news sitemap has today's only
+    assert [name for name in counted.reads if name.startswith("days/2026-03-01")] == []
+    news = newsroom.site.body("news-sitemap.xml") or b""
+    assert news.count(b"<url>") == 1
 
 
 def test_the_hundred_and_first_release_of_a_day_opens_its_second_page() -> None:
@@ -390,10 +423,9 @@ def _to_old_shape(newsroom: Newsroom) -> dict[str, int]:
 
         whole = render_urlset([(e["url"], None) for e in entries])
         newsroom.site.objects[f"sitemap-{day}.xml"] = (whole, "application/xml", seq)
-    recent, news_seq = catalogs.catalogs.pop("news")
-    front["recent"] = recent
+    every = [e for day in old for e in catalogs.catalogs[f"days/{day}"][0]]
+    front["recent"] = sorted(every, key=lambda e: (e["published_at"], e["release_id"]), reverse=True)
     catalogs.documents["front"] = (json.dumps(front), catalogs.documents["front"][1])
-    assert news_seq
     return old
 
 
@@ -431,7 +463,7 @@ def test_a_site_of_the_old_shape_is_split_into_pages_at_the_next_refresh_losing_
     releases = [u for u in listed if "/releases/" in u]
     assert sorted(releases) == sorted(i.url for i in [*busy, *others, newest])
     assert len(_sitemap_urls(newsroom, "sitemap-2026-03-01.xml")) == 100
-    # and the news sitemap kept the last 48 hours the front document held
+    # and the news sitemap lists the last 48 hours (from the day pages)
     news = newsroom.site.body("news-sitemap.xml") or b""
     assert news_sitemap_problems(news, f"{SITE}news-sitemap.xml") == []
     assert others[1].url.encode() in news
@@ -498,6 +530,20 @@ def test_a_removed_release_leaves_every_list_and_the_counts() -> None:
     month = newsroom.page(f"archive/{START:%Y-%m}.html").text_content()
     assert "1 release" in month
     assert "2 releases" not in month
+
+
+def test_a_release_published_and_killed_in_one_batch_is_on_no_page() -> None:
+    newsroom = Newsroom()
+    kept, killed = (replace(entry(n, published_at=START), org_id="org-acme") for n in (1, 2))
+
+    newsroom.shared.apply(
+        [EntryChange.published(kept), EntryChange.published(killed), EntryChange.removed(killed)]
+    )
+
+    for key in (f"archive/{START.date()}.html", f"sitemap-{START.date()}.xml", "news-sitemap.xml"):
+        body = newsroom.site.body(key) or b""
+        assert kept.url.encode() in body, key
+        assert killed.url.encode() not in body, key
 
 
 def test_a_release_killed_after_its_day_is_found_in_any_zones_day() -> None:
