@@ -176,6 +176,9 @@ class SiteRefreshSettings(SiteSettings):
     releases_table: Annotated[str, Field(min_length=3, description="The releases' state, read.")]
     site_bucket: Annotated[str, Field(min_length=3)]
     feed_size: Annotated[int, Field(ge=1, le=100)] = 50
+    catalog_cache_chars: Annotated[
+        int, Field(ge=0, description="Catalogs remembered between invocations, characters of JSON.")
+    ] = 24_000_000
 
 
 class MediaVerifySettings(_Settings):

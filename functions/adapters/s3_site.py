@@ -9,6 +9,8 @@ feed in place.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,12 +24,25 @@ _RETRIES = 10
 class S3Site:
     """``single_writer``: this process is the only one writing the shared objects, in order (the
     site-refresh function): ``put_if_newer`` then writes without reading what is there (one call
-    instead of two), still marking the object with its seq."""
+    instead of two), still marking the object with its seq. It also remembers a digest of what
+    it wrote last under each key (at most ``remember`` keys, the least recently written first
+    out) and skips a write of the same bytes and headers, whatever its seq (an unchanged rendering
+    from a newer catalog is not written again: the object keeps the seq it was written with).
+    ``forget()`` drops that memory (when
+    another writer may have changed the site: ``S3Catalogs.revalidate`` says so)."""
 
-    def __init__(self, client: Any, bucket: str, *, single_writer: bool = False) -> None:
+    def __init__(
+        self, client: Any, bucket: str, *, single_writer: bool = False, remember: int = 20_000
+    ) -> None:
         self._s3 = client
         self._bucket = bucket
         self._single_writer = single_writer
+        self._remember = remember if single_writer else 0
+        self._written: OrderedDict[str, bytes] = OrderedDict()
+        self.skipped = 0  # writes skipped as unchanged (for the logs and the tests)
+
+    def forget(self) -> None:
+        self._written.clear()
 
     def put(self, key: str, body: bytes, content_type: str, *, max_age: int = 300) -> None:
         self._s3.put_object(
@@ -55,7 +70,18 @@ class S3Site:
             return True
 
         if self._single_writer:
-            return put()
+            digest = hashlib.sha256(b"%s\n%d\n" % (content_type.encode(), max_age) + body).digest()
+            if self._written.get(key) == digest:
+                self._written.move_to_end(key)
+                self.skipped += 1
+                return False
+            self._written.pop(key, None)  # unknown until the write succeeds
+            put()
+            if self._remember:
+                self._written[key] = digest
+                while len(self._written) > self._remember:
+                    self._written.popitem(last=False)
+            return True
 
         def attempt() -> bool:
             head = self._head(key)

@@ -253,8 +253,8 @@ class SiteMedia(Protocol):
 
 class Catalogs(Protocol):
     """What the site's shared pages are rendered from (``functions.domain.publish.shared``):
-    lists of entries (the newest of the site, of each category and organisation; every entry
-    of a day) and small documents (the calendar of days, the directory of organisations).
+    lists of entries (the newest of the site, of each category and organisation; a page of a
+    day's entries) and small documents (the calendar of days, the directory of organisations).
 
     ``update`` applies ``change`` (a conditional write: a concurrent change fails it, which the
     one-writer design rules out) and returns the catalog after it with its sequence number,
@@ -271,7 +271,8 @@ class Catalogs(Protocol):
     ) -> tuple[list[CatalogEntry], int]: ...
 
     def get_document(self, name: str) -> tuple[dict[str, Any], int]:
-        """A document catalog (``{}`` at sequence 0 when there is none)."""
+        """A document catalog (``{}`` at sequence 0 when there is none), to read, never to change
+        in place (it may be what a cache holds)."""
         ...
 
     def update_document(

@@ -7,6 +7,12 @@ request's changes in order (``coalesce``), each shared object rewritten once how
 requests and releases the batch holds. A publication or correction of a release that is killed
 by now is dropped (a request redriven from the dead-letter queue late never brings one back).
 
+A warm function remembers the catalogs it read and wrote, and a digest of each object it wrote
+(``S3Catalogs`` with a ``CatalogCache``, ``S3Site`` as the single writer): before each refresh
+the front document is read conditionally on its ETag; unchanged, nothing else is read again
+and an object rendered to the same bytes is not written again; changed (another writer), both
+memories are forgotten.
+
 Failure: if the rewrite fails, the function raises (its Errors alarm) and the whole batch comes
 back, in order; applying it again is idempotent (a change already in a catalog changes nothing;
 everything is rendered again). After the queue's maxReceiveCount a request goes to its
@@ -30,6 +36,8 @@ from functions.settings import SiteRefreshSettings
 
 if TYPE_CHECKING:
     from functions.adapters.dynamodb_state import DynamoStateRepository
+    from functions.adapters.s3_catalog import S3Catalogs
+    from functions.adapters.s3_site import S3Site
     from functions.domain.publish.shared import SharedSite
 
 
@@ -44,23 +52,39 @@ def settings() -> SiteRefreshSettings:
 
 
 @once
-def shared() -> SharedSite:
+def catalogs() -> S3Catalogs:
+    """The catalogs, remembered between invocations (``revalidate`` before each refresh)."""
     from functions.adapters.dynamodb_catalog import DynamoLegacyCatalogs
-    from functions.adapters.s3_catalog import S3Catalogs
-    from functions.adapters.s3_site import S3Site
+    from functions.adapters.s3_catalog import CatalogCache, S3Catalogs
     from functions.domain.models import CATEGORIES
+
+    current = settings()
+    return S3Catalogs(
+        aws_client("s3"),
+        current.releases_bucket,
+        legacy=DynamoLegacyCatalogs(aws_client("dynamodb"), current.releases_table),
+        # The catalogs kept in the releases table before S3 (the site's and the categories').
+        legacy_names=frozenset({"all", *CATEGORIES}),
+        cache=CatalogCache(current.catalog_cache_chars),
+    )
+
+
+@once
+def writer() -> S3Site:
+    """The site's shared objects, an unchanged one not written again (``forget`` after another writer)."""
+    from functions.adapters.s3_site import S3Site
+
+    return S3Site(aws_client("s3"), settings().site_bucket, single_writer=True)
+
+
+@once
+def shared() -> SharedSite:
     from functions.domain.publish.shared import SharedSite
 
     current = settings()
     return SharedSite(
-        catalogs=S3Catalogs(
-            aws_client("s3"),
-            current.releases_bucket,
-            legacy=DynamoLegacyCatalogs(aws_client("dynamodb"), current.releases_table),
-            # The catalogs kept in the releases table before S3 (the site's and the categories').
-            legacy_names=frozenset({"all", *CATEGORIES}),
-        ),
-        writer=S3Site(aws_client("s3"), current.site_bucket, single_writer=True),
+        catalogs=catalogs(),
+        writer=writer(),
         site=current.site(),
         clock=lambda: utc_now(),  # noqa: PLW0108 - looked up on every reading: tests set another
         feed_size=current.feed_size,
@@ -101,6 +125,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         for start in range(0, len(ids), 100):
             found.update(states().get_many(ids[start : start + 100]))
         current = still_current(changes, {rid: record.status for rid, record in found.items()})
+        skipped = writer().skipped
+        remembered = catalogs().revalidate()
+        if not remembered:  # another writer may have changed the site: write everything
+            writer().forget()
         refreshed = shared().apply(current)
         logger.info(
             "site refreshed",
@@ -110,6 +138,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
                 "dropped": len(changes) - len(current),
                 "catalogs": len(refreshed.catalogs),
                 "written": len(refreshed.written),
+                "remembered": remembered,
+                "unchanged": writer().skipped - skipped,
             },
         )
         metrics.add_metric(name="SiteRefreshed", unit="Count", value=1)

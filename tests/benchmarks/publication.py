@@ -75,6 +75,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, median, table
+from tests.benchmarks._objects import ObjectCalls, breakdown
 
 RATIO_GOAL = 1.2
 SCALE_FULL = 1000
@@ -351,6 +352,7 @@ class Sample:
     wall_ms: float
     cpu_ms: float
     calls: Counter[str]
+    objects: dict[str, Counter[str]] = field(default_factory=dict)  # calls by object kind
 
     def by_service(self, service: str) -> int:
         return sum(count for name, count in self.calls.items() if name.startswith(f"{service}:"))
@@ -382,6 +384,7 @@ class World:
     functions: Any
     seeder: Seeder
     counter: CallCounter
+    objects: ObjectCalls
     site: Any
     site_bucket: str
     catalogs: Any
@@ -416,18 +419,20 @@ class World:
         release_id = self.seeder.seed(n)
         event = sqs_event([message(release_id)])
         self.counter.take()
+        self.objects.take()
         c0, w0 = time.process_time(), time.perf_counter()
         result = self.functions.invoke("PublisherFunction", event)
         self.refresh()
         w1, c1 = time.perf_counter(), time.process_time()
         calls = self.counter.take()
+        objects = self.objects.take()
         if result != {"batchItemFailures": []}:
             raise RuntimeError(f"publisher reported failures: {result}")
         record = self.states.get(release_id)
         if record is None or record.status != "published":
             raise RuntimeError(f"publication #{n} did not publish: {record and record.status}")
         self.published += 1
-        self.samples[n] = Sample(n, (w1 - w0) * 1e3, (c1 - c0) * 1e3, calls)
+        self.samples[n] = Sample(n, (w1 - w0) * 1e3, (c1 - c0) * 1e3, calls, objects)
 
     def profiled(self, n: int, label: str) -> None:
         release_id = self.seeder.seed(n)
@@ -674,6 +679,7 @@ def publication(run: Run) -> list[Row]:
 
                 feed_size = publisher.settings().feed_size
                 counter = CallCounter({s: aws_client(s) for s in ("s3", "dynamodb", "scheduler")})
+                objects = ObjectCalls({s: aws_client(s) for s in ("s3", "dynamodb", "scheduler")})
                 ddb, s3 = boto3.client("dynamodb"), boto3.client("s3")
                 from tests.functional.pipeline import site_refresher
 
@@ -686,6 +692,7 @@ def publication(run: Run) -> list[Row]:
                         S3ReleaseStore(s3, stack.ref("ReleasesBucket")),
                     ),
                     counter=counter,
+                    objects=objects,
                     site=s3,
                     site_bucket=stack.ref("SiteBucket"),
                     catalog_bucket=stack.ref("ReleasesBucket"),
@@ -698,6 +705,7 @@ def publication(run: Run) -> list[Row]:
 
                     metrics.clear_metrics()
                 counter.close()
+                objects.close()
                 _, seq = world.catalogs.get("all")
                 table_items = ddb.describe_table(TableName=stack.ref("ReleasesTable"))["Table"]["ItemCount"]
             finally:
@@ -805,6 +813,15 @@ def _diagnostics(
             right=(False, True, True),
         ),
     )
+    for window in (early, windows[1], late):
+        run.diagnostic(
+            f"AWS calls per publication by object kind, ~{window.at:,}th (mean of {window.core_text})",
+            table(
+                ("object kind", "calls", "by operation"),
+                breakdown([world.samples[n].objects for n in window.core], len(window.core)),
+                right=(False, True, False),
+            ),
+        )
     size_keys = list(next(iter(world.sizes.values())))
     run.diagnostic(
         "site and catalog sizes (bytes unless stated)",

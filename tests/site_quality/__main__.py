@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,6 +50,7 @@ axe.run(document, {resultTypes: ["violations"]}).then(function (results) {
 
 def render_site(folder: Path, site_url: str) -> list[str]:
     """The sample newsroom's objects under ``folder``; the keys of its HTML pages."""
+    from functions.domain.publish.archive import DAY_PAGE
     from functions.domain.publish.model import entry_for
     from functions.domain.publish.setup import set_up_site
     from functions.domain.publish.shared import EntryChange, SharedSite
@@ -57,7 +58,7 @@ def render_site(folder: Path, site_url: str) -> list[str]:
     from functions.domain.records import Correction
     from functions.domain.site import Site
     from tests.fakes import Clock, MemoryCatalogs, MemorySite
-    from tests.unit.publish.samples import published
+    from tests.unit.publish.samples import entry, published
 
     site = Site(
         url=site_url,
@@ -85,6 +86,20 @@ def render_site(folder: Path, site_url: str) -> list[str]:
             )
         writer.put(f"releases/{release.release_id}.html", render_page(release, site).encode(), "text/html")
         shared.apply([EntryChange.published(entry_for(release))])
+    # A busy day: its archive in two pages, linked to each other (their releases' own pages are
+    # not part of the sample)
+    busy = datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
+    shared.apply(
+        [
+            EntryChange.published(
+                replace(
+                    entry(100 + n, published_at=busy + timedelta(minutes=n)),
+                    url=f"{site_url}releases/busy-{n}.html",
+                )
+            )
+            for n in range(DAY_PAGE + 1)
+        ]
+    )
     killed = render_killed_page(
         "withdrawn",
         "A withdrawn headline",

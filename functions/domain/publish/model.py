@@ -483,7 +483,7 @@ def _lead_enclosure(release: PublishedRelease) -> tuple[str, int, str] | None:
     return largest.href, largest.bytes, largest.content_type
 
 
-def _newest_first(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:
+def newest_first(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:
     # Newest first; entries published at the same instant are ordered by release id, descending,
     # so that the order is total and the same whatever order the entries were inserted in.
     return sorted(entries, key=lambda entry: (entry.published_at, entry.release_id), reverse=True)
@@ -495,17 +495,17 @@ def insert(entries: Iterable[CatalogEntry], entry: CatalogEntry, limit: int) -> 
     if limit < 0:
         raise ValueError("limit must not be negative")
     kept = [existing for existing in entries if existing.release_id != entry.release_id]
-    return _newest_first([*kept, entry])[:limit]
+    return newest_first([*kept, entry])[:limit]
 
 
 def remove(entries: Iterable[CatalogEntry], release_id: str) -> list[CatalogEntry]:
     """``entries`` without the release ``release_id`` (unchanged when it is not there), newest first."""
-    return _newest_first(entry for entry in entries if entry.release_id != release_id)
+    return newest_first(entry for entry in entries if entry.release_id != release_id)
 
 
 def replace_present(entries: Iterable[CatalogEntry], entry: CatalogEntry) -> list[CatalogEntry]:
     """``entries`` with ``entry`` in place of the entry of the same release, if there is one
     (unchanged otherwise), newest first."""
-    return _newest_first(
+    return newest_first(
         entry if existing.release_id == entry.release_id else existing for existing in entries
     )

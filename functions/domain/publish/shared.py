@@ -16,15 +16,16 @@ catalog                       holds                                       render
                                                                           ``categories/{category}.html``
 ``orgs/{org}``                the organisation's ``feed_size`` newest     ``feeds/orgs/{org}.*``,
                                                                           ``orgs/{org}.html``
-``days/{YYYY-MM-DD}``         every entry of that day (display zone),     ``archive/{day}.html`` (pages
-                              without bodies                              of ``DAY_PAGE`` entries),
-                                                                          ``sitemap-{day}.xml``
+``days/{YYYY-MM-DD}/{n}``     page n of that day (display zone): at most  ``archive/{day}[-n].html``,
+                              ``DAY_PAGE`` entries, oldest first,         ``sitemap-{day}[-n].xml``
+                              without bodies (``archive.py``); the last   ``news-sitemap.xml`` (the
+                              48 hours' are read from the newest pages    last 48 hours, at most
+                                                                          1,000)
 ``organisations`` (document)  every organisation's name                   ``organisations.html``
-``front`` (document)          each day's count and last change; the       ``index.html``,
-                              newest entries of the site and of each      ``archive/{YYYY-MM}.html``,
-                              category; the last 48 hours'; each          ``sitemap.xml``,
-                              organisation's newest publication           ``sitemap-pages.xml``,
-                                                                          ``news-sitemap.xml``
+``front`` (document)          the calendar: each day's count and pages;   ``index.html``,
+                              the newest entries of the site and of each  ``archive/{YYYY-MM}.html``,
+                              category; each organisation's newest        ``sitemap.xml``,
+                              publication                                 ``sitemap-pages.xml``
 ============================  ==========================================  =============================
 
 Every release is reachable from ``index.html`` within three links: index -> its month's page
@@ -39,8 +40,9 @@ catalog only and marked with its ``seq`` (``SiteWriter.put_if_newer``: the singl
 it without reading it first; any other writer only replaces an older rendering). Everything
 is rendered after every change, also when the catalogs did not change (a redelivery): an object
 a crash left unrendered is written then (by any other writer, one already up to date is
-skipped). A day's count in the front document is that day's catalog's at a ``seq``, replaced
-only by a newer one.
+skipped). The objects of a day are keyed on its pages' seqs (``archive.Day.key``), the news
+sitemap (rendered from the day pages at every change, which changes the front document too) on
+the front document's.
 """
 
 from __future__ import annotations
@@ -48,13 +50,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from functions.domain.models import CATEGORIES
 from functions.domain.ports import Catalogs, SiteWriter
-from functions.domain.publish.model import CatalogEntry, insert, parse_entries, remove, replace_present
+from functions.domain.publish.archive import (
+    DAY_PAGE,
+    MIGRATE_PER_REFRESH,
+    Day,
+    day_catalog,
+    legacy_day_catalog,
+    oldest_first,
+    placed,
+)
+from functions.domain.publish.model import CatalogEntry, insert, newest_first, parse_entries, remove
 from functions.domain.site import Site, utc_datetime
 from functions.domain.states import Status
 
@@ -68,7 +79,6 @@ INDEX_PER_CATEGORY = 10
 # The front document keeps more than the index shows, so that a kill still leaves it full.
 FRONT_LATEST = 2 * INDEX_LATEST
 FRONT_PER_CATEGORY = 2 * INDEX_PER_CATEGORY
-DAY_PAGE = 100  # entries per archive page of a day
 NEWS_WINDOW = timedelta(hours=48)  # a Google News sitemap lists what was published in the last 48 h
 NEWS_MAX = 1000  # and at most 1,000 articles
 HTML = "text/html; charset=utf-8"
@@ -161,13 +171,21 @@ def org_catalog(org_id: str) -> str:
     return f"orgs/{org_id}"
 
 
-def day_catalog(day: date) -> str:
-    return f"days/{day.isoformat()}"
-
-
 def day_pages(count: int) -> int:
     """How many archive pages a day of ``count`` entries has (at least one)."""
     return max(1, -(-count // DAY_PAGE))
+
+
+@dataclass
+class _DayWork:
+    """A day being changed: its calendar entry, the pages read (entries oldest first, seq), the
+    pages as they become, and the pages to render."""
+
+    day: Day
+    loaded: dict[int, tuple[Entries, int]] = field(default_factory=dict)
+    pages: dict[int, Entries] = field(default_factory=dict)
+    render: set[int] = field(default_factory=set)
+    migrated: bool = False
 
 
 @dataclass
@@ -224,18 +242,20 @@ class SharedSite:
         by_org = _group(changes, lambda c: [org_catalog(c.entry.org_id)] if c.entry.org_id else [])
         for name, items in [*by_category.items(), *by_org.items(), (ALL, list(changes))]:
             lists[name] = self._update(name, _apply_bounded(items, self._feed_size), done)
-        days = self._update_days(changes, now, done)
+        calendar, works = self._calendar_and_works()
+        days = self._update_days(changes, calendar, works, now, done)
         organisations = self._update_organisations(changes, done)
+        news = self._recent(calendar, works, now)
         front, front_key = self._update_front(changes, days, lists, now, done)
         self._render_lists(lists, now, done)
-        for day, (entries, seq, _) in sorted(days.items()):
-            self._render_day(day, entries, seq, done)
+        for _, work in sorted(days.items()):
+            self._render_day(work, done)
         if organisations is not None:
             self._put(
                 "organisations.html", self._organisations_page(organisations[0]), HTML, organisations[1], done
             )
         months = {(day.year, day.month) for day in days}
-        self._render_front(front, front_key, months, now, done)
+        self._render_front(front, front_key, months, now, done, news=news)
         return done
 
     def ensure(self) -> Refreshed:
@@ -248,7 +268,8 @@ class SharedSite:
         organisations, seq = self._catalogs.get_document(ORGANISATIONS)
         self._put("organisations.html", self._organisations_page(organisations), HTML, seq, done)
         front, front_seq = self._catalogs.get_document(FRONT)
-        self._render_front(front, _front_key(front, front_seq), set(), now, done)
+        news = self._recent(dict(front.get("days") or {}), {}, now)
+        self._render_front(front, _front_key(front, front_seq), set(), now, done, news=news)
         return done
 
     # -- catalogs -----------------------------------------------------------------------------------
@@ -262,15 +283,28 @@ class SharedSite:
             done.catalogs[name] = seq
         return entries, seq
 
+    def _calendar_and_works(self) -> tuple[dict[str, Any], dict[date, _DayWork]]:
+        """The calendar as the front document has it, and no day read yet."""
+        front, _ = self._catalogs.get_document(FRONT)
+        return dict(front.get("days") or {}), {}
+
     def _update_days(
-        self, changes: Sequence[EntryChange], now: datetime, done: Refreshed
-    ) -> dict[date, tuple[Entries, int, str]]:
-        """Each day's catalog, once: a published entry goes into its day (display zone); a
-        corrected or removed one is changed where it is, among the days its publication time may
-        fall on in any zone (the zone may have changed since). The days touched, with their
-        entries, seq and last change."""
-        placed: dict[date, list[EntryChange]] = {}
-        for item in changes:
+        self,
+        changes: Sequence[EntryChange],
+        calendar: dict[str, Any],
+        works: dict[date, _DayWork],
+        now: datetime,
+        done: Refreshed,
+    ) -> dict[date, _DayWork]:
+        """Each day's pages, each page once: a published entry goes into its day (display zone),
+        on the page its time falls on (the last, for a release published now); a corrected or
+        removed one is changed where it is, among the days its publication time may fall on in
+        any zone (the zone may have changed since). A page that outgrows ``DAY_PAGE`` hands its
+        newest entries on to the next. Days of the old shape are split into pages when touched,
+        and ``MIGRATE_PER_REFRESH`` of the others besides. The days changed, to render (``works``
+        holds every day read)."""
+        placed_on: set[date] = set()
+        for item in changes:  # in order: a change sees the batch's changes before it
             entry = item.entry.without_body()
             day = self._site.day_of(entry.published_at)
             found = [day]
@@ -278,35 +312,123 @@ class SharedSite:
                 nearby = [
                     d
                     for d in (day, day - timedelta(days=1), day + timedelta(days=1))
-                    if self._holds(d, entry)
+                    if (d.isoformat() in calendar or d in works)
+                    and self._holds(self._work(d, calendar, works), entry)
                 ]
                 found = nearby or ([day] if item.kind is ChangeKind.CORRECTED else [])
             for where in found:
-                placed.setdefault(where, []).append(EntryChange(item.kind, entry))
-        days: dict[date, tuple[Entries, int, str]] = {}
-        for day, items in placed.items():
+                self._place(self._work(where, calendar, works), EntryChange(item.kind, entry))
+                placed_on.add(where)
+        legacy = sorted((d for d, value in calendar.items() if "pages" not in (value or {})), reverse=True)
+        for key in [d for d in legacy if date.fromisoformat(d) not in placed_on][:MIGRATE_PER_REFRESH]:
+            self._work(date.fromisoformat(key), calendar, works)
+        stamp = utc_datetime(now)
+        changed = {}
+        for day, work in works.items():
+            if day in placed_on or work.migrated:
+                self._write_day(work, stamp, done)
+                changed[day] = work
+        return changed
 
-            def change(entries: Entries, items: list[EntryChange] = items) -> Entries:
-                for item in items:
-                    if item.kind is ChangeKind.REMOVED:
-                        entries = remove(entries, item.entry.release_id)
-                    elif item.kind is ChangeKind.CORRECTED and any(
-                        e.release_id == item.entry.release_id for e in entries
-                    ):
-                        entries = replace_present(entries, item.entry)
-                    else:
-                        entries = _upsert(entries, item.entry)
-                return entries
+    def _work(self, day: date, calendar: Mapping[str, Any], works: dict[date, _DayWork]) -> _DayWork:
+        """The day as the calendar has it; a day of the old shape split into pages (oldest first)."""
+        if day not in works:
+            work = _DayWork(Day.from_calendar(day, calendar.get(day.isoformat())))
+            if work.day.legacy is not None:
+                entries, seq = self._catalogs.get(legacy_day_catalog(day))
+                ordered = oldest_first(entries)
+                chunks = [ordered[i : i + DAY_PAGE] for i in range(0, len(ordered), DAY_PAGE)] or [[]]
+                work.day = Day(day, base=seq)
+                for number, chunk in enumerate(chunks, 1):
+                    work.day = work.day.with_page(number, chunk, 0, str(work.day.lastmod or ""))
+                    work.pages[number] = chunk
+                work.render = set(work.pages)
+                work.migrated = True
+            works[day] = work
+        return works[day]
 
-            entries, seq = self._update(day_catalog(day), change, done)
-            changed_now = day_catalog(day) in done.catalogs
-            newest = max((e.last_modified for e in entries), default=now)
-            days[day] = (entries, seq, utc_datetime(now if changed_now else newest))
-        return days
+    def _page(self, work: _DayWork, number: int) -> Entries:
+        """Page ``number`` of the day as it is now (read once; a page beyond the last is new)."""
+        if number not in work.pages:
+            entries: Entries = []
+            if number <= len(work.day.pages):
+                entries, seq = self._catalogs.get(day_catalog(work.day.day, number))
+                work.loaded[number] = (entries, seq)
+            work.pages[number] = list(entries)
+        return work.pages[number]
 
-    def _holds(self, day: date, entry: CatalogEntry) -> bool:
-        entries, _ = self._catalogs.get(day_catalog(day))
-        return any(e.release_id == entry.release_id for e in entries)
+    def _holds(self, work: _DayWork, entry: CatalogEntry) -> bool:
+        return any(
+            any(e.release_id == entry.release_id for e in self._page(work, number))
+            for number in work.day.holding(entry.published_at)
+        )
+
+    def _place(self, work: _DayWork, item: EntryChange) -> None:
+        numbers = work.day.holding(item.entry.published_at)
+        release_id = item.entry.release_id
+        where = next(
+            (n for n in numbers if any(e.release_id == release_id for e in self._page(work, n))), None
+        )
+        if item.kind is ChangeKind.REMOVED:
+            if where is not None:
+                work.pages[where] = [e for e in work.pages[where] if e.release_id != release_id]
+                work.render.add(where)
+            return
+        target = numbers[-1] if where is None else where
+        work.pages[target] = placed(self._page(work, target), item.entry)
+        work.render.add(target)
+
+    def _write_day(self, work: _DayWork, stamp: str, done: Refreshed) -> None:
+        """Hand each page's overflow on to the next, then write the pages that changed."""
+        if not work.pages:
+            return
+        number, last = min(work.pages), max(len(work.day.pages), *work.pages)
+        while number <= last:
+            entries = work.pages.get(number)
+            if entries is not None and len(entries) > DAY_PAGE:
+                work.pages[number] = entries[:DAY_PAGE]
+                following = self._page(work, number + 1)
+                work.pages[number + 1] = oldest_first([*entries[DAY_PAGE:], *following])
+                work.render |= {number, number + 1}
+                last = max(last, number + 1)
+            number += 1
+        before = len(work.day.pages)
+        for number in sorted(work.pages):
+            entries = work.pages[number]
+            loaded = work.loaded.get(number)
+            if loaded is not None and loaded[0] == entries:
+                continue
+            if number > len(work.day.pages) and not entries:
+                continue  # a page never written, left empty
+            name = day_catalog(work.day.day, number)
+            written, seq = self._update(name, _becoming(entries), done)
+            fresh = name in done.catalogs or work.migrated or number > len(work.day.pages)
+            lastmod = stamp if fresh else work.day.pages[number - 1].lastmod
+            work.day = work.day.with_page(number, written, seq, lastmod)
+        if len(work.day.pages) > before >= 1:
+            work.render.add(before)  # the page before a new one links to it
+
+    def _recent(self, calendar: Mapping[str, Any], works: dict[date, _DayWork], now: datetime) -> Entries:
+        """The last 48 hours' publications (at most ``NEWS_MAX``), newest first, from the pages
+        of the days the window covers (and the day before: the display zone may have changed),
+        each day's read from its last page back to the window's start (a warm function has them
+        in memory: no read at all)."""
+        since = now - NEWS_WINDOW
+        first_day = (self._site.day_of(since) - timedelta(days=1)).isoformat()
+        days = sorted({d for d in calendar if d >= first_day} | {d.isoformat() for d in works}, reverse=True)
+        found: Entries = []
+        for key in days:
+            if key < first_day:
+                continue
+            work = self._work(date.fromisoformat(key), calendar, works)
+            for number in range(len(work.day.pages), 0, -1):
+                entries = self._page(work, number)
+                found += [e for e in entries if since <= e.published_at <= now]
+                if entries and entries[0].published_at < since:
+                    break  # the pages before hold older ones still
+            if len(found) >= NEWS_MAX:
+                break  # the days before hold older ones
+        return newest_first(found)[:NEWS_MAX]
 
     def _update_organisations(
         self, changes: Sequence[EntryChange], done: Refreshed
@@ -332,14 +454,14 @@ class SharedSite:
     def _update_front(
         self,
         changes: Sequence[EntryChange],
-        days: dict[date, tuple[Entries, int, str]],
+        days: dict[date, _DayWork],
         lists: dict[str, tuple[Entries, int]],
         now: datetime,
         done: Refreshed,
     ) -> tuple[dict[str, Any], int]:
         """The front document: the newest entries of the site and of each category, the last 48
-        hours', each day's count (as its catalog's at a seq: only a newer one replaces it) and
-        each organisation's page's last change: the newest publication (or correction) its
+        hours', each day's calendar entry (its count and its pages) and each organisation's
+        page's last change: the newest publication (or correction) its
         catalog in ``lists`` holds, the time of this change once it holds none (the organisations
         of a document written before it kept them are taken from the organisations' directory,
         their last change unknown until their next publication)."""
@@ -349,7 +471,6 @@ class SharedSite:
             for name, (entries, _) in lists.items()
             if name.startswith("orgs/")
         }
-        since = now - NEWS_WINDOW
         bare = [EntryChange(c.kind, c.entry.without_body()) for c in changes]
 
         def change(document: dict[str, Any]) -> dict[str, Any]:
@@ -361,12 +482,6 @@ class SharedSite:
             for category, items in _group(bare, lambda c: [c.entry.category]).items():
                 kept = parse_entries(categories.get(category) or [])
                 categories[category] = [e.to_json() for e in _apply_bounded(items, FRONT_PER_CATEGORY)(kept)]
-            recent = parse_entries(document.get("recent") or [])
-            for item in bare:
-                recent = remove(recent, item.entry.release_id)
-                if item.kind is not ChangeKind.REMOVED:
-                    recent = _upsert(recent, item.entry)
-            recent = [e for e in recent if since <= e.published_at <= now][:NEWS_MAX]
             if "orgs" in document:
                 orgs = dict(document["orgs"])
             else:
@@ -374,20 +489,16 @@ class SharedSite:
                 orgs = dict.fromkeys(listed.get("orgs") or {})
             orgs.update(org_pages)
             known = dict(document.get("days") or {})
-            for day, (entries, seq, lastmod) in days.items():
-                key = day.isoformat()
-                if seq <= int((known.get(key) or {}).get("seq", -1)):
-                    continue
-                if entries:
-                    known[key] = {"count": len(entries), "seq": seq, "lastmod": lastmod}
+            for day, work in days.items():
+                if work.day.count:
+                    known[day.isoformat()] = work.day.to_calendar()
                 else:
-                    known.pop(key, None)
+                    known.pop(day.isoformat(), None)
             return {
                 "base": base,
                 "days": dict(sorted(known.items())),
                 "latest": [e.to_json() for e in latest],
                 "categories": dict(sorted(categories.items())),
-                "recent": [e.to_json() for e in recent],
                 "orgs": dict(sorted(orgs.items())),
             }
 
@@ -489,17 +600,19 @@ class SharedSite:
             )
             self._put(path, body, content_type, seq, done)
 
-    def _render_day(self, day: date, entries: Entries, seq: int, done: Refreshed) -> None:
+    def _render_day(self, work: _DayWork, done: Refreshed) -> None:
+        """The day's archive pages that changed (or where a change landed) and their sitemaps."""
         from functions.domain.publish import site as pages
         from functions.domain.publish.sitemaps import day_sitemap_path, render_urlset
 
-        total = day_pages(len(entries))
-        for number in range(1, total + 1):
-            chunk = entries[(number - 1) * DAY_PAGE : number * DAY_PAGE]
-            page = pages.render_day_page(day, chunk, number=number, pages=total, site=self._site)
-            self._put(pages.day_path(day, number), page, HTML, seq, done)
-        sitemap = render_urlset([(e.url, e.last_modified) for e in entries])
-        self._put(day_sitemap_path(day), sitemap, XML, seq, done)
+        day, total = work.day.day, len(work.day.pages)
+        for number in sorted(n for n in work.render if n <= total):
+            entries = self._page(work, number)
+            key = work.day.key
+            page = pages.render_day_page(day, entries, number=number, pages=total, site=self._site)
+            self._put(pages.day_path(day, number), page, HTML, key, done)
+            sitemap = render_urlset([(e.url, e.last_modified) for e in entries])
+            self._put(day_sitemap_path(day, number), sitemap, XML, key, done)
 
     def _render_front(
         self,
@@ -508,6 +621,8 @@ class SharedSite:
         months: set[tuple[int, int]],
         now: datetime,
         done: Refreshed,
+        *,
+        news: Entries,
     ) -> None:
         """What is rendered from the front document: the index, the changed months' pages, the
         sitemaps. A category never used gets its (empty) page and feeds: the index links to them."""
@@ -520,7 +635,10 @@ class SharedSite:
             render_urlset,
         )
 
-        days = {date.fromisoformat(day): value for day, value in (front.get("days") or {}).items()}
+        days = {
+            date.fromisoformat(day): Day.from_calendar(date.fromisoformat(day), value)
+            for day, value in (front.get("days") or {}).items()
+        }
         categories = front.get("categories") or {}
         by_category: dict[str, Entries] = {
             category: parse_entries(categories.get(category) or [], limit=INDEX_PER_CATEGORY)
@@ -535,7 +653,11 @@ class SharedSite:
         )
         self._put("index.html", index, HTML, key, done)
         for year, month in sorted(months):
-            in_month = {day: value for day, value in days.items() if (day.year, day.month) == (year, month)}
+            in_month = {
+                day: (value.count, len(value.pages) if value.legacy is None else day_pages(value.count))
+                for day, value in days.items()
+                if (day.year, day.month) == (year, month)
+            }
             page = pages.render_month_page(year, month, in_month, site=self._site)
             self._put(pages.month_path(year, month), page, HTML, key, done)
         site_urls = [self._site.url, f"{self._site.url}organisations.html"]
@@ -547,10 +669,15 @@ class SharedSite:
             for org, lastmod in (front.get("orgs") or {}).items()
         ]
         self._put(PAGES_SITEMAP, render_urlset(listed), XML, key, done)
-        day_maps = [
-            (f"{self._site.url}{day_sitemap_path(day)}", datetime.fromisoformat(value["lastmod"]))
-            for day, value in sorted(days.items(), reverse=True)
-        ]
+        day_maps: list[tuple[str, datetime]] = []
+        for day, value in sorted(days.items(), reverse=True):
+            if value.legacy is not None:  # one sitemap for the whole day, until it is split
+                day_maps.append((self._site.url + day_sitemap_path(day), _when(value.lastmod)))
+                continue
+            day_maps += [
+                (self._site.url + day_sitemap_path(day, number), _when(page.lastmod))
+                for number, page in enumerate(value.pages, 1)
+            ]
         # The pages' sitemap changed last with the newest of its organisations' pages and days
         # (a day's first release adds its month's page)
         changed = [m for _, m in listed if m is not None] + [m for _, m in day_maps]
@@ -559,8 +686,7 @@ class SharedSite:
         ]
         children += day_maps
         self._put("sitemap.xml", render_sitemap_index(children), XML, key, done)
-        recent = parse_entries(front.get("recent") or [])
-        self._put("news-sitemap.xml", render_news_sitemap(recent, site=self._site), XML, key, done)
+        self._put("news-sitemap.xml", render_news_sitemap(news, site=self._site), XML, key, done)
 
     def _organisations_page(self, document: dict[str, Any]) -> str:
         from functions.domain.publish.site import render_organisations_page
@@ -569,6 +695,15 @@ class SharedSite:
             org: str((value or {}).get("name") or org) for org, value in (document.get("orgs") or {}).items()
         }
         return render_organisations_page(orgs, site=self._site)
+
+
+def _becoming(entries: Entries) -> Callable[[Entries], Entries]:
+    """A change that makes a catalog ``entries``, whatever it held."""
+    return lambda _: entries
+
+
+def _when(value: str | None) -> datetime:
+    return datetime.fromisoformat(value) if value else datetime.fromtimestamp(0, tz=UTC)
 
 
 def _front_key(front: dict[str, Any], seq: int) -> int:

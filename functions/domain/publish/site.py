@@ -659,23 +659,22 @@ def render_organisations_page(orgs: Mapping[str, str], *, site: Site) -> str:
     )
 
 
-def render_month_page(year: int, month: int, days: Mapping[date, Mapping[str, Any]], *, site: Site) -> str:
-    """``archive/{YYYY-MM}.html``: the month's days with releases, each with its pages."""
-    from functions.domain.publish.shared import day_pages
-
+def render_month_page(year: int, month: int, days: Mapping[date, tuple[int, int]], *, site: Site) -> str:
+    """``archive/{YYYY-MM}.html``: the month's days with releases (``days``: each day's count of
+    releases and of pages), newest first, each with its pages."""
     label = month_name(year, month)
     url = site.url + month_path(year, month)
     description = f"Press releases published on {site.name} in {label}."
     listed = []
     for day in sorted(days, reverse=True):
-        count = int(days[day].get("count") or 0)
+        count, pages = days[day]
         listed.append(
             {
                 "label": human_date(day),
                 "count": count,
                 "pages": [
                     {"href": site.url + day_path(day, number), "number": number}
-                    for number in range(1, day_pages(count) + 1)
+                    for number in range(1, max(1, pages) + 1)
                 ],
             }
         )
@@ -697,26 +696,27 @@ def render_month_page(year: int, month: int, days: Mapping[date, Mapping[str, An
 def render_day_page(
     day: date, entries: Sequence[CatalogEntry], *, number: int, pages: int, site: Site
 ) -> str:
-    """``archive/{YYYY-MM-DD}.html`` (page ``number`` of ``pages``): the day's releases, newest first."""
+    """``archive/{YYYY-MM-DD}.html`` (page ``number`` of the day's ``pages``, ``-{number}.html``
+    after the first): the day's releases, oldest first, so a page once full never changes but
+    for corrections and kills; a day of several pages links each page to the one before and after."""
     label = human_date(day)
     url = site.url + day_path(day, number)
-    description = f"Press releases published on {site.name} on {label}."
+    description = f"Press releases published on {site.name} on {label}, oldest first."
+    paged = f" (page {number})" if pages > 1 or number > 1 else ""
     return _render(
         "day.html.j2",
         **_page(
             site,
             lang=site.language,
-            title=f"{label}{f' (page {number} of {pages})' if pages > 1 else ''} · {site.name}",
+            title=f"{label}{paged} · {site.name}",
             description=description,
             canonical=url,
-            json_ld=_collection(site, label, url, description),
+            json_ld=_collection(site, f"{label}{paged}", url, description),
         ),
-        heading=label,
+        heading=f"{label}{paged}",
         number=number,
-        pages=[
-            {"href": site.url + day_path(day, n), "number": n, "current": n == number}
-            for n in range(1, pages + 1)
-        ],
+        previous=site.url + day_path(day, number - 1) if number > 1 else None,
+        next=site.url + day_path(day, number + 1) if number < pages else None,
         month={"href": site.url + month_path(day.year, day.month), "label": month_name(day.year, day.month)},
         entries=[_entry_view(entry, site) for entry in entries],
     )

@@ -66,7 +66,7 @@ def _pages() -> dict[str, str]:
     )
     pages["404"] = render_not_found(IDENTITY)
     pages["day"] = render_day_page(now.date(), latest, number=1, pages=2, site=IDENTITY)
-    pages["month"] = render_month_page(2026, 6, {now.date(): {"count": 5}}, site=IDENTITY)
+    pages["month"] = render_month_page(2026, 6, {now.date(): (5, 1)}, site=IDENTITY)
     pages["organisations"] = render_organisations_page({"org-acme": "<b>Acme</b>"}, site=IDENTITY)
     return pages
 

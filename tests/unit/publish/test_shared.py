@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import feedparser
 import lxml.etree
@@ -17,8 +18,9 @@ import lxml.html
 import pytest
 
 from functions.domain.models import CATEGORIES
+from functions.domain.publish.archive import DAY_PAGE
 from functions.domain.publish.model import CatalogEntry
-from functions.domain.publish.shared import DAY_PAGE, EntryChange, SharedSite
+from functions.domain.publish.shared import EntryChange, SharedSite
 from functions.domain.site import Site
 from tests.fakes import Clock, MemoryCatalogs, MemorySite
 from tests.site_checks import crawl, news_sitemap_problems, sitemap_problems, times, valid_time_datetime
@@ -215,6 +217,282 @@ def test_pages_a_crash_left_unwritten_are_written_by_the_redelivery() -> None:
     assert item.url in newsroom.links("index.html")
 
 
+# -- the day archive in pages ----------------------------------------------------------------------
+
+
+def _busy_day(newsroom: Newsroom, count: int, at: datetime = START) -> list[CatalogEntry]:
+    return [newsroom.publish(n, at + timedelta(minutes=n)) for n in range(1, count + 1)]
+
+
+def _headlines(newsroom: Newsroom, key: str) -> list[str]:
+    return [str(a.text_content()) for a in newsroom.page(key).xpath("//article//h2/a | //article//h3/a")]
+
+
+def test_a_busy_day_is_pages_of_a_hundred_oldest_first_linked_one_to_the_next() -> None:
+    # Given a day of 250 releases
+    newsroom = Newsroom()
+    items = _busy_day(newsroom, 250)
+    day = START.date().isoformat()
+
+    # Then its archive is three pages, oldest first, 100, 100 and 50 releases
+    pages = [f"archive/{day}.html", f"archive/{day}-2.html", f"archive/{day}-3.html"]
+    assert [_headlines(newsroom, key) for key in pages] == [
+        [i.headline for i in items[0:100]],
+        [i.headline for i in items[100:200]],
+        [i.headline for i in items[200:250]],
+    ]
+    # each titled with its number, linked to the page before and after it
+    second = newsroom.page(pages[1])
+    assert second.findtext(".//title").startswith("1 March 2026 (page 2)")
+    assert second.findtext(".//h1") == "1 March 2026 (page 2)"
+    assert {a.get("rel"): a.get("href") for a in second.xpath("//nav[@class='pages']//a")} == {
+        "prev": SITE + pages[0],
+        "next": SITE + pages[2],
+    }
+    assert [a.get("rel") for a in newsroom.page(pages[0]).xpath("//nav[@class='pages']//a")] == ["next"]
+    assert [a.get("rel") for a in newsroom.page(pages[2]).xpath("//nav[@class='pages']//a")] == ["prev"]
+    assert newsroom.site.body(f"archive/{day}-4.html") is None
+    # and the month lists the day with its count and every page
+    month = newsroom.page(f"archive/{START:%Y-%m}.html")
+    assert "250 releases" in month.text_content()
+    assert {SITE + key for key in pages} <= newsroom.links(f"archive/{START:%Y-%m}.html")
+    # and each page has its own sitemap, each in the sitemap index
+    index = newsroom.site.body("sitemap.xml") or b""
+    for number, key in enumerate(
+        ["sitemap-2026-03-01.xml", "sitemap-2026-03-01-2.xml", "sitemap-2026-03-01-3.xml"]
+    ):
+        assert f"{SITE}{key}".encode() in index
+        urls = _sitemap_urls(newsroom, key)
+        assert sitemap_problems(newsroom.site.body(key) or b"", SITE + key) == []
+        assert set(urls) == {i.url for i in items[number * 100 : number * 100 + 100]}
+
+
+class _Counted:
+    """Which catalogs the shared site reads (``get``) and changes (``update``)."""
+
+    def __init__(self, catalogs: MemoryCatalogs) -> None:
+        self.reads: list[str] = []
+        self.updates: list[str] = []
+        get, update = catalogs.get, catalogs.update
+
+        def counted_get(name: str, *, limit: int | None = None) -> tuple[list[CatalogEntry], int]:
+            self.reads.append(name)
+            return get(name, limit=limit)
+
+        def counted_update(name: str, change: Any) -> tuple[list[CatalogEntry], int]:
+            self.updates.append(name)
+            return update(name, change)
+
+        catalogs.get = counted_get  # type: ignore[method-assign]
+        catalogs.update = counted_update  # type: ignore[method-assign]
+
+
+def test_a_publication_on_a_busy_day_rewrites_only_its_last_page() -> None:
+    # Given a day of 250 releases (three pages)
+    newsroom = Newsroom()
+    _busy_day(newsroom, 250)
+    counted = _Counted(newsroom.catalogs)
+
+    # When one more is published that day
+    written = newsroom.writes_of(
+        EntryChange.published(entry(251, published_at=START + timedelta(minutes=251))),
+        START + timedelta(minutes=251),
+    )
+
+    # Then of the day's pages only the last is changed and written, with its sitemap (the others
+    # are read for the news sitemap, the last 48 hours': from memory, in a warm site refresh)
+    day = START.date().isoformat()
+    assert {key for key in written if key.startswith(("archive/2026-03-01", "sitemap-2026"))} == {
+        f"archive/{day}-3.html",
+        f"sitemap-{day}-3.xml",
+    }
+    assert [name for name in counted.updates if name.startswith("days/")] == [f"days/{day}/3"]
+    assert {
+        name: len(stored)
+        for name, (stored, _) in newsroom.catalogs.catalogs.items()
+        if name.startswith("days/")
+    } == {
+        f"days/{day}/1": 100,
+        f"days/{day}/2": 100,
+        f"days/{day}/3": 51,
+    }
+
+
+def test_a_publication_reads_no_page_of_a_day_before_the_last_48_hours() -> None:
+    # Given a busy day (three pages), four days ago (the news sitemap's window, 48 hours, and a
+    # day more: the days are the display zone's, which may have changed)
+    newsroom = Newsroom()
+    _busy_day(newsroom, 250)
+    counted = _Counted(newsroom.catalogs)
+
+    # When a release is published today
+    later = START + timedelta(days=4)
+    newsroom.writes_of(EntryChange.published(entry(251, published_at=later)), later)
+
+    # Then none of that day's pages was read, and the news sitemap has today's only
+    assert [name for name in counted.reads if name.startswith("days/2026-03-01")] == []
+    news = newsroom.site.body("news-sitemap.xml") or b""
+    assert news.count(b"<url>") == 1
+
+
+def test_the_hundred_and_first_release_of_a_day_opens_its_second_page() -> None:
+    newsroom = Newsroom()
+    items = _busy_day(newsroom, 100)
+    day = START.date().isoformat()
+    assert newsroom.page(f"archive/{day}.html").xpath("//nav[@class='pages']") == []
+
+    written = newsroom.writes_of(
+        EntryChange.published(entry(101, published_at=START + timedelta(minutes=101))),
+        START + timedelta(minutes=101),
+    )
+
+    # The new page, and the first again: it now links to the second
+    assert {f"archive/{day}.html", f"archive/{day}-2.html"} <= set(written)
+    assert _headlines(newsroom, f"archive/{day}-2.html") == ["Release number 101 makes the news"]
+    assert _headlines(newsroom, f"archive/{day}.html") == [i.headline for i in items]
+    assert [a.get("rel") for a in newsroom.page(f"archive/{day}.html").xpath("//nav[@class='pages']//a")] == [
+        "next"
+    ]
+
+
+def test_corrections_and_kills_reach_the_page_their_release_is_on() -> None:
+    # Given a day of 250 releases
+    newsroom = Newsroom()
+    items = _busy_day(newsroom, 250)
+    day = START.date().isoformat()
+
+    # When one on the first page is corrected and one on the second killed
+    corrected = replace(
+        items[5], headline="Release number 6, corrected", updated_at=START + timedelta(days=1)
+    )
+    written = newsroom.writes_of(EntryChange.corrected(corrected), START + timedelta(days=1))
+    assert {k for k in written if k.startswith("archive/2026-03-01")} == {f"archive/{day}.html"}
+    written = newsroom.writes_of(EntryChange.removed(items[150]), START + timedelta(days=1))
+    assert {k for k in written if k.startswith("archive/2026-03-01")} == {f"archive/{day}-2.html"}
+
+    # Then each changed where it is, and nowhere else
+    assert _headlines(newsroom, f"archive/{day}.html")[5] == "Release number 6, corrected"
+    assert items[150].headline not in _headlines(newsroom, f"archive/{day}-2.html")
+    assert len(_headlines(newsroom, f"archive/{day}-2.html")) == 99
+    assert "249 releases" in newsroom.page(f"archive/{START:%Y-%m}.html").text_content()
+
+
+def test_a_release_published_out_of_order_keeps_every_page_at_most_a_hundred() -> None:
+    # Given two full pages, then a release published at a time on the first page
+    newsroom = Newsroom()
+    items = _busy_day(newsroom, 200)
+    late = newsroom.publish(201, START + timedelta(minutes=50, seconds=30))
+
+    # Then it is in its place, and the pages after hand their newest on
+    day = START.date().isoformat()
+    first = _headlines(newsroom, f"archive/{day}.html")
+    assert len(first) == 100
+    assert first[50] == late.headline
+    assert _headlines(newsroom, f"archive/{day}-2.html")[0] == items[99].headline
+    assert _headlines(newsroom, f"archive/{day}-3.html") == [items[199].headline]
+
+
+# -- a site published in the old shape ---------------------------------------------------------------
+
+
+def _to_old_shape(newsroom: Newsroom) -> dict[str, int]:
+    """The catalogs and archive as the site kept them before its days were pages: one catalog per
+    day (newest first), the calendar with each day's count, seq and lastmod only, the last 48
+    hours in the front document, and each day's archive pages newest first (marked, to see them
+    replaced) with one sitemap for the whole day. The days and their old seqs."""
+    import json
+
+    catalogs = newsroom.catalogs
+    front = json.loads(catalogs.documents["front"][0])
+    old: dict[str, int] = {}
+    for day, value in front["days"].items():
+        names = [f"days/{day}/{n}" for n in range(1, len(value["pages"]) + 1)]
+        entries = [e for name in names for e in catalogs.catalogs.pop(name)[0]]
+        seq = 1000 + len(entries)
+        entries.sort(key=lambda e: (e["published_at"], e["release_id"]), reverse=True)
+        catalogs.catalogs[f"days/{day}"] = (entries, seq)
+        front["days"][day] = {"count": len(entries), "seq": seq, "lastmod": value["pages"][-1]["lastmod"]}
+        old[day] = seq
+        for number in range(1, len(names) + 1):
+            key = f"archive/{day}{'' if number == 1 else f'-{number}'}.html"
+            body = (newsroom.site.body(key) or b"").replace(b"oldest first", b"OLD SHAPE, newest first")
+            newsroom.site.objects[key] = (body, "text/html; charset=utf-8", seq)
+        for number in range(2, len(names) + 1):
+            newsroom.site.objects.pop(f"sitemap-{day}-{number}.xml")
+        from functions.domain.publish.sitemaps import render_urlset
+
+        whole = render_urlset([(e["url"], None) for e in entries])
+        newsroom.site.objects[f"sitemap-{day}.xml"] = (whole, "application/xml", seq)
+    every = [e for day in old for e in catalogs.catalogs[f"days/{day}"][0]]
+    front["recent"] = sorted(every, key=lambda e: (e["published_at"], e["release_id"]), reverse=True)
+    catalogs.documents["front"] = (json.dumps(front), catalogs.documents["front"][1])
+    return old
+
+
+def test_a_site_of_the_old_shape_is_split_into_pages_at_the_next_refresh_losing_nothing() -> None:
+    # Given a site published before days were pages: a busy day of 150 releases and two others
+    newsroom = Newsroom()
+    busy = _busy_day(newsroom, 150)
+    others = [newsroom.publish(200 + n, START + timedelta(days=n)) for n in (1, 2)]
+    old = _to_old_shape(newsroom)
+    assert sorted(old) == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    assert b"OLD SHAPE" in (newsroom.site.body("archive/2026-03-01-2.html") or b"")
+
+    # When the next release is published, on another day
+    newest = newsroom.publish(300, START + timedelta(days=3))
+
+    # Then every day is pages now, oldest first: the old pages replaced, the old catalogs left
+    for day in old:
+        for key in (f"archive/{day}.html", f"archive/{day}-2.html"):
+            assert b"OLD SHAPE" not in (newsroom.site.body(key) or b""), key
+    assert _headlines(newsroom, "archive/2026-03-01.html") == [i.headline for i in busy[:100]]
+    assert _headlines(newsroom, "archive/2026-03-01-2.html") == [i.headline for i in busy[100:]]
+    assert {name for name in newsroom.catalogs.catalogs if name.startswith("days/2026-03-01")} >= {
+        "days/2026-03-01/1",
+        "days/2026-03-01/2",
+    }
+    # and every release is still reachable from the index, and listed once by the sitemaps
+    depth = crawl(SITE, newsroom.fetch)
+    assert {_page_key(i) for i in [*busy, *others, newest]} <= set(depth)
+    index = lxml.etree.fromstring(newsroom.site.body("sitemap.xml") or b"")
+    listed: list[str] = []
+    for child in index.findall(f"{SM}sitemap"):
+        url = str(child.findtext(f"{SM}loc"))
+        assert sitemap_problems(newsroom.site.body(url.removeprefix(SITE)) or b"", url) == [], url
+        listed += list(_sitemap_urls(newsroom, url.removeprefix(SITE)))
+    releases = [u for u in listed if "/releases/" in u]
+    assert sorted(releases) == sorted(i.url for i in [*busy, *others, newest])
+    assert len(_sitemap_urls(newsroom, "sitemap-2026-03-01.xml")) == 100
+    # and the news sitemap lists the last 48 hours (from the day pages)
+    news = newsroom.site.body("news-sitemap.xml") or b""
+    assert news_sitemap_problems(news, f"{SITE}news-sitemap.xml") == []
+    assert others[1].url.encode() in news
+    assert newest.url.encode() in news
+
+
+def test_a_day_of_the_old_shape_takes_its_next_release_on_its_last_page() -> None:
+    newsroom = Newsroom()
+    busy = _busy_day(newsroom, 150)
+    _to_old_shape(newsroom)
+
+    late = newsroom.publish(151, START + timedelta(minutes=151))
+
+    assert _headlines(newsroom, "archive/2026-03-01-2.html") == [i.headline for i in [*busy[100:], late]]
+    assert "151 releases" in newsroom.page(f"archive/{START:%Y-%m}.html").text_content()
+
+
+def test_a_killed_release_of_an_old_shape_day_leaves_it() -> None:
+    newsroom = Newsroom()
+    busy = _busy_day(newsroom, 150)
+    _to_old_shape(newsroom)
+
+    newsroom.writes_of(EntryChange.removed(busy[120]), START + timedelta(hours=5))
+
+    assert busy[120].headline not in _headlines(newsroom, "archive/2026-03-01-2.html")
+    assert len(_headlines(newsroom, "archive/2026-03-01-2.html")) == 49
+    assert "149 releases" in newsroom.page(f"archive/{START:%Y-%m}.html").text_content()
+
+
 # -- corrections and kills -------------------------------------------------------------------------------
 
 
@@ -252,6 +530,20 @@ def test_a_removed_release_leaves_every_list_and_the_counts() -> None:
     month = newsroom.page(f"archive/{START:%Y-%m}.html").text_content()
     assert "1 release" in month
     assert "2 releases" not in month
+
+
+def test_a_release_published_and_killed_in_one_batch_is_on_no_page() -> None:
+    newsroom = Newsroom()
+    kept, killed = (replace(entry(n, published_at=START), org_id="org-acme") for n in (1, 2))
+
+    newsroom.shared.apply(
+        [EntryChange.published(kept), EntryChange.published(killed), EntryChange.removed(killed)]
+    )
+
+    for key in (f"archive/{START.date()}.html", f"sitemap-{START.date()}.xml", "news-sitemap.xml"):
+        body = newsroom.site.body(key) or b""
+        assert kept.url.encode() in body, key
+        assert killed.url.encode() not in body, key
 
 
 def test_a_release_killed_after_its_day_is_found_in_any_zones_day() -> None:
@@ -425,6 +717,20 @@ def test_the_news_sitemap_lists_the_last_48_hours_as_google_news_reads_it() -> N
     assert first.findtext(f"{news}publication/{news}language") == "en"
     assert first.findtext(f"{news}title") == newest.headline
     assert first.findtext(f"{news}publication_date") == "2026-03-04T14:00:00Z"
+
+
+def test_the_news_sitemap_carries_any_headline_and_name_as_text() -> None:
+    from functions.domain.publish.sitemaps import render_news_sitemap
+
+    item = replace(entry(1, published_at=START), headline='Acme & <Sons> say "</news:title>"')
+    body = render_news_sitemap([item], site=Site(url=SITE, name="News & <Views>"))
+
+    assert news_sitemap_problems(body, f"{SITE}news-sitemap.xml") == []
+    news = "{http://www.google.com/schemas/sitemap-news/0.9}"
+    root = lxml.etree.fromstring(body)
+    assert root.findtext(f"{SM}url/{news}news/{news}title") == 'Acme & <Sons> say "</news:title>"'
+    assert root.findtext(f"{SM}url/{news}news/{news}publication/{news}name") == "News & <Views>"
+    assert render_news_sitemap([], site=Site(url=SITE)).startswith(b"<?xml")
 
 
 def test_the_protocol_check_refuses_what_a_search_engine_would() -> None:
