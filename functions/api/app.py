@@ -63,7 +63,7 @@ from functions.domain.models import (
 )
 from functions.domain.records import Caller, is_release_id
 from functions.domain.states import Status
-from functions.domain.webhooks import WebhookSubscription
+from functions.domain.subscriptions import WebhookSubscription
 from functions.observability import logger, metrics
 
 if TYPE_CHECKING:
