@@ -63,7 +63,7 @@ from functions.domain.models import (
 )
 from functions.domain.records import Caller, is_release_id
 from functions.domain.states import Status
-from functions.domain.webhooks import WebhookSubscription
+from functions.domain.subscriptions import WebhookSubscription
 from functions.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -1281,5 +1281,7 @@ def handle(event: dict[str, Any], context: Any, intake: Intake) -> dict[str, Any
             api_root=api_root(event) if isinstance(event, dict) else None,
         )
         response = problems.proxy_response(document)
-    methods = _route_methods(str(event.get("path") or "")) if isinstance(event, dict) else None
+    # The path's methods are for a preflight's answer only (with_cors reads them for OPTIONS only).
+    preflight = isinstance(event, dict) and str(event.get("httpMethod") or "").upper() == "OPTIONS"
+    methods = _route_methods(str(event.get("path") or "")) if preflight else None
     return with_cors(event, response, config, methods)

@@ -20,7 +20,7 @@ from functions.domain.states import has_pending_correction
 if TYPE_CHECKING:
     from functions.domain.media import MediaRecord
     from functions.domain.prescreen import Flag
-from functions.domain.webhooks import DeliveryAttempt, Webhook
+    from functions.domain.webhooks import DeliveryAttempt, Webhook
 
 
 class _View(BaseModel):

@@ -61,7 +61,8 @@ def is_plain(text: str) -> bool:
     """Whether ``text`` certainly holds no forbidden and no invisible character.
 
     ASCII text (``isascii`` is O(1)) holds no invisible character, and a forbidden one only
-    among the controls and DEL: deleting every allowed byte from its encoding leaves nothing.
+    among the controls and DEL: it is plain if it is printable (no control, no DEL: a single line,
+    answered without a copy) or if deleting every allowed byte from its encoding leaves nothing.
     Other text: every character printable, or a tab or line break; ``str.isprintable`` is false
     for every character of the categories Cc, Cf, Cs, Co and Cn (and for separators other than
     the space), and each forbidden or invisible character is in one of Cc (controls), Cf
@@ -71,7 +72,7 @@ def is_plain(text: str) -> bool:
     above, so text without such characters (nearly all text) skips them.
     """
     if text.isascii():
-        return not text.encode("ascii").translate(None, _ASCII_ALLOWED)
+        return text.isprintable() or not text.encode("ascii").translate(None, _ASCII_ALLOWED)
     return text.isprintable() or text.replace("\n", "").replace("\t", "").replace("\r", "").isprintable()
 
 

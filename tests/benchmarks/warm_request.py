@@ -41,9 +41,10 @@ request makes no botocore call, so it holds the handler's own subsegment only; o
 DynamoDB and SQS call adds one more.
 
 Diagnostics: a cProfile of a batch of requests (per-request figures), and p50s of the pieces
-(body validation, ``IntakeService.submit`` with the fakes, ``prepare()`` + prescreen, sanitising,
-the prescreen rules), timed in rounds interleaved with whole requests, so that domain work and
-framework overhead can be told apart. What a cold start pays (imports, clients, the first
+(body validation, ``IntakeService.submit`` with the fakes, ``prepare()`` + prescreen, sanitising
+and its two libraries, the prescreen rules and their search for where the patterns may match, the
+body's plain words, the payload hash), timed in rounds interleaved with whole requests, so that
+domain work and framework overhead can be told apart. What a cold start pays (imports, clients, the first
 request) is the ``cold_import`` benchmark's, in fresh interpreters.
 """
 
@@ -564,10 +565,12 @@ def _split(
     """CPU p50 of the parts of a request, interleaved with whole requests so that drift hits all alike."""
     from pydantic import TypeAdapter
 
+    from functions.domain import sanitise as sanitising
     from functions.domain.intake import flags_for, prepare
     from functions.domain.models import ReleaseSubmission
-    from functions.domain.records import Caller, new_release_id
-    from functions.domain.sanitise import sanitise_body
+    from functions.domain.prescreen import _scans
+    from functions.domain.records import Caller, new_release_id, payload_hash
+    from functions.domain.sanitise import plain_words, sanitise_body
 
     adapter: TypeAdapter[Any] = TypeAdapter(ReleaseSubmission)
     texts = [event["body"] for event in events]
@@ -591,7 +594,26 @@ def _split(
     def rules(submission: Any, prepared: Any) -> object:
         return flags_for(submission, prepared, None)
 
-    names = ("request", "validate", "submit", "domain", "sanitise", "prescreen")
+    def render(submission: Any) -> object:  # the first step of sanitise_body for Markdown
+        return sanitising._markdown()(submission.body)
+
+    def allow_list(rendered: str) -> object:  # nh3, as sanitise_body calls it
+        return sanitising._cleaner().clean(sanitising._RENAME.sub(sanitising._renamed, rendered))
+
+    def places(submission: Any, prepared: Any) -> object:  # where the two pattern rules may match
+        texts = (submission.headline, submission.subheadline, submission.summary, prepared.body_text)
+        return _scans([text for text in texts if text])
+
+    def words(prepared: Any) -> object:
+        return plain_words(prepared.body_html)
+
+    def hashed(submission: Any) -> object:
+        return payload_hash(submission.model_dump(mode="json"))
+
+    names = (
+        "request", "validate", "submit", "domain", "sanitise", "prescreen",
+        "render", "allow_list", "places", "words", "hash",
+    )  # fmt: skip
     parts = {name: Timings() for name in names}
     for index, (event, text, submission) in enumerate(zip(events, texts, submissions, strict=True)):
         if index % RESET_EVERY == 0:
@@ -602,7 +624,13 @@ def _split(
         parts["submit"].timed(partial(submit, submission))
         parts["domain"].timed(partial(domain, submission))
         parts["sanitise"].timed(partial(sanitise, submission))
-        parts["prescreen"].timed(partial(rules, submission, prepare(submission, now=now)))
+        prepared = prepare(submission, now=now)
+        parts["prescreen"].timed(partial(rules, submission, prepared))
+        parts["render"].timed(partial(render, submission))
+        parts["allow_list"].timed(partial(allow_list, render(submission)))
+        parts["places"].timed(partial(places, submission, prepared))
+        parts["words"].timed(partial(words, prepared))
+        parts["hash"].timed(partial(hashed, submission))
 
     p50 = {name: percentile(t.cpu, 50) for name, t in parts.items()}
     total = p50["request"]
@@ -614,8 +642,13 @@ def _split(
         ("  IntakeService.submit (domain + in-memory fakes)", p50["submit"]),
         ("    prepare() + prescreen", p50["domain"]),
         ("      of which sanitise_body (cmark-gfm + nh3)", p50["sanitise"]),
+        ("        cmark-gfm's rendering", p50["render"]),
+        ("        nh3's allow-list (with the renaming before it)", p50["allow_list"]),
         ("      of which the prescreen rules", p50["prescreen"]),
+        ("        where the hype and weekday patterns may match (_scans)", p50["places"]),
         ("      the rest: plain words, content digest, payload hash", plain),
+        ("        plain words of the body", p50["words"]),
+        ("        payload hash (model_dump + canonical JSON + SHA-256)", p50["hash"]),
         ("    record, version document, fakes", p50["submit"] - p50["domain"]),
         ("  the rest: Powertools resolver, precheck, response", rest),
     ]
@@ -631,6 +664,11 @@ def _split(
         Row("split: prepare() + prescreen, CPU p50", p50["domain"], "ms"),
         Row("split: sanitise_body, CPU p50", p50["sanitise"], "ms"),
         Row("split: prescreen rules, CPU p50", p50["prescreen"], "ms"),
+        Row("split: cmark-gfm rendering, CPU p50", p50["render"], "ms"),
+        Row("split: nh3 allow-list, CPU p50", p50["allow_list"], "ms"),
+        Row("split: prescreen's search for match places, CPU p50", p50["places"], "ms"),
+        Row("split: plain words of the body, CPU p50", p50["words"], "ms"),
+        Row("split: payload hash, CPU p50", p50["hash"], "ms"),
         Row("split: body validation from its JSON text, CPU p50", p50["validate"], "ms"),
         Row("split: IntakeService.submit with fakes, CPU p50", p50["submit"], "ms"),
         Row("split: framework + glue (request - validation - submit)", rest, "ms"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from functions.domain import characters
@@ -304,6 +306,13 @@ def test_ascii_text_is_plain_exactly_when_it_holds_no_forbidden_control() -> Non
         text = f"Plain ASCII text{chr(point)} around one character."
         expected = characters._FORBIDDEN_BMP.search(text) is None
         assert characters.is_plain(text) is expected, code_point(chr(point))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_any_ascii_text_is_plain_exactly_when_the_search_finds_nothing(text: str) -> None:
+    # Single lines (printable) and lines with tabs and breaks take two ways to the same answer
+    assert characters.is_plain(text) is (characters._FORBIDDEN_BMP.search(text) is None)
 
 
 @pytest.mark.parametrize("char", ["\x0b", "\u202e", "\u200b", "\ud800", "\ufdd0", "\U0010ffff", "\x85"])

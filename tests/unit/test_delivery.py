@@ -26,7 +26,8 @@ from functions.domain.events import EventType, release_event
 from functions.domain.messages import MailJob, ReleaseNotice, WebhookDisabledNotice, WebhookJob
 from functions.domain.records import Caller, ReleaseRecord
 from functions.domain.states import Status
-from functions.domain.webhooks import AttemptOutcome, WebhookService, WebhookSubscription, format_secret
+from functions.domain.subscriptions import WebhookSubscription
+from functions.domain.webhooks import AttemptOutcome, WebhookService, format_secret
 from tests.fakes import (
     Clock,
     MemoryBox,

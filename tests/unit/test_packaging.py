@@ -129,6 +129,8 @@ def test_cold_starts_load_nothing_cli_or_local_only_and_no_boto3_client() -> Non
     for module in _handlers().values():
         assert not {"PIL", "pypdf"} & _top_level(_imported_by(module)), module
     assert not {m for m in api if m.startswith(("functions.domain.publish", "functions.domain.intake"))}
+    # nor the webhook service and its SSRF policy: the routes name only what POST /webhooks takes
+    assert not {"functions.domain.webhooks", "functions.domain.egress"} & api
 
 
 def test_the_api_functions_intake_service_is_built_without_the_media_service() -> None:
@@ -149,6 +151,7 @@ def test_the_api_functions_intake_service_is_built_without_the_media_service() -
     }
     loaded = _imported_by("functions.handlers.api", "functions.handlers.api.wiring().service", settings)
     assert "functions.domain.intake" in loaded  # the service was built
+    assert "functions.domain.webhooks" not in loaded  # a submission never needs the webhook service
     media = {
         "functions.domain.media_service",
         "functions.adapters.dynamodb_media",

@@ -26,6 +26,7 @@ from functions.domain.prescreen import (
     SHORT_BODY_WORDS,
     Flag,
     PrescreenInput,
+    _alternatives,
     _ascii_starts,
     _month_number,
     _starts,
@@ -545,6 +546,38 @@ def test_ascii_scans_find_what_they_should() -> None:
         for weekday_start in _WEEKDAY_STARTS:
             assert not hype_start.startswith(weekday_start)
             assert not weekday_start.startswith(hype_start)
+
+
+# The ASCII pattern writes each group of prefixes as a tree of first letters
+# (b(?:est|reakthrough)); it must match at any place exactly what the plain alternation matches.
+_TREE_FRAGMENTS = sorted(
+    {start[:k] for start in (*_HYPE_STARTS, *_WEEKDAY_STARTS) for k in range(1, len(start) + 1)}
+    | {"x", "-", " ", "_"}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TREE_FRAGMENTS), max_size=8).map("".join))
+def test_the_prefix_tree_matches_what_the_plain_alternation_matches(text: str) -> None:
+    # Given text glued from the prefixes, their beginnings and a few other characters
+    data = text.encode()
+    for prefixes in (_HYPE_STARTS, _WEEKDAY_STARTS):
+        tree = re.compile(b"(?:" + _alternatives(prefixes) + b")")
+        plain = re.compile(b"|".join(re.escape(prefix.encode()) for prefix in prefixes))
+        # Then at every place both match the same (or neither matches)
+        for at in range(len(data) + 1):
+            found, expected = tree.match(data, at), plain.match(data, at)
+            assert (found and found.group()) == (expected and expected.group()), (text, at)
+
+
+def test_the_prefix_tree_is_the_prefixes() -> None:
+    for prefixes in (_HYPE_STARTS, _WEEKDAY_STARTS):
+        tree = re.compile(b"(?:" + _alternatives(prefixes) + b")")
+        assert all(tree.fullmatch(prefix.encode()) for prefix in prefixes)
+        # beginnings of a prefix that are no prefix themselves are not matched
+        beginnings = {p[:k] for p in prefixes for k in range(1, len(p))} - set(prefixes)
+        assert not any(tree.fullmatch(b.encode()) for b in beginnings)
+        assert b"(?:" in _alternatives(prefixes)  # written as a tree, not as a plain list
 
 
 def test_case_traps_are_every_character_that_lower_casing_misplaces() -> None:

@@ -506,3 +506,28 @@ def test_plain_text_skips_the_cleaner_only_when_it_changes_nothing() -> None:
     assert sanitise_body("one\rtwo", "text") == "<p>one\ntwo</p>"
     assert sanitise_body("caf\u00e9\u00a0noir", "text") == "<p>caf\u00e9&nbsp;noir</p>"
     assert sanitise_body("zero\u200bwidth", "text") == "<p>zerowidth</p>"
+
+
+# _RENAME looks ahead for the first letters of the names it renames; it must rename exactly what
+# the plain alternation renames, in any case, with the letters re.IGNORECASE folds (long s, Kelvin).
+_RENAME_WITHOUT_LOOKAHEAD = re.compile(
+    r"<(/?)(?:(h1)|(del)|div|section|article|header|footer|main|aside)(?=[\s/>])", re.IGNORECASE
+)
+_TAG_FRAGMENTS = [
+    "<", "</", "<h1", "<H1", "<del", "<DeL", "<div", "<DIV", "<section", "<\u017fection", "<article",
+    "<aside", "<header", "<footer", "<main", "<MAIN", "<p", "<h2", "<dl", "<s", "<a", "<b",
+    "h1", "del", "div", "iv", "ection", ">", "/>", " ", "\n", "\t", "/", "x", "=", '"', "\u212a", "\u0130",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TAG_FRAGMENTS), max_size=30).map("".join))
+def test_renaming_looks_ahead_without_changing_what_it_renames(html: str) -> None:
+    assert _RENAME.sub(_renamed, html) == _RENAME_WITHOUT_LOOKAHEAD.sub(_renamed, html)
+
+
+def test_the_renaming_look_ahead_holds_every_renamed_name() -> None:
+    names = _RENAME.pattern.split("(?:", 1)[1].split(")(?=", 1)[0]
+    alternatives = [name.strip("()") for name in names.split("|")]
+    assert len(alternatives) == 9
+    assert "(?=[" + "".join(sorted({name[0] for name in alternatives})) + "])" in _RENAME.pattern

@@ -12,12 +12,8 @@ from functions.domain import errors
 from functions.domain.events import EventType
 from functions.domain.messages import WebhookJob
 from functions.domain.records import Caller
-from functions.domain.webhooks import (
-    MAX_WEBHOOKS,
-    WebhookService,
-    WebhookSubscription,
-    seal_context,
-)
+from functions.domain.subscriptions import WebhookSubscription
+from functions.domain.webhooks import MAX_WEBHOOKS, WebhookService, seal_context
 from tests.fakes import Clock, MemoryBox, MemoryDeliveryLog, MemoryEventsQueue, MemoryWebhooks
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
