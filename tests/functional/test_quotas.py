@@ -74,6 +74,12 @@ def test_every_method_but_the_public_documents_and_cors_preflights_needs_the_org
         ("/previews", "OPTIONS"): False,
         ("/media", "OPTIONS"): False,
         ("/media/{id}", "OPTIONS"): False,
+        ("/webhooks", "OPTIONS"): False,
+        ("/webhooks/{id}", "OPTIONS"): False,
+        ("/webhooks/{id}/test", "OPTIONS"): False,
+        ("/webhooks/{id}/rotate-secret", "OPTIONS"): False,
+        ("/webhooks/{id}/enable", "OPTIONS"): False,
+        ("/webhooks/{id}/deliveries", "OPTIONS"): False,
     }
     authorized = {(r.path, r.method) for r in api_routes(template) if r.authorized}
     assert authorized == {
