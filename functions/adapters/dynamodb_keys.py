@@ -14,10 +14,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.adapters.aws_errors import error_code
+from functions.adapters.dynamodb_batch import batch_get
 from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord, UsageKey
 
 BY_ORG = "by_org_v2"
-_BATCH_GET = 100  # keys per BatchGetItem
 
 
 def _ts(value: datetime) -> str:
@@ -150,20 +150,6 @@ class DynamoKeyRepository:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         if org_id:
-            items = _batch_get(self._ddb, self._table, [item["key_id"]["S"] for item in items])
+            items = batch_get(self._ddb, self._table, [{"key_id": item["key_id"]} for item in items])
         records = [_record(item) for item in items]
         return sorted(records, key=lambda r: (r.org_id, r.created_at))
-
-
-def _batch_get(ddb: Any, table: str, key_ids: list[str]) -> list[dict[str, Any]]:
-    """The items of these keys, ``_BATCH_GET`` per BatchGetItem (and more only for what DynamoDB
-    leaves unprocessed); strongly consistent, as ``get``."""
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(key_ids), _BATCH_GET):
-        keys = [{"key_id": {"S": key_id}} for key_id in key_ids[start : start + _BATCH_GET]]
-        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = ddb.batch_get_item(RequestItems=request)
-            found.extend(response.get("Responses", {}).get(table, []))
-            request = response.get("UnprocessedKeys") or {}
-    return found

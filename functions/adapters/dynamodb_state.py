@@ -37,6 +37,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws_errors import error_code
+from functions.adapters.dynamodb_batch import batch_get
 from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges
 from functions.domain.prescreen import Flag
 from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
@@ -386,7 +387,9 @@ class DynamoStateRepository:
             update.equals("org_id", "org", record.org_id),
             update.one_of("status", "from", sources),
         ]
-        condition = " AND ".join([*conditions, *([unchanged] if unchanged else [])])
+        if unchanged:
+            conditions.append(unchanged)
+        condition = " AND ".join(conditions)
         self._update(update.request(self._table, record.release_id, condition))
         self._remember_digest(record, record.updated_at)
 
@@ -436,7 +439,9 @@ class DynamoStateRepository:
             update.equals("version", "expected", expected_version),
             update.one_of("org_status", "from", sources),
         ]
-        condition = " AND ".join([*conditions, *([unchanged] if unchanged else [])])
+        if unchanged:
+            conditions.append(unchanged)
+        condition = " AND ".join(conditions)
         request = update.request(self._table, release_id, condition)
         if current is None:
             return item_to_record(
@@ -501,18 +506,11 @@ class DynamoStateRepository:
                 yield item_to_record(_deserialize(item))
 
     def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
-        """The state items of these releases (up to 100), read consistently in one BatchGetItem
-        (and more only for what DynamoDB leaves unprocessed); unknown ids are absent."""
+        """The state items of these releases, read consistently (one BatchGetItem per 100, and
+        more only for what DynamoDB leaves unprocessed); unknown ids are absent."""
         keys = [{"pk": {"S": release_pk(release_id)}} for release_id in dict.fromkeys(release_ids)]
-        found: dict[str, ReleaseRecord] = {}
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}} if keys else {}
-        while request:
-            response = self._ddb.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                record = item_to_record(_deserialize(item))
-                found[record.release_id] = record
-            request = response.get("UnprocessedKeys") or {}
-        return found
+        records = (item_to_record(_deserialize(item)) for item in batch_get(self._ddb, self._table, keys))
+        return {record.release_id: record for record in records}
 
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
         response = self._ddb.get_item(

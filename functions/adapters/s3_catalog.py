@@ -63,9 +63,17 @@ def catalog_key(name: str) -> str:
     return f"{PREFIX}{name}.json"
 
 
-def _compress(stored: dict[str, Any]) -> bytes:
-    text = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+def _text(stored: dict[str, Any]) -> str:
+    """The stored form's JSON, compact."""
+    return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+
+
+def _gzip(text: str) -> bytes:
     return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+
+
+def _compress(stored: dict[str, Any]) -> bytes:
+    return _gzip(_text(stored))
 
 
 @dataclass(frozen=True)
@@ -237,8 +245,8 @@ class S3Catalogs:
 
     def _put(self, name: str, value: Any, seq: int, stored: dict[str, Any], etag: str | None) -> None:
         """Write the catalog (conditional on ``etag``) and remember it as written."""
-        text = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
-        body = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+        text = _text(stored)
+        body = _gzip(text)
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         try:
             written = self._s3.put_object(
@@ -249,15 +257,11 @@ class S3Catalogs:
                 ContentEncoding="gzip",
                 **condition,
             )
-        except ClientError as error:
+        except BaseException as error:
             if self._cache is not None:
                 self._cache.forget()  # what S3 holds now is not known
-            if error_code(error) in _CONFLICTS:
+            if isinstance(error, ClientError) and error_code(error) in _CONFLICTS:
                 raise CatalogRace(f"catalog {name} changed while it was being rewritten") from error
-            raise
-        except BaseException:
-            if self._cache is not None:
-                self._cache.forget()
             raise
         if self._cache is not None:
             self._cache.put(name, _Remembered(value, seq, str(written["ETag"]), len(text)))

@@ -91,7 +91,8 @@ class StateRepository(Protocol):
     def get(self, release_id: str) -> ReleaseRecord | None: ...
 
     def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
-        """Several releases' state items in one read (release id -> record; unknown ids absent)."""
+        """Several releases' state items, read together (release id -> record; unknown ids
+        absent), however many they are."""
         ...
 
     def find_digest(self, org_id: str, content_digest: str) -> str | None:

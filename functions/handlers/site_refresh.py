@@ -121,9 +121,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     changes = coalesce(requests)
     if changes:
         ids = list(dict.fromkeys(c.entry.release_id for c in changes))
-        found = {}
-        for start in range(0, len(ids), 100):
-            found.update(states().get_many(ids[start : start + 100]))
+        found = states().get_many(ids)
         current = still_current(changes, {rid: record.status for rid, record in found.items()})
         skipped = writer().skipped
         remembered = catalogs().revalidate()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from functions.domain.publish.model import CatalogEntry
+from functions.domain.publish.model import CatalogEntry, chronological
 
 DAY_PAGE = 100  # entries per page of a day (its catalog page, its archive page, its sitemap)
 MIGRATE_PER_REFRESH = 10  # days of the old shape split into pages by each refresh, besides those it touches
@@ -38,20 +38,15 @@ def legacy_day_catalog(day: date) -> str:
     return f"days/{day.isoformat()}"
 
 
-def _order(entry: CatalogEntry) -> tuple[datetime, str]:
-    return entry.published_at, entry.release_id
-
-
 def oldest_first(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:
     """Oldest first; entries of the same instant by release id (a total order)."""
-    return sorted(entries, key=_order)
+    return sorted(entries, key=chronological)
 
 
 def placed(entries: list[CatalogEntry], entry: CatalogEntry) -> list[CatalogEntry]:
     """``entries`` (oldest first) with ``entry`` in its place, replacing the release's own."""
     kept = [e for e in entries if e.release_id != entry.release_id]
-    keys = [_order(e) for e in kept]
-    kept.insert(bisect.bisect(keys, _order(entry)), entry)
+    kept.insert(bisect.bisect(kept, chronological(entry), key=chronological), entry)
     return kept
 
 
@@ -102,6 +97,13 @@ class Day:
         if self.legacy is not None:
             return int(self.legacy.get("count") or 0)
         return sum(page.count for page in self.pages)
+
+    @property
+    def page_count(self) -> int:
+        """Its archive pages (a day of the old shape: one per ``DAY_PAGE`` entries, at least one)."""
+        if self.legacy is not None:
+            return max(1, -(-self.count // DAY_PAGE))
+        return len(self.pages)
 
     @property
     def lastmod(self) -> str | None:

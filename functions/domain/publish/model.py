@@ -483,10 +483,14 @@ def _lead_enclosure(release: PublishedRelease) -> tuple[str, int, str] | None:
     return largest.href, largest.bytes, largest.content_type
 
 
+def chronological(entry: CatalogEntry) -> tuple[datetime, str]:
+    """Entries' order in time: by publication, entries of the same instant by release id, so that
+    the order is total and the same whatever order the entries were inserted in."""
+    return entry.published_at, entry.release_id
+
+
 def newest_first(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:
-    # Newest first; entries published at the same instant are ordered by release id, descending,
-    # so that the order is total and the same whatever order the entries were inserted in.
-    return sorted(entries, key=lambda entry: (entry.published_at, entry.release_id), reverse=True)
+    return sorted(entries, key=chronological, reverse=True)
 
 
 def insert(entries: Iterable[CatalogEntry], entry: CatalogEntry, limit: int) -> list[CatalogEntry]:

@@ -171,11 +171,6 @@ def org_catalog(org_id: str) -> str:
     return f"orgs/{org_id}"
 
 
-def day_pages(count: int) -> int:
-    """How many archive pages a day of ``count`` entries has (at least one)."""
-    return max(1, -(-count // DAY_PAGE))
-
-
 @dataclass
 class _DayWork:
     """A day being changed: its calendar entry, the pages read (entries oldest first, seq), the
@@ -242,7 +237,9 @@ class SharedSite:
         by_org = _group(changes, lambda c: [org_catalog(c.entry.org_id)] if c.entry.org_id else [])
         for name, items in [*by_category.items(), *by_org.items(), (ALL, list(changes))]:
             lists[name] = self._update(name, _apply_bounded(items, self._feed_size), done)
-        calendar, works = self._calendar_and_works()
+        front, _ = self._catalogs.get_document(FRONT)
+        calendar: dict[str, Any] = dict(front.get("days") or {})
+        works: dict[date, _DayWork] = {}  # every day read, by day
         days = self._update_days(changes, calendar, works, now, done)
         organisations = self._update_organisations(changes, done)
         news = self._recent(calendar, works, now)
@@ -283,11 +280,6 @@ class SharedSite:
             done.catalogs[name] = seq
         return entries, seq
 
-    def _calendar_and_works(self) -> tuple[dict[str, Any], dict[date, _DayWork]]:
-        """The calendar as the front document has it, and no day read yet."""
-        front, _ = self._catalogs.get_document(FRONT)
-        return dict(front.get("days") or {}), {}
-
     def _update_days(
         self,
         changes: Sequence[EntryChange],
@@ -313,7 +305,7 @@ class SharedSite:
                     d
                     for d in (day, day - timedelta(days=1), day + timedelta(days=1))
                     if (d.isoformat() in calendar or d in works)
-                    and self._holds(self._work(d, calendar, works), entry)
+                    and self._where(self._work(d, calendar, works), entry) is not None
                 ]
                 found = nearby or ([day] if item.kind is ChangeKind.CORRECTED else [])
             for where in found:
@@ -357,18 +349,21 @@ class SharedSite:
             work.pages[number] = list(entries)
         return work.pages[number]
 
-    def _holds(self, work: _DayWork, entry: CatalogEntry) -> bool:
-        return any(
-            any(e.release_id == entry.release_id for e in self._page(work, number))
-            for number in work.day.holding(entry.published_at)
+    def _where(self, work: _DayWork, entry: CatalogEntry) -> int | None:
+        """The page of the day that holds ``entry``'s release, if one does."""
+        return next(
+            (
+                number
+                for number in work.day.holding(entry.published_at)
+                if any(e.release_id == entry.release_id for e in self._page(work, number))
+            ),
+            None,
         )
 
     def _place(self, work: _DayWork, item: EntryChange) -> None:
         numbers = work.day.holding(item.entry.published_at)
         release_id = item.entry.release_id
-        where = next(
-            (n for n in numbers if any(e.release_id == release_id for e in self._page(work, n))), None
-        )
+        where = self._where(work, item.entry)
         if item.kind is ChangeKind.REMOVED:
             if where is not None:
                 work.pages[where] = [e for e in work.pages[where] if e.release_id != release_id]
@@ -654,7 +649,7 @@ class SharedSite:
         self._put("index.html", index, HTML, key, done)
         for year, month in sorted(months):
             in_month = {
-                day: (value.count, len(value.pages) if value.legacy is None else day_pages(value.count))
+                day: (value.count, value.page_count)
                 for day, value in days.items()
                 if (day.year, day.month) == (year, month)
             }
