@@ -92,10 +92,21 @@ _SCRUB = ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONSTARTUP",
 # ---------------------------------------------------------------------------------------------
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports free right now (held open together while they are
+    chosen, so two asks in a row can never be handed the same port)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def cli_command() -> list[str]:
@@ -146,9 +157,7 @@ class Launch:
 
 def launch(cwd: Path) -> Launch:
     """Start ``press-intake local`` in ``cwd`` and wait until it is ready (see module docstring)."""
-    api_port, aws_port = free_port(), free_port()
-    while aws_port == api_port:
-        aws_port = free_port()
+    api_port, aws_port = free_ports(2)
     log = cwd / "local.log"
     command = [
         *cli_command(),
@@ -646,7 +655,7 @@ sys.stdout.flush()
 
 def _phases(cwd: Path) -> dict[str, Any]:
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
-        [sys.executable, "-c", _PHASES_CHILD, str(free_port()), str(free_port()), str(cwd / INFO_FILE)],
+        [sys.executable, "-c", _PHASES_CHILD, *map(str, free_ports(2)), str(cwd / INFO_FILE)],
         cwd=cwd,
         env=child_environment(),
         capture_output=True,

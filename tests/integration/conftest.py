@@ -34,10 +34,21 @@ def wait_for(condition: Any, timeout: float = 30.0, interval: float = 0.2) -> An
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports free right now (held open together while they are
+    chosen, so two asks in a row can never be handed the same port)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def cli_command() -> list[str]:
@@ -137,7 +148,7 @@ def stack_env() -> dict[str, str]:
 
 def start_stack(cwd: Path, *extra: str, ports: tuple[int, int] | None = None) -> RunningStack:
     """``press-intake local`` in ``cwd``; ready once it has written its own info file."""
-    api_port, aws_port = ports or (free_port(), free_port())
+    api_port, aws_port = ports or tuple(free_ports(2))
     env = stack_env()
     log = cwd / "local.log"
     with log.open("a") as output:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, free_port, stack_env
+from tests.integration.conftest import REPO, free_ports, stack_env
 
 MAKEFILE = REPO / "Makefile"
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
@@ -60,7 +60,7 @@ def test_make_run_installs_only_what_running_needs_and_says_what_it_does(tmp_pat
 def test_make_run_passes_args_to_the_local_stack(tmp_path: Path) -> None:
     # Given the project's virtualenv, already set up (its install step is not redone here)
     venv = Path(sys.executable).parent.parent
-    api, aws = free_port(), free_port()
+    api, aws = free_ports(2)
     log = tmp_path / "make-run.log"
     with log.open("w") as output:
         process = subprocess.Popen(  # noqa: S603

@@ -19,6 +19,7 @@ from tests.integration.conftest import (
     RunningStack,
     cli_command,
     free_port,
+    free_ports,
     stack_env,
     start_stack,
     stop_stack,
@@ -192,7 +193,7 @@ def test_an_unusable_snapshot_is_refused_and_left_untouched(
     data = tmp_path / ".press-intake" / "data"
     data.mkdir(parents=True)
     (data / "snapshot.json").write_bytes(content)
-    ports = [str(free_port()), str(free_port())]
+    ports = [str(port) for port in free_ports(2)]
 
     # When the stack starts
     result = _cli(tmp_path, "local", "--port", ports[0], "--aws-port", ports[1])
@@ -296,6 +297,8 @@ def test_the_info_file_is_private_and_records_the_process(local_stack: RunningSt
     assert info_file.stat().st_mode & 0o777 == 0o600
     assert local_stack.info["pid"] == local_stack.process.pid
     snapshot = local_stack.cwd / ".press-intake" / "data" / "snapshot.json"
+    # the stack saves what changed every few seconds: a stack just started may not have yet
+    wait_for(snapshot.exists, timeout=30)
     assert snapshot.stat().st_mode & 0o777 == 0o600
     assert (local_stack.cwd / ".press-intake" / "data" / "demo-key").stat().st_mode & 0o777 == 0o600
 
@@ -344,7 +347,8 @@ def test_a_port_in_use_says_that_press_intake_already_runs_there(
 
 
 def test_two_stacks_cannot_share_a_data_folder(local_stack: RunningStack) -> None:
-    result = _cli(local_stack.cwd, "local", "--port", str(free_port()), "--aws-port", str(free_port()))
+    api_port, aws_port = free_ports(2)
+    result = _cli(local_stack.cwd, "local", "--port", str(api_port), "--aws-port", str(aws_port))
     assert result.returncode == 1
     assert "uses the data folder" in " ".join(result.stderr.split())
     assert os.path.exists(local_stack.cwd / ".press-intake" / "local.json")
