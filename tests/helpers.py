@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -200,3 +201,20 @@ def sqs_event(
             for index, body in enumerate(bodies)
         ]
     }
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports free right now (held open together while they are
+    chosen, so two asks in a row can never be handed the same port)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]

@@ -63,7 +63,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -75,6 +74,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, median, percentile, table
+from tests.helpers import free_ports
 
 READY_GOAL_S = 3.0
 RATIO_GOAL = 0.5
@@ -90,23 +90,6 @@ _SCRUB = ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONSTARTUP",
 # ---------------------------------------------------------------------------------------------
 # Launching and stopping the real CLI
 # ---------------------------------------------------------------------------------------------
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports free right now (held open together while they are
-    chosen, so two asks in a row can never be handed the same port)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
-def free_port() -> int:
-    return free_ports(1)[0]
 
 
 def cli_command() -> list[str]:

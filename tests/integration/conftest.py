@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import free_ports
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -32,23 +34,6 @@ def wait_for(condition: Any, timeout: float = 30.0, interval: float = 0.2) -> An
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports free right now (held open together while they are
-    chosen, so two asks in a row can never be handed the same port)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
-def free_port() -> int:
-    return free_ports(1)[0]
 
 
 def cli_command() -> list[str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, free_ports, stack_env
+from tests.helpers import free_ports
+from tests.integration.conftest import REPO, stack_env
 
 MAKEFILE = REPO / "Makefile"
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

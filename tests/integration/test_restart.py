@@ -14,12 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import in_days, personnel_release
+from tests.helpers import free_port, free_ports, in_days, personnel_release
 from tests.integration.conftest import (
     RunningStack,
     cli_command,
-    free_port,
-    free_ports,
     stack_env,
     start_stack,
     stop_stack,
