@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +27,10 @@ from functions.domain.webhooks import DeliveryAttempt, HookStatus, Organisation,
 
 @dataclass
 class MemoryStore:
-    objects: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    """Each version held as the JSON text the S3 adapter writes (so what is not JSON fails here
+    too, and reading gives a copy that shares nothing with what was stored)."""
+
+    objects: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def put_version(
         self, *, org_id: str, release_id: str, version: int, document: dict[str, Any], payload_hash: str
@@ -36,14 +38,15 @@ class MemoryStore:
         key = self.version_key(org_id=org_id, release_id=release_id, version=version)
         if key in self.objects:
             raise VersionExists(key, self.objects[key][1])
-        self.objects[key] = (copy.deepcopy(document), payload_hash)
+        self.objects[key] = (json.dumps(document, ensure_ascii=False, sort_keys=True), payload_hash)
         return key
 
     def version_key(self, *, org_id: str, release_id: str, version: int) -> str:
         return f"{org_id}/{release_id}/{version}"
 
     def get_document(self, key: str) -> dict[str, Any]:
-        return copy.deepcopy(self.objects[key][0])
+        document: dict[str, Any] = json.loads(self.objects[key][0])
+        return document
 
 
 @dataclass
