@@ -21,6 +21,7 @@ from functions.domain.sanitise import (
     _RENAME,
     ALLOWED_TAGS,
     LINK_REL,
+    _as_the_cleaner_writes_it,
     _cleaner,
     _markdown,
     _renamed,
@@ -531,3 +532,194 @@ def test_the_renaming_look_ahead_holds_every_renamed_name() -> None:
     alternatives = [name.strip("()") for name in names.split("|")]
     assert len(alternatives) == 9
     assert "(?=[" + "".join(sorted({name[0] for name in alternatives})) + "])" in _RENAME.pattern
+
+
+# -- Markdown the cleaner would give back unchanged is not given to it --------------------------
+
+
+def markdown_through_the_cleaner(body: str) -> str:
+    """What sanitise_body does with Markdown that holds raw HTML: all of it through the cleaner."""
+    return clean(str(_cleaner().clean(_RENAME.sub(_renamed, _markdown()(body))))).strip()
+
+
+# Addresses a link may have: the cleaner keeps only those that parse as a URL with an allowed scheme.
+_SCHEMES = ("https://", "http://", "HTTPS://", "mailto:", "ftp://", "javascript:", "//", "")
+_HOSTS = (
+    "acme.example", "a-b.example", "www.acme.example", "1.2.3.4", "1.2.3.999", "0x1f.example",
+    "acme.0x10", "xn--caf-dma.example", "xn--zz.example", "acme.xn--zz", "a..b", "-a.example",
+    "a-.example", "ACME.example", "a_b.example", "acme.example:8080", "acme.example:99999",
+    "acme.example:", "", "[::1]", "user@acme.example", "acme.example.", "localhost", "9acme", "acme.9",
+)  # fmt: skip
+_TAILS = ("/", "/a/b", "?q=1&r=2", "#top", "/it's", '/a"b', "/%zz", "/a b", "/\u00e9", "/[x]", "")
+_TITLES = ("", ' "Results"', " 'Q3 & more'", ' "a < b"', ' "line\nbreak"', ' "caf\u00e9"', ' "say \\"hi\\""')
+
+
+@pytest.mark.parametrize("scheme", _SCHEMES)
+def test_links_of_every_kind_come_out_as_the_cleaner_would_give_them(scheme: str) -> None:
+    # Given a link to each address (and with each title), as Markdown without raw HTML
+    for host in _HOSTS:
+        for tail in _TAILS:
+            for title in _TITLES:
+                link = f"See [the results]({scheme}{host}{tail}{title})."
+                for body in (link, f"{link[:-1]} and <{scheme}{host}{tail}>."):
+                    # Then it comes out exactly as nh3 and the clean-up would give it
+                    assert sanitise_body(body, "markdown") == markdown_through_the_cleaner(body), body
+
+
+# Mostly what releases hold (which the fast path keeps), with what it declines now and then
+_GOOD_LINKS = st.builds(
+    lambda text, host, tail: f"[{text}](https://{host}{tail})",
+    st.sampled_from(["Results", "x", "*e*"]),
+    st.sampled_from(["acme.example", "www.acme.example", "acme.example:8080"]),
+    st.sampled_from(["", "/", "/q3?x=1&y=2", "#top", "/a(b)"]),
+)
+_ANY_LINKS = st.builds(
+    lambda scheme, host, tail, title: f"[x]({scheme}{host}{tail}{title})",
+    st.sampled_from(_SCHEMES),
+    st.sampled_from(_HOSTS),
+    st.sampled_from(_TAILS),
+    st.sampled_from(_TITLES),
+)
+_INLINE = st.one_of(
+    st.sampled_from(
+        [
+            "Acme",
+            " ",
+            "reports",
+            "*results*",
+            "**strong**",
+            "`code`",
+            "~~gone~~",
+            '"quoted"',
+            "it's",
+            "R&D",
+            "&amp;",
+            "&copy;",
+            "&#x202E;",
+            "&#0;",
+            "&quot;",
+            "&#xFFFE;",
+            "a > b",
+            "\u00e9",
+            "\u200b",
+            "\u202e",
+            "\U0001f600",
+            "\t",
+            "\r",
+            "\x00",
+            "\x0b",
+            "www.acme.example",
+            "ir@acme.example",
+            "https://acme.example/x",
+            "[ref]",
+            "\\*",
+            "_em_",
+            "  \n",
+            "\\\n",
+        ]
+    ),
+    _GOOD_LINKS,
+)
+_RARE = st.sampled_from(["&nbsp;", "\u00a0", "![logo](https://acme.example/l.png)", "a < b"])
+_LINES = st.lists(_INLINE, min_size=1, max_size=8).map("".join)
+_BLOCKS = st.one_of(
+    _LINES,
+    _LINES.map(lambda line: "# " + line),
+    _LINES.map(lambda line: "### " + line),
+    _LINES.map(lambda line: line + "\n===="),
+    _LINES.map(lambda line: "> " + line),
+    st.lists(_LINES, min_size=1, max_size=3).map(lambda items: "\n".join("- " + item for item in items)),
+    st.lists(_LINES, min_size=1, max_size=3).map(
+        lambda items: "\n".join(f"{3 + n}. {item}" for n, item in enumerate(items))
+    ),
+    st.sampled_from(["---", "```\ncode & more\n```", "    indented\n", "[ref]: https://acme.example/ref"]),
+    st.builds(
+        lambda a, b, align: f"| {a} | {b} |\n|{align}|---|\n| {b} | {a} |",
+        _LINES,
+        _LINES,
+        st.sampled_from(["---", ":--", "--:", ":-:"]),
+    ),
+)
+_SOMETIMES = st.one_of(_BLOCKS, _BLOCKS, _BLOCKS, _BLOCKS, _BLOCKS, _BLOCKS, _RARE, _ANY_LINKS)
+MARKDOWN_BODIES = st.lists(_SOMETIMES, min_size=1, max_size=6).map("\n\n".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(MARKDOWN_BODIES)
+def test_markdown_bodies_come_out_as_the_cleaner_would_give_them(body: str) -> None:
+    # Given any Markdown without raw HTML (the path that may skip the cleaner), links of every kind
+    # included, and the same with a tag in it (which always goes through the cleaner)
+    for markdown in (body, body + "\n\n<em>raw</em>"):
+        # Then it comes out exactly as nh3 and the clean-up would give it
+        assert sanitise_body(markdown, "markdown") == markdown_through_the_cleaner(markdown)
+
+
+def test_common_markdown_skips_the_cleaner() -> None:
+    # Given Markdown as releases are written: headings, lists, emphasis, quotes, links, a table
+    body = (
+        '# Acme names a CFO\n\n**TAMPA, Florida** - Acme said "yes" & more: see '
+        '[results](https://acme.example/q3?x=1&y=2 "Q3") or ir@acme.example.\n\n'
+        "- one\n- two  \nthree\n\n---\n\n| a | b |\n|:--|--:|\n| 1 | 2 |"
+    )
+    rendered = _RENAME.sub(_renamed, _markdown()(body))
+    # When it is sanitised, Then the cleaner is not needed: the fast path gives its answer
+    assert _as_the_cleaner_writes_it(rendered) == str(_cleaner().clean(rendered))
+    assert sanitise_body(body, "markdown") == markdown_through_the_cleaner(body)
+    link = '<a href="https://acme.example/q3?x=1&amp;y=2" title="Q3" rel="nofollow noopener">'
+    assert link in sanitise_body(body, "markdown")
+
+
+def test_markdown_the_cleaner_changes_is_given_to_it() -> None:
+    # Given rendered Markdown with what the cleaner drops or rewrites
+    for markdown in (
+        "![logo](https://acme.example/l.png)",  # an image: dropped
+        "[x](https://1.2.3.999/)",  # an address that does not parse: the link loses it
+        "[x](javascript:alert(1))",
+        "```python\nx = 1\n```",  # the code's language class: dropped
+        "caf\u00e9\u00a0noir",  # a no-break space: written &nbsp;
+    ):
+        rendered = _RENAME.sub(_renamed, _markdown()(markdown))
+        # Then the fast path declines it
+        assert _as_the_cleaner_writes_it(rendered) is None, markdown
+
+
+_WORDS_AND_SPACES = st.lists(
+    st.sampled_from(
+        [
+            "Acme",
+            "caf\u00e9",
+            "\u4e2d",
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            "\t",
+            "\r",
+            "\x0b",
+            "\x1c",
+            "\x85",
+            "\u00a0",
+            "\u2028",
+            "\u3000",
+            "<p>",
+            "</p>",
+            "<br>",
+            "<li>",
+            "</li>",
+            "<strong>",
+            "</strong>",
+            "&amp;",
+            "&nbsp;",
+            "\x07",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_WORDS_AND_SPACES)
+def test_plain_words_are_the_words_split_and_joined(fragment: str) -> None:
+    # Given words, markup and white space of every kind, in runs
+    # Then plain_words (which halves runs of spaces when it can) gives what splitting and joining gives
+    assert plain_words(fragment) == " ".join(html_to_text(fragment).split())
