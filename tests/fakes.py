@@ -20,15 +20,15 @@ from functions.domain.ports import (
     WebhookExists,
 )
 from functions.domain.publish.model import CatalogEntry, parse_entries
-from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord
+from functions.domain.records import OutboxEntry, OutboxTarget, ReleaseRecord, document_json
 from functions.domain.states import TRANSITIONS, Action
 from functions.domain.webhooks import DeliveryAttempt, HookStatus, Organisation, Webhook
 
 
 @dataclass
 class MemoryStore:
-    """Each version held as the JSON text the S3 adapter writes (so what is not JSON fails here
-    too, and reading gives a copy that shares nothing with what was stored)."""
+    """Each version held as the JSON text the S3 adapter writes (``document_json``: what is not
+    JSON fails here too, and reading gives a copy that shares nothing with what was stored)."""
 
     objects: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -38,7 +38,7 @@ class MemoryStore:
         key = self.version_key(org_id=org_id, release_id=release_id, version=version)
         if key in self.objects:
             raise VersionExists(key, self.objects[key][1])
-        self.objects[key] = (json.dumps(document, ensure_ascii=False, sort_keys=True), payload_hash)
+        self.objects[key] = (document_json(document).decode(), payload_hash)
         return key
 
     def version_key(self, *, org_id: str, release_id: str, version: int) -> str:

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from functions.adapters.aws_errors import error_code
 from functions.domain.ports import VersionExists
+from functions.domain.records import document_json
 
 PAYLOAD_HASH_METADATA = "payload-hash"
 
@@ -27,7 +28,7 @@ class S3ReleaseStore:
         self, *, org_id: str, release_id: str, version: int, document: dict[str, Any], payload_hash: str
     ) -> str:
         key = object_key(org_id, release_id, version)
-        body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+        body = document_json(document)
         try:
             self._s3.put_object(
                 Bucket=self._bucket,

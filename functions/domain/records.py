@@ -86,6 +86,13 @@ def canonical_json(payload: dict[str, Any]) -> bytes:
         return _CANONICAL.encode(payload).encode()
 
 
+def document_json(document: dict[str, Any]) -> bytes:
+    """A version document as the releases bucket stores it: compact UTF-8 JSON, non-ASCII as is,
+    keys in the document's own order (pydantic-core's encoder: about four times faster than
+    ``json.dumps`` for a 5 KB body; ``canonical_json`` sorts keys, which only a hash needs)."""
+    return to_json(document)
+
+
 def payload_hash(payload: dict[str, Any]) -> str:
     """Hash of a submission as the client sent it (canonical JSON), for idempotent retries."""
     return hashlib.sha256(canonical_json(payload)).hexdigest()

@@ -196,13 +196,14 @@ _LINK_HREF = (
 )
 # The first tag that the cleaner would not keep as it is (or as _as_the_cleaner_writes_it writes it).
 _NOT_KEPT_TAG = re.compile(
-    r"<(?!(?:/?(?:p|h[2-6]|em|strong|code|pre|blockquote|ul|ol|li|s|table|thead|tbody|tr|th|td|a)"
+    r"<(?!(?:/?(?:p|h[1-6]|em|strong|code|pre|blockquote|ul|ol|li|del|table|thead|tbody|tr|th|td|a)"
     r'|ol start="[0-9]{1,9}"|br /|hr /|t[hd] align="(?:left|center|right)"'
     rf'|a href="{_LINK_HREF}"(?: title="[^"&<>]*")?)>)'
 )
-# The tags the cleaner writes otherwise in such HTML: void elements, links and aligned cells. (One
-# pattern that also matched quotes in text would be tried at every character: about ten times slower.)
-_REWRITTEN_TAG = re.compile(r'<(?:br /|hr /|a [^>]*|t[hd] align="[a-z]+")(?=>)')
+# The tags written otherwise in such HTML: renamed (h1, del: as _RENAME renames them), and as the
+# cleaner writes them (void elements, links, aligned cells). One pattern that also matched quotes
+# in text would be tried at every character: about ten times slower.
+_REWRITTEN_TAG = re.compile(r'<(?:/?h1|/?del|br /|hr /|a [^>]*|t[hd] align="[a-z]+")(?=>)')
 _LINK_REL_ATTRIBUTE = f' rel="{LINK_REL}"'
 
 
@@ -210,11 +211,15 @@ def _as_the_cleaner_writes(tag: re.Match[str]) -> str:
     found = tag[0]
     if found[1] == "a":
         return found + _LINK_REL_ATTRIBUTE
+    if found.endswith("h1"):
+        return found[:-1] + "2"
+    if found.endswith("del"):
+        return found[:-3] + "s"
     return found[:3]  # "<br", "<hr", "<th", "<td": without the slash or the alignment
 
 
 def _as_the_cleaner_writes_it(rendered: str) -> str | None:
-    """cmark-gfm's HTML of Markdown without a "<" (renamed) as the cleaner would give it back;
+    """cmark-gfm's HTML of Markdown without a "<" as renaming and the cleaner would give it back;
     None when the cleaner must see it (see above)."""
     if _NOT_KEPT_TAG.search(rendered) is not None or "\u00a0" in rendered:
         return None
@@ -234,10 +239,8 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
         return _cleaned(text_to_html(body))
     if body_format == "markdown":
         rendered = _markdown()(body)
-        if "<" not in body:
-            kept = _as_the_cleaner_writes_it(_RENAME.sub(_renamed, rendered))
-            if kept is not None:
-                return clean(kept).strip()
+        if "<" not in body and (kept := _as_the_cleaner_writes_it(rendered)) is not None:
+            return clean(kept).strip()
         return _cleaned(rendered)
     return _cleaned(body)
 

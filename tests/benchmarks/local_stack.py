@@ -783,7 +783,9 @@ def _throughput_diagnostics(
         "req/s per block (each block starts from an empty releases table)",
         table(("block", "gateway", "floor", "ratio"), blocks, right=(True, True, True, True)),
     )
-    document = json.dumps(direct.prepare(0).document, ensure_ascii=False, sort_keys=True).encode()
+    from functions.domain.records import document_json
+
+    document = document_json(direct.prepare(0).document)
     lines = [
         f"{work.warmup} warm-up submissions per side, then {work.blocks} blocks of {work.per_block} "
         "per side, alternating (order swapped every block), one request at a time. Before every block "
