@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class DomainError(Exception):
@@ -13,8 +13,7 @@ class DomainError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(NamedTuple):
     """One invalid field: a dotted path (``details.role``, ``links.0.url``), a message and a code."""
 
     field: str

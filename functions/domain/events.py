@@ -24,10 +24,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from functions.domain.records import ReleaseRecord
 from functions.domain.states import Status
@@ -115,8 +114,7 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One event as delivered: its id (``webhook-id``), type, time and data."""
 
     id: str

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 MiB = 1024 * 1024
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -135,8 +135,7 @@ FINAL = frozenset({MediaStatus.READY, MediaStatus.REJECTED})
 ATTACHABLE = frozenset({MediaStatus.READY})
 
 
-@dataclass(frozen=True)
-class Rendition:
+class Rendition(NamedTuple):
     """One re-encoded rendition, kept privately (``key`` in the uploads bucket)."""
 
     name: str  # e.g. "w800.webp", "document.pdf"

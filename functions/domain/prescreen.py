@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from functions.domain.sanitise import plain_words, word_count
 
@@ -98,8 +98,7 @@ def _starts(text: str, lowered: str | None, prefixes: tuple[str, ...], joins: st
     return sorted(found)
 
 
-@dataclass(frozen=True)
-class _Scan:
+class _Scan(NamedTuple):
     """One text, lower-cased once, with the places where a hype word or a weekday may start."""
 
     text: str
@@ -216,8 +215,7 @@ def _finditer(pattern: re.Pattern[str], text: str, starts: list[int] | None) -> 
             end = match.end()
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     code: str
     message: str
 
@@ -236,6 +234,8 @@ def hype_words(*texts: str) -> Flag | None:
 def _hype_words(scans: list[_Scan]) -> Flag | None:
     found: list[str] = []
     for scan in scans:
+        if scan.hype == []:
+            continue  # nowhere a hype word may start (None: scanned in full)
         for match in _finditer(_HYPE, scan.text, scan.hype):
             word = match.group(1).lower()
             if word not in found:
@@ -285,6 +285,8 @@ def weekday_mismatches(text: str) -> list[str]:
 
 def _weekday_mismatches(scan: _Scan) -> list[str]:
     wrong: list[str] = []
+    if scan.weekdays == []:
+        return wrong  # nowhere a weekday may start (None: scanned in full)
     text = scan.text
     for pattern in _WEEKDAY_DATES:
         for match in _finditer(pattern, text, scan.weekdays):
@@ -342,8 +344,7 @@ def content_digest(headline: str, body_html: str, *, body_text: str | None = Non
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class PrescreenInput:
+class PrescreenInput(NamedTuple):
     headline: str
     subheadline: str | None
     summary: str | None

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import PydanticSerializationError, to_json
 
@@ -58,20 +58,36 @@ class _NotPlain(Exception):
     """A value pydantic-core's encoder may write otherwise than the canonical encoder."""
 
 
-def _key_sorted(value: Any) -> Any:
-    """``value`` with every object's keys in sorted order; ``_NotPlain`` for anything but
+def _key_sorted(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` with every object's keys in sorted order; ``_NotPlain`` for anything but
     strings, integers, booleans, null, lists and objects with string keys (floats included:
-    the two encoders may spell them differently)."""
-    kind = type(value)
-    if kind is dict:
-        if not all(type(key) is str for key in value):
+    the two encoders may spell them differently). Scalars are checked where they are found,
+    without a call each."""
+    result: dict[str, Any] = {}
+    for key in sorted(payload):  # keys of mixed types: TypeError, handled as _NotPlain is
+        if type(key) is not str:
             raise _NotPlain
-        return {key: _key_sorted(value[key]) for key in sorted(value)}
+        item = payload[key]
+        kind = type(item)
+        if kind is dict:
+            item = _key_sorted(item)
+        elif kind is list:
+            item = [_item_sorted(element) for element in item]
+        elif kind not in _PLAIN_JSON:
+            raise _NotPlain
+        result[key] = item
+    return result
+
+
+def _item_sorted(item: Any) -> Any:
+    kind = type(item)
+    if kind is dict:
+        return _key_sorted(item)
     if kind is list:
-        return [_key_sorted(item) for item in value]
+        return [_item_sorted(element) for element in item]
     if kind not in _PLAIN_JSON:
         raise _NotPlain
-    return value
+    return item
 
 
 def canonical_json(payload: dict[str, Any]) -> bytes:
@@ -82,7 +98,7 @@ def canonical_json(payload: dict[str, Any]) -> bytes:
     the time; anything else goes through the canonical encoder itself."""
     try:
         return to_json(_key_sorted(payload))
-    except (_NotPlain, PydanticSerializationError):  # a lone surrogate fails as it always did, below
+    except (_NotPlain, TypeError, PydanticSerializationError):  # a lone surrogate: fails below, as ever
         return _CANONICAL.encode(payload).encode()
 
 
@@ -98,8 +114,7 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """The organisation behind a request, as the authorizer established it."""
 
     org_id: str
@@ -114,8 +129,7 @@ class Caller:
 MAX_CORRECTIONS = 20  # published corrections per release (each is kept in its state item)
 
 
-@dataclass(frozen=True)
-class Correction:
+class Correction(NamedTuple):
     """A published correction: which version it made public, the note readers see, and when."""
 
     version: int
@@ -173,8 +187,7 @@ class ReleaseRecord:
     history: list[dict[str, Any]] | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
+class OutboxEntry(NamedTuple):
     """A release whose queue message may not have been sent yet."""
 
     release_id: str
