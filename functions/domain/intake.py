@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from functions.domain.errors import (
     FieldError,
@@ -69,8 +69,7 @@ RELEASE_AT_HORIZON = timedelta(days=366)
 _Flags = list[Flag]  # spelt here: inside IntakeService, ``list`` is its method
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A validated submission turned into what is stored."""
 
     content: dict[str, Any]
@@ -214,8 +213,7 @@ def version_record(
     )
 
 
-@dataclass(frozen=True)
-class NewVersion:
+class NewVersion(NamedTuple):
     """A version ready to store: its state item and its document."""
 
     record: ReleaseRecord

@@ -8,9 +8,8 @@ constructors and never know which they got.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypedDict, Unpack
 
 from functions.domain.media import MediaRecord
 from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
@@ -156,8 +155,7 @@ class ModerationQueue(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One moderation message as a console received it (and now holds)."""
 
     message_id: str
@@ -176,8 +174,7 @@ class Delivery:
         return self.earlier_deliveries + self.receive_count
 
 
-@dataclass(frozen=True)
-class QueueCounts:
+class QueueCounts(NamedTuple):
     """A queue's approximate counts (SQS's own figures lag by up to a minute)."""
 
     waiting: int  # visible: ready for the next moderator
