@@ -4,8 +4,6 @@ These models are the responses' contract (the resolver validates every answer ag
 the OpenAPI document shows them); what a submitter sends is ``functions/domain/models.py``.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
@@ -159,11 +157,11 @@ def view_of(record: ReleaseRecord, api_root: str) -> ReleaseView:
     )
 
 
-def preview_of(body_html: str, flags: Iterable[Flag]) -> ReleasePreview:
+def preview_of(body_html: str, flags: Iterable["Flag"]) -> ReleasePreview:
     return ReleasePreview(html=body_html, prescreen_flags=_flag_views(flags))
 
 
-def _flag_views(flags: Iterable[Flag]) -> list[PrescreenFlag]:
+def _flag_views(flags: Iterable["Flag"]) -> list[PrescreenFlag]:
     return [PrescreenFlag(code=f.code, message=f.message) for f in flags]
 
 
@@ -245,12 +243,12 @@ class WebhookTestQueued(_View):
     links: WebhookLinks
 
 
-def webhook_links(hook: Webhook, api_root: str) -> WebhookLinks:
+def webhook_links(hook: "Webhook", api_root: str) -> WebhookLinks:
     own = f"{api_root}/webhooks/{hook.webhook_id}"
     return WebhookLinks(self=own, deliveries=f"{own}/deliveries")
 
 
-def webhook_view(hook: Webhook, api_root: str, *, now: datetime) -> WebhookView:
+def webhook_view(hook: "Webhook", api_root: str, *, now: datetime) -> WebhookView:
     previous_until = hook.previous_until if hook.previous_until and hook.previous_until > now else None
     return WebhookView(
         id=hook.webhook_id,
@@ -268,7 +266,7 @@ def webhook_view(hook: Webhook, api_root: str, *, now: datetime) -> WebhookView:
     )
 
 
-def delivery_view(attempt: DeliveryAttempt) -> DeliveryView:
+def delivery_view(attempt: "DeliveryAttempt") -> DeliveryView:
     return DeliveryView(
         event_id=attempt.event_id,
         type=attempt.event_type,
@@ -335,7 +333,7 @@ class MediaCreated(MediaView):
     upload: UploadForm
 
 
-def media_view_of(record: MediaRecord, api_root: str) -> MediaView:
+def media_view_of(record: "MediaRecord", api_root: str) -> MediaView:
     from functions.domain.media import REASON_MESSAGES
 
     return MediaView(

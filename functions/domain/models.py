@@ -5,8 +5,6 @@ on input and documented in the OpenAPI document by the same line. What the API a
 (status views) lives with the API, in ``functions/api/views.py``.
 """
 
-from __future__ import annotations
-
 import re
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
@@ -204,7 +202,7 @@ class Link(Strict):
     title: Annotated[str | None, _text(200, "Link text."), SINGLE_LINE] = None
 
     @model_validator(mode="after")
-    def _url_length(self) -> Link:
+    def _url_length(self) -> "Link":
         if len(str(self.url)) > 2048:
             raise ValueError("url must be at most 2,048 characters")
         return self
@@ -253,7 +251,7 @@ class EventDetails(Strict):
     timezone: IanaTimeZone
 
     @model_validator(mode="after")
-    def _ends_after_start(self) -> EventDetails:
+    def _ends_after_start(self) -> "EventDetails":
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
