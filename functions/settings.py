@@ -4,8 +4,6 @@ Only the function modules (``functions/handlers/``) call ``from_env``, on first 
 else receives plain values.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Annotated, Literal, Self

@@ -16,8 +16,6 @@ Unknown fields are ignored, so that a newer sender never strands a message at an
 Each model is built on first use (``defer_build``): a function builds only those it sends or reads.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -92,7 +90,7 @@ class WebhookJob(_Job):
     # Whom to tell if this webhook is disabled while delivering it (the release's contact).
     notify: tuple[str, ...] = ()
 
-    def retry(self, *, not_before: datetime, first_attempt_at: datetime) -> WebhookJob:
+    def retry(self, *, not_before: datetime, first_attempt_at: datetime) -> "WebhookJob":
         return self.model_copy(
             update={
                 "attempt": self.attempt + 1,

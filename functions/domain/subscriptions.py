@@ -5,8 +5,6 @@ routes can name it without loading that service, its SSRF policy and its ports: 
 cold start never needs them.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
