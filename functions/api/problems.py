@@ -9,6 +9,7 @@ describing the problem (``problem_page``), without authentication. The gateway's
 
 from __future__ import annotations
 
+import html
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -254,8 +255,6 @@ def openapi_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
 
 def problem_page(kind: str, api_root: str) -> str:
     """The HTML page a problem's ``type`` resolves to (``GET /problems/{slug}``)."""
-    import html  # here: only this page needs it
-
     found = KINDS[kind]
     title, when, fix = (html.escape(value) for value in (found.title, found.when, found.fix))
     uri = html.escape(type_uri(kind, api_root))

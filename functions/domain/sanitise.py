@@ -17,6 +17,7 @@ sanitised body never holds a character that XML forbids or an invisible one that
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from functools import cache
@@ -166,8 +167,6 @@ def text_to_html(text: str) -> str:
 
 def _paragraphs(text: str, *, quote: bool) -> str:
     paragraphs = [p.strip() for p in _BLANK_LINES.split(text.replace("\r\n", "\n")) if p.strip()]
-    import html  # here, not at import: the Markdown path never needs it (see _unescaped)
-
     return "".join("<p>" + html.escape(p, quote=quote).replace("\n", "<br>") + "</p>" for p in paragraphs)
 
 
@@ -249,27 +248,7 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
 def html_to_text(fragment: str) -> str:
     """Readable plain text from sanitised HTML (for prescreen rules, summaries and consoles)."""
     spaced = _LINE_ENDS.sub("\n", fragment)
-    return _unescaped(_TAG.sub("", spaced)).strip()
-
-
-# The only character references sanitised HTML's text holds: the cleaner and cmark-gfm write
-# these and no other (the cleaner writes everything else as the character itself).
-_WRITTEN_REFERENCES = ("&amp;", "&lt;", "&gt;", "&nbsp;")
-
-
-def _unescaped(text: str) -> str:
-    """``html.unescape(text)``: text whose every "&" begins one of the references sanitised HTML
-    holds is unescaped here, without loading ``html`` and its table of 2,231 entities (a cold
-    start's milliseconds); any other text by ``html.unescape`` itself."""
-    if "&" not in text:
-        return text
-    if text.count("&") == sum(text.count(reference) for reference in _WRITTEN_REFERENCES):
-        # "&amp;" last, so that "&amp;lt;" becomes "&lt;", as html.unescape gives it
-        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", "\u00a0")
-        return text.replace("&amp;", "&")
-    import html
-
-    return html.unescape(text)
+    return html.unescape(_TAG.sub("", spaced)).strip()
 
 
 def plain_words(fragment: str) -> str:

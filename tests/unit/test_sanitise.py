@@ -6,7 +6,6 @@ are about elements and attributes rather than substrings.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from dataclasses import dataclass, field
@@ -723,20 +722,3 @@ def test_plain_words_are_the_words_split_and_joined(fragment: str) -> None:
     # Given words, markup and white space of every kind, in runs
     # Then plain_words (which halves runs of spaces when it can) gives what splitting and joining gives
     assert plain_words(fragment) == " ".join(html_to_text(fragment).split())
-
-
-_REFERENCE_SOUP = st.lists(
-    st.sampled_from(
-        ["&", "amp;", "lt;", "gt;", "nbsp;", "&amp;", "&lt;", "&gt;", "&nbsp;", "&amp", "&lt", "&#38;",
-         "&#x3c;", "&quot;", "&copy;", "&eacute;", "&;", "Acme", " ", "<", ";", "\u00a0"]
-    ),
-    max_size=20,
-).map("".join)  # fmt: skip
-
-
-@settings(max_examples=1500, deadline=None)
-@given(_REFERENCE_SOUP)
-def test_text_is_unescaped_as_html_unescape_does(text: str) -> None:
-    # Given text with character references of every kind, whole, truncated and run together
-    # Then html_to_text unescapes it exactly as html.unescape does (without loading html when it can)
-    assert html_to_text(text) == html.unescape(text).strip()
