@@ -234,8 +234,6 @@ def hype_words(*texts: str) -> Flag | None:
 def _hype_words(scans: list[_Scan]) -> Flag | None:
     found: list[str] = []
     for scan in scans:
-        if scan.hype == []:
-            continue  # nowhere a hype word may start (None: scanned in full)
         for match in _finditer(_HYPE, scan.text, scan.hype):
             word = match.group(1).lower()
             if word not in found:
@@ -285,8 +283,6 @@ def weekday_mismatches(text: str) -> list[str]:
 
 def _weekday_mismatches(scan: _Scan) -> list[str]:
     wrong: list[str] = []
-    if scan.weekdays == []:
-        return wrong  # nowhere a weekday may start (None: scanned in full)
     text = scan.text
     for pattern in _WEEKDAY_DATES:
         for match in _finditer(pattern, text, scan.weekdays):

@@ -226,6 +226,12 @@ def _as_the_cleaner_writes_it(rendered: str) -> str | None:
     return _REWRITTEN_TAG.sub(_as_the_cleaner_writes, rendered.replace("&quot;", '"'))
 
 
+def kept_markdown(body: str, rendered: str) -> str | None:
+    """What sanitising makes of Markdown ``body`` (cmark-gfm's ``rendered``) without the cleaner,
+    before the character clean-up; None when the cleaner must see it."""
+    return _as_the_cleaner_writes_it(rendered) if "<" not in body else None
+
+
 def _cleaned(html_text: str) -> str:
     """``html_text`` through the renaming, the allow-list and the character clean-up."""
     return clean(str(_cleaner().clean(_RENAME.sub(_renamed, html_text)))).strip()
@@ -239,7 +245,7 @@ def sanitise_body(body: str, body_format: BodyFormat) -> str:
         return _cleaned(text_to_html(body))
     if body_format == "markdown":
         rendered = _markdown()(body)
-        if "<" not in body and (kept := _as_the_cleaner_writes_it(rendered)) is not None:
+        if (kept := kept_markdown(body, rendered)) is not None:
             return clean(kept).strip()
         return _cleaned(rendered)
     return _cleaned(body)
