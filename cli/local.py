@@ -177,10 +177,10 @@ _SITE_OPTIONS = {
 
 def site_parameters(**given: str | None) -> dict[str, str]:
     """The template parameters of the site options given, checked as the functions check them
-    (``functions.settings.SiteSettings``): a bad value is a usage error now, not a failed page later."""
+    (``functions.settings.site.SiteSettings``): a bad value is a usage error now, not a failed page later."""
     from pydantic import ValidationError
 
-    from functions.settings import SiteSettings
+    from functions.settings.site import SiteSettings
 
     chosen = {key: value for key, value in given.items() if value is not None}
     values = {_SITE_OPTIONS[key][1]: value for key, value in chosen.items()}

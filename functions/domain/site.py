@@ -1,6 +1,6 @@
 """The site's owner and how the site speaks: its name, tagline, address, logo, language and the
 time zone its times are shown in. One value (``Site``) built from the settings of the function
-that renders (``functions.settings.SiteSettings``) and handed to every renderer: pages, feeds,
+that renders (``functions.settings.site.SiteSettings``) and handed to every renderer: pages, feeds,
 sitemaps, ninjs (and later e-mail), so that they all say the same.
 
 Times for readers are shown in the site's display zone with their UTC offset

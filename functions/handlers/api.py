@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from functions.domain.models import AnyRelease
     from functions.domain.records import Caller, ReleaseRecord
     from functions.domain.webhooks import WebhookService
-    from functions.settings import ApiSettings
+    from functions.settings.api import ApiSettings
 
 
 def resolve_host(host: str, port: int) -> Sequence[str]:
@@ -54,7 +54,7 @@ class Wiring:
     def settings(self) -> ApiSettings:
         import os
 
-        from functions.settings import ApiSettings
+        from functions.settings.api import ApiSettings
 
         return ApiSettings.from_env(os.environ)
 
@@ -65,7 +65,7 @@ class Wiring:
         import os
 
         from functions.api.cors import cors_config
-        from functions.settings import CorsSettings
+        from functions.settings.api import CorsSettings
 
         return cors_config(CorsSettings.from_env(os.environ).desk_origins)
 

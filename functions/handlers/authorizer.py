@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.cold_start import aws_client, once
 from functions.domain import keys
 from functions.observability import logger, metrics, traced_handler
-from functions.settings import AuthorizerSettings
+from functions.settings.authorizer import AuthorizerSettings
 
 if TYPE_CHECKING:
     from functions.adapters.dynamodb_keys import DynamoKeyRepository

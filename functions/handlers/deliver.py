@@ -30,7 +30,7 @@ from functions.domain import delivery
 from functions.domain.delivery import DeliveryService, Outcome
 from functions.domain.messages import DeliveryJob, MailJob
 from functions.observability import logger, metrics, traced_handler
-from functions.settings import DeliverySettings
+from functions.settings.deliver import DeliverySettings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

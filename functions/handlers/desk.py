@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cold_start import aws_client, once
 from functions.observability import logger
-from functions.settings import DeskFilesSettings
+from functions.settings.desk import DeskFilesSettings
 
 if TYPE_CHECKING:
     from functions.adapters.custom_resource import Action

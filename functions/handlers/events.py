@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cold_start import aws_client, once
 from functions.observability import logger, metrics, traced_handler
-from functions.settings import EventsSettings
+from functions.settings.events import EventsSettings
 
 if TYPE_CHECKING:
     from functions.domain.delivery import EventRouter

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from functions.domain.delivery import EventRouter
     from functions.domain.media_service import MediaService
-    from functions.settings import MediaVerifySettings
+    from functions.settings.media_verify import MediaVerifySettings
 
 
 @once
@@ -41,7 +41,7 @@ def service() -> MediaService:
     from functions.adapters.s3_media import S3MediaObjects
     from functions.domain.media_service import MediaService
     from functions.domain.verification import verify
-    from functions.settings import MediaVerifySettings
+    from functions.settings.media_verify import MediaVerifySettings
 
     settings = MediaVerifySettings.from_env(os.environ)
     return MediaService(

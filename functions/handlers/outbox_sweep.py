@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cold_start import aws_client, once
 from functions.observability import logger, metrics, traced_handler
-from functions.settings import OutboxSweepSettings
+from functions.settings.outbox_sweep import OutboxSweepSettings
 
 
 @once

@@ -37,7 +37,7 @@ from functions.domain.messages import PublishMessage
 from functions.domain.models import CATEGORIES
 from functions.domain.publish.service import Handled, Outcome, Pending, PublicationService, Unpublishable
 from functions.observability import logger, metrics, traced_handler
-from functions.settings import PublisherSettings
+from functions.settings.site import PublisherSettings
 
 if TYPE_CHECKING:
     from functions.adapters.sqs_publish import SqsDeadLetters

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cold_start import aws_client
 from functions.observability import logger
-from functions.settings import SiteFilesSettings
+from functions.settings.site import SiteFilesSettings
 
 
 def set_up() -> list[str]:

@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cold_start import aws_client, once
 from functions.observability import logger, metrics, traced_handler
-from functions.settings import SiteRefreshSettings
+from functions.settings.site import SiteRefreshSettings
 
 if TYPE_CHECKING:
     from functions.adapters.dynamodb_state import DynamoStateRepository

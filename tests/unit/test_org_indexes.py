@@ -15,7 +15,7 @@ from functions.api.views import view_of
 from functions.domain.prescreen import Flag
 from functions.domain.records import Correction, ReleaseRecord
 from functions.domain.states import Status
-from functions.settings import ApiSettings
+from functions.settings.api import ApiSettings
 from infra.template import Physical, Resolver, load_template
 
 STEPS = ["1", "2", "3", "4", "done"]

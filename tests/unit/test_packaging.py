@@ -153,6 +153,11 @@ def test_the_api_functions_intake_service_is_built_without_the_media_service() -
     }
     loaded = _imported_by("functions.handlers.api", "functions.handlers.api.wiring().service", settings)
     assert "functions.domain.intake" in loaded  # the service was built
+    # with the API's settings alone: no other function's models defined, nor the site's
+    assert {m for m in loaded if m.startswith("functions.settings")} == {
+        "functions.settings",
+        "functions.settings.api",
+    }
     assert "functions.domain.webhooks" not in loaded  # a submission never needs the webhook service
     media = {
         "functions.domain.media_service",
@@ -160,3 +165,21 @@ def test_the_api_functions_intake_service_is_built_without_the_media_service() -
         "functions.adapters.s3_media",
     }
     assert not media & loaded
+
+
+def test_each_function_defines_only_its_own_settings_models() -> None:
+    # Given each function's handler module, and the settings module named as it (the functions
+    # that render for readers share the site's)
+    shared_site = {
+        "functions.handlers.publisher",
+        "functions.handlers.site_refresh",
+        "functions.handlers.site_files",
+    }
+    for function, module in _handlers().items():
+        own = "site" if module in shared_site else module.rpartition(".")[2]
+        # When Lambda imports it (INIT: the settings module of a handler that builds its settings
+        # there, or none yet)
+        loaded = {m for m in _imported_by(module) if m.startswith("functions.settings.")}
+        # Then no other function's settings models are defined on its cold start
+        assert loaded <= {f"functions.settings.{own}"}, (function, loaded)
+        assert (ROOT / "functions" / "settings" / f"{own}.py").is_file(), function
