@@ -183,3 +183,46 @@ def test_each_function_defines_only_its_own_settings_models() -> None:
         # Then no other function's settings models are defined on its cold start
         assert loaded <= {f"functions.settings.{own}"}, (function, loaded)
         assert (ROOT / "functions" / "settings" / f"{own}.py").is_file(), function
+
+
+def _entry_point_scans(env: dict[str, str]) -> int:
+    """How often a fresh interpreter with ``env`` scans the installed packages' entry points while
+    the API function starts: its import, then the first validation of a release's models."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib.metadata as metadata\n"
+        "calls = []\n"
+        "scan = metadata.entry_points\n"
+        "metadata.entry_points = lambda *a, **k: calls.append(1) or scan(*a, **k)\n"
+        "import functions.handlers.api\n"
+        "from functions.api.app import _submission_adapter\n"
+        "_submission_adapter()\n"
+        "print(len(calls))\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**clean, **env},
+    )
+    return int(done.stdout.split()[-1])
+
+
+def test_no_cold_start_scans_the_installed_packages_for_pydantic_plugins() -> None:
+    # Given the environment template.yaml's Globals give every function
+    from infra.template import load_template
+
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    setting = {"PYDANTIC_DISABLE_PLUGINS": str(variables.get("PYDANTIC_DISABLE_PLUGINS", ""))}
+    # When the API function starts with it, and without it
+    with_setting, without = _entry_point_scans(setting), _entry_point_scans({})
+    # Then pydantic never reads every package's entry points (it does without the setting)
+    assert without > 0, "pydantic no longer scans for plugins: the Globals setting may go"
+    assert with_setting == 0
