@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,25 +74,33 @@ def test_sam_build_has_a_make_target_for_every_function_and_layer_built_by_make(
     assert built_here - targets == set()
 
 
-def _imported_by(module: str, then: str = "", env: dict[str, str] | None = None) -> set[str]:
-    """The modules a fresh interpreter has loaded after importing ``module`` (Lambda's INIT) and
-    running ``then`` (with ``env`` added to its environment)."""
-    import json
+def _child(code: str, env: Mapping[str, str | None]) -> str:
+    """What a fresh interpreter running ``code`` prints, with this environment as ``env`` changes
+    it (a variable set to None is removed)."""
     import os
     import subprocess
     import sys
 
-    code = f"import json, sys\nimport {module}\n{then}\nprint(json.dumps(sorted(sys.modules)))"
-    done = subprocess.run(  # noqa: S603 - our own interpreter, our own module name
+    environment = {**os.environ, **env}
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
         [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={name: value for name, value in environment.items() if value is not None},
     )
-    return set(json.loads(done.stdout))
+    return done.stdout
+
+
+def _imported_by(module: str, then: str = "", env: dict[str, str] | None = None) -> set[str]:
+    """The modules a fresh interpreter has loaded after importing ``module`` (Lambda's INIT) and
+    running ``then`` (with ``env`` added to its environment)."""
+    import json
+
+    code = f"import json, sys\nimport {module}\n{then}\nprint(json.dumps(sorted(sys.modules)))"
+    return set(json.loads(_child(code, env or {})))
 
 
 def _top_level(modules: set[str]) -> set[str]:
@@ -185,13 +194,10 @@ def test_each_function_defines_only_its_own_settings_models() -> None:
         assert (ROOT / "functions" / "settings" / f"{own}.py").is_file(), function
 
 
-def _entry_point_scans(env: dict[str, str]) -> int:
-    """How often a fresh interpreter with ``env`` scans the installed packages' entry points while
-    the API function starts: its import, then the first validation of a release's models."""
-    import os
-    import subprocess
-    import sys
-
+def _entry_point_scans(disable_plugins: str | None) -> int:
+    """How often a fresh interpreter with ``PYDANTIC_DISABLE_PLUGINS`` set so (None: not set) scans
+    the installed packages' entry points while the API function starts: its import, then the
+    first validation of a release's models."""
     code = (
         "import importlib.metadata as metadata\n"
         "calls = []\n"
@@ -202,17 +208,7 @@ def _entry_point_scans(env: dict[str, str]) -> int:
         "_submission_adapter()\n"
         "print(len(calls))\n"
     )
-    clean = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
-    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env={**clean, **env},
-    )
-    return int(done.stdout.split()[-1])
+    return int(_child(code, {"PYDANTIC_DISABLE_PLUGINS": disable_plugins}).split()[-1])
 
 
 def test_no_cold_start_scans_the_installed_packages_for_pydantic_plugins() -> None:
@@ -220,9 +216,9 @@ def test_no_cold_start_scans_the_installed_packages_for_pydantic_plugins() -> No
     from infra.template import load_template
 
     variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
-    setting = {"PYDANTIC_DISABLE_PLUGINS": str(variables.get("PYDANTIC_DISABLE_PLUGINS", ""))}
+    setting = variables.get("PYDANTIC_DISABLE_PLUGINS")
     # When the API function starts with it, and without it
-    with_setting, without = _entry_point_scans(setting), _entry_point_scans({})
+    with_setting, without = _entry_point_scans(setting), _entry_point_scans(None)
     # Then pydantic never reads every package's entry points (it does without the setting)
     assert without > 0, "pydantic no longer scans for plugins: the Globals setting may go"
     assert with_setting == 0
