@@ -10,7 +10,9 @@ from functions.settings import FunctionSettings
 
 
 def _language(value: str) -> str:
-    from functions.domain.models import bcp47_tag  # only where a site is set up: not on the API's path
+    # Imported when a language is checked: the site refresh and the site files never load the
+    # submission models otherwise.
+    from functions.domain.models import bcp47_tag
 
     return bcp47_tag(value)
 
