@@ -13,16 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from functions.adapters.aws_errors import error_code
 from functions.adapters.dynamodb_state import timestamp
+from functions.adapters.dynamodb_values import from_item, to_item
 from functions.domain.media import MediaRecord, MediaStatus, Reason, Rendition
 from functions.domain.ports import ConditionFailed
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _parse_time(value: str) -> datetime:
@@ -68,7 +65,7 @@ def record_to_item(record: MediaRecord) -> dict[str, Any]:
     }
     if record.used_by:
         values["used_by"] = set(record.used_by)
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+    return to_item(values)
 
 
 def _int(value: Any) -> int | None:
@@ -76,7 +73,7 @@ def _int(value: Any) -> int | None:
 
 
 def item_to_record(item: dict[str, Any]) -> MediaRecord:
-    values = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    values = from_item(item)
     return MediaRecord(
         media_id=values["media_id"],
         org_id=values["org_id"],

@@ -33,11 +33,11 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Unpack
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws_errors import error_code
 from functions.adapters.dynamodb_batch import batch_get
+from functions.adapters.dynamodb_values import from_item, to_attribute, to_item
 from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges
 from functions.domain.prescreen import Flag
 from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
@@ -59,9 +59,6 @@ LISTED = (
     "updated_at", "release_at", "published_at", "prescreen", "decision", "public_url",
     "public_version", "correction_note", "corrections",
 )  # fmt: skip
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def release_pk(release_id: str) -> str:
@@ -95,14 +92,6 @@ def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _serialize(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
 def _history(action: Action, actor: str, now: datetime, version: int, status: Status) -> dict[str, Any]:
@@ -216,7 +205,7 @@ class _Update:
         return f"#{attribute}"
 
     def value(self, label: str, value: Any) -> str:
-        self.values[f":{label}"] = _serializer.serialize(value)
+        self.values[f":{label}"] = to_attribute(value)
         return f":{label}"
 
     def set(self, attribute: str, value: Any) -> None:
@@ -226,7 +215,7 @@ class _Update:
     def written(self) -> dict[str, Any]:
         """What the assigned attributes hold once the write succeeded, as a read would return
         them (the values as serialized for the request, deserialized)."""
-        return _deserialize({attribute: self.values[f":{attribute}"] for attribute in self.assigned})
+        return from_item({attribute: self.values[f":{attribute}"] for attribute in self.assigned})
 
     def append_history(self, entry: dict[str, Any], kept: list[dict[str, Any]] | None) -> str | None:
         """Add ``entry`` to the item's history. Given ``kept``, the history as read with the
@@ -335,7 +324,7 @@ class DynamoStateRepository:
         item["history"] = [_history(Action.SUBMIT, actor, record.created_at, record.version, record.status)]
         try:
             self._ddb.put_item(
-                TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(pk)"
+                TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as error:
             if _is_condition_failure(error):
@@ -354,7 +343,7 @@ class DynamoStateRepository:
             "seen_at": timestamp(when),
         }
         try:
-            self._ddb.put_item(TableName=self._table, Item=_serialize(digest_item))
+            self._ddb.put_item(TableName=self._table, Item=to_item(digest_item))
         except (ClientError, BotoCoreError):
             log.warning("content fingerprint not recorded for %s", record.release_id, exc_info=True)
 
@@ -445,10 +434,10 @@ class DynamoStateRepository:
         request = update.request(self._table, release_id, condition)
         if current is None:
             return item_to_record(
-                _deserialize(self._update({**request, "ReturnValues": "ALL_NEW"})["Attributes"])
+                from_item(self._update({**request, "ReturnValues": "ALL_NEW"})["Attributes"])
             )
         if "correction" in changes:  # the list of corrections grows in the item: read back what it became
-            written = _deserialize(
+            written = from_item(
                 self._update({**request, "ReturnValues": "UPDATED_NEW"}).get("Attributes", {})
             )
         else:  # nothing to read back: sending the changed attributes would cost both sides time
@@ -491,7 +480,7 @@ class DynamoStateRepository:
             TableName=self._table, Key={"pk": {"S": release_pk(release_id)}}, ConsistentRead=True
         )
         item = response.get("Item")
-        return item_to_record(_deserialize(item)) if item else None
+        return item_to_record(from_item(item)) if item else None
 
     def every_release(self) -> Iterator[ReleaseRecord]:
         """Every release's state item, page by page (a scan: for the local stack's figures,
@@ -503,13 +492,13 @@ class DynamoStateRepository:
         )
         for page in pages:
             for item in page.get("Items", []):
-                yield item_to_record(_deserialize(item))
+                yield item_to_record(from_item(item))
 
     def get_many(self, release_ids: Sequence[str]) -> dict[str, ReleaseRecord]:
         """The state items of these releases, read consistently (one BatchGetItem per 100, and
         more only for what DynamoDB leaves unprocessed); unknown ids are absent."""
         keys = [{"pk": {"S": release_pk(release_id)}} for release_id in dict.fromkeys(release_ids)]
-        records = (item_to_record(_deserialize(item)) for item in batch_get(self._ddb, self._table, keys))
+        records = (item_to_record(from_item(item)) for item in batch_get(self._ddb, self._table, keys))
         return {record.release_id: record for record in records}
 
     def find_digest(self, org_id: str, content_digest: str) -> str | None:
@@ -544,7 +533,7 @@ class DynamoStateRepository:
                 key_name: {"S": key_value},
             }
         response = self._ddb.query(**query)
-        records = [item_to_record(_deserialize(item)) for item in response.get("Items", [])]
+        records = [item_to_record(from_item(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         next_cursor = None
         if last:
@@ -570,7 +559,7 @@ class DynamoStateRepository:
                 Limit=limit - len(entries),
             )
             for raw in response.get("Items", []):
-                values = _deserialize(raw)
+                values = from_item(raw)
                 entries.append(
                     OutboxEntry(
                         release_id=values["release_id"],

@@ -20,11 +20,11 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from functions.adapters.aws_errors import error_code
 from functions.adapters.dynamodb_state import timestamp
+from functions.adapters.dynamodb_values import from_item, to_item
 from functions.domain.ports import WebhookExists
 from functions.domain.webhooks import (
     ATTEMPTS_KEPT,
@@ -37,9 +37,6 @@ from functions.domain.webhooks import (
 
 MAIL_KEPT = timedelta(days=30)
 SETTINGS = "settings"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def org_pk(org_id: str) -> str:
@@ -58,14 +55,6 @@ def _bytes(value: Any) -> bytes | None:
     if value is None:
         return None
     return bytes(value)
-
-
-def _serialize(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
 def hook_to_item(hook: Webhook) -> dict[str, Any]:
@@ -130,7 +119,7 @@ class DynamoWebhooks:
         try:
             self._ddb.put_item(
                 TableName=self._table,
-                Item=_serialize(hook_to_item(hook)),
+                Item=to_item(hook_to_item(hook)),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
@@ -143,7 +132,7 @@ class DynamoWebhooks:
             TableName=self._table, Key=self._key(org_id, webhook_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return item_to_hook(_deserialize(item)) if item else None
+        return item_to_hook(from_item(item)) if item else None
 
     def organisation(self, org_id: str) -> Organisation:
         hooks: list[Webhook] = []
@@ -157,7 +146,7 @@ class DynamoWebhooks:
         while True:
             response = self._ddb.query(**request)
             for raw in response.get("Items", []):
-                values = _deserialize(raw)
+                values = from_item(raw)
                 if values["sk"] == SETTINGS:
                     address = values.get("notify_address") or None
                 elif str(values["sk"]).startswith("webhook#"):
@@ -187,7 +176,7 @@ class DynamoWebhooks:
             "ReturnValues": "ALL_NEW",
         }
         if values:
-            request["ExpressionAttributeValues"] = _serialize(values)
+            request["ExpressionAttributeValues"] = to_item(values)
         if "#status" not in expression and "#status" not in condition:
             request.pop("ExpressionAttributeNames")
         try:
@@ -196,7 +185,7 @@ class DynamoWebhooks:
             if _condition_failed(error):
                 return None
             raise
-        return _deserialize(response["Attributes"])
+        return from_item(response["Attributes"])
 
     def rotate(
         self,
@@ -267,7 +256,7 @@ class DynamoWebhooks:
             TableName=self._table, Key={"pk": {"S": org_pk(org_id)}, "sk": {"S": SETTINGS}}
         )
         item = response.get("Item")
-        return _deserialize(item).get("notify_address") or None if item else None
+        return from_item(item).get("notify_address") or None if item else None
 
     def set_notify_address(self, org_id: str, address: str | None) -> None:
         key = {"pk": {"S": org_pk(org_id)}, "sk": {"S": SETTINGS}}
@@ -326,7 +315,7 @@ class DynamoDeliveryLog:
         self._table = table
 
     def record(self, attempt: DeliveryAttempt) -> None:
-        self._ddb.put_item(TableName=self._table, Item=_serialize(attempt_to_item(attempt)))
+        self._ddb.put_item(TableName=self._table, Item=to_item(attempt_to_item(attempt)))
 
     def recent(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         response = self._ddb.query(
@@ -336,7 +325,7 @@ class DynamoDeliveryLog:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [item_to_attempt(_deserialize(item)) for item in response.get("Items", [])]
+        return [item_to_attempt(from_item(item)) for item in response.get("Items", [])]
 
     def mailed(self, job_id: str) -> bool:
         response = self._ddb.get_item(TableName=self._table, Key=_mail_key(job_id), ConsistentRead=True)
