@@ -8,20 +8,17 @@ on a stack being upgraded (the template's ``OrgIndexMigration``, stack output
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from functions.adapters.aws_errors import error_code
 from functions.adapters.dynamodb_batch import batch_get
+from functions.adapters.dynamodb_values import timestamp
 from functions.domain.keys import LAST_USED_GRANULARITY, REVOKED, KeyRecord, UsageKey
 
 BY_ORG = "by_org_v2"
-
-
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse(value: dict[str, str] | None) -> datetime | None:
@@ -72,7 +69,7 @@ class DynamoKeyRepository:
             "role": {"S": record.role},
             "status": {"S": record.status},
             "secret_hash": {"S": record.secret_hash},
-            "created_at": {"S": _ts(record.created_at)},
+            "created_at": {"S": timestamp(record.created_at)},
         }
         if record.usage_key is not None:
             item["usage_key_id"] = {"S": record.usage_key.key_id}
@@ -105,8 +102,8 @@ class DynamoKeyRepository:
                     "(attribute_not_exists(last_used_at) OR last_used_at < :cutoff)"
                 ),
                 ExpressionAttributeValues={
-                    ":now": {"S": _ts(now)},
-                    ":cutoff": {"S": _ts(now - LAST_USED_GRANULARITY)},
+                    ":now": {"S": timestamp(now)},
+                    ":cutoff": {"S": timestamp(now - LAST_USED_GRANULARITY)},
                 },
             )
         except ClientError as error:
@@ -122,7 +119,7 @@ class DynamoKeyRepository:
                 UpdateExpression="SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :now)",
                 ConditionExpression="attribute_exists(key_id)",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":revoked": {"S": REVOKED}, ":now": {"S": _ts(now)}},
+                ExpressionAttributeValues={":revoked": {"S": REVOKED}, ":now": {"S": timestamp(now)}},
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:

@@ -16,8 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.adapters.aws_errors import error_code
-from functions.adapters.dynamodb_state import timestamp
-from functions.adapters.dynamodb_values import from_item, to_item
+from functions.adapters.dynamodb_values import from_item, timestamp, to_item
 from functions.domain.media import MediaRecord, MediaStatus, Reason, Rendition
 from functions.domain.ports import ConditionFailed
 

@@ -30,14 +30,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Unpack
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws_errors import error_code
 from functions.adapters.dynamodb_batch import batch_get
-from functions.adapters.dynamodb_values import from_item, to_attribute, to_item
+from functions.adapters.dynamodb_values import from_item, timestamp, to_attribute, to_item
 from functions.domain.ports import ConditionFailed, RecordExists, TransitionChanges
 from functions.domain.prescreen import Flag
 from functions.domain.records import Correction, OutboxEntry, OutboxTarget, ReleaseRecord
@@ -81,11 +81,6 @@ def outbox_value(target: OutboxTarget, release_id: str) -> str:
 def outbox_target(value: str) -> OutboxTarget:
     """The target a mark names (``{target}#{shard}``, or a bare ``{target}`` written before shards)."""
     return OutboxTarget(value.split("#", 1)[0])
-
-
-def timestamp(value: datetime) -> str:
-    """UTC, fixed width: sorts lexicographically in time order (GSI sort keys)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -11,7 +12,7 @@ from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.adapters.dynamodb_values import from_attribute, from_item, to_attribute, to_item
+from functions.adapters.dynamodb_values import from_attribute, from_item, timestamp, to_attribute, to_item
 
 BOTO_SERIALIZE = TypeSerializer().serialize
 BOTO_DESERIALIZE = TypeDeserializer().deserialize
@@ -123,3 +124,33 @@ def test_binary_values_stay_boto3_binaries() -> None:
     # Then they come back as boto3's Binary, as the adapters expect
     assert isinstance(read, Binary)
     assert bytes(read) == b"secret"
+
+
+ZONES = st.just(UTC) | st.builds(
+    timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.datetimes(timezones=ZONES) | st.datetimes(max_value=datetime(1200, 1, 1), timezones=ZONES))
+def test_timestamps_are_the_utc_text_the_tables_always_held(value: datetime) -> None:
+    # Given any aware time, in UTC or at any offset, in any year (years before 1000 too, which
+    # strftime writes without leading zeros)
+    def written_before(moment: datetime) -> str:  # what the adapters wrote until 2026-12-04
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    # Then its timestamp is that text, character for character (or the same error, out of range)
+    assert outcome(timestamp, value) == outcome(written_before, value)
+
+
+def test_timestamps_sort_in_time_order() -> None:
+    # Given times across a second, a year and an offset
+    times = [
+        datetime(2026, 12, 4, 9, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 12, 4, 10, 30, tzinfo=timezone(timedelta(hours=1))),  # 09:30 UTC
+        datetime(2026, 12, 4, 9, 59, 59, 999999, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    ]
+    # Then their texts sort as the times do
+    assert sorted(times, key=timestamp) == sorted(times)
+    assert timestamp(times[0]) == "2026-12-04T09:00:00.000001Z"
