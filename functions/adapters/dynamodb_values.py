@@ -17,16 +17,27 @@ as text (the indexes' sort keys).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
-
-# Typed loosely: the values given to them are the ones these functions take (boto3-stubs' own
-# TypedDicts of attribute values say the same as dict[str, Any], less usefully here).
-_serializer: Any = TypeSerializer()
-_deserializer: Any = TypeDeserializer()
 _NUMBER_LIMIT = 10**38  # DynamoDB numbers have at most 38 digits: longer integers are boto3's to refuse
-_read_number = DYNAMODB_CONTEXT.create_decimal
+
+
+class _Boto3(NamedTuple):
+    """boto3's own (typed loosely: boto3-stubs' TypedDicts of attribute values say no more here)."""
+
+    serialize: Any
+    deserialize: Any
+    read_number: Any  # its decimal context's create_decimal: how boto3 reads a number
+
+
+@cache
+def _boto3() -> _Boto3:
+    """Loaded on first use: a function that only writes times (the authorizer, through the keys
+    table) never imports boto3's DynamoDB types."""
+    from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
+
+    return _Boto3(TypeSerializer().serialize, TypeDeserializer().deserialize, DYNAMODB_CONTEXT.create_decimal)
 
 
 def to_attribute(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one test per type, cheapest first
@@ -44,7 +55,7 @@ def to_attribute(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one test per 
         return {"M": {key: to_attribute(item) for key, item in value.items()}}
     if kind is list:
         return {"L": [to_attribute(item) for item in value]}
-    return _serializer.serialize(value)  # type: ignore[no-any-return]
+    return _boto3().serialize(value)  # type: ignore[no-any-return]
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -59,14 +70,14 @@ def from_attribute(value: dict[str, Any]) -> Any:
         if tag in {"S", "BOOL"}:
             return inner
         if tag == "N":
-            return _read_number(inner)
+            return _boto3().read_number(inner)
         if tag == "M":
             return {key: from_attribute(item) for key, item in inner.items()}
         if tag == "L":
             return [from_attribute(item) for item in inner]
         if tag == "NULL":
             return None
-    return _deserializer.deserialize(value)
+    return _boto3().deserialize(value)
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
