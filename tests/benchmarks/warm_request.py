@@ -74,7 +74,6 @@ from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, percent
 from tests.benchmarks._env import lambda_child_environment, template_globals
 
 RATIO_GOAL = 3.0  # lambda_handler / minimal app (both with Logger + Metrics decorators), CPU p50
-RESET_EVERY = 500
 TARGET_BODY_BYTES = 5 * 1024
 
 # Settings the API function reads (Wiring.settings); the service built here names its own.
@@ -199,10 +198,6 @@ class NullClientWiring:
     """The API function's wiring with an IntakeService over its own adapters on ``NullClient``s."""
 
     def __init__(self) -> None:
-        self.current: Any = None
-        self.renew()
-
-    def renew(self) -> None:
         from functions.adapters.dynamodb_state import DynamoStateRepository
         from functions.adapters.s3_releases import S3ReleaseStore
         from functions.adapters.sqs_moderation import SqsModerationQueue
@@ -283,7 +278,6 @@ def _serve_alternately(
     handlers: dict[str, Handler],
     events: list[dict[str, Any]],
     context: Any,
-    wiring: NullClientWiring,
     before: Callable[[], None] | None = None,
 ) -> dict[str, Timings]:
     """Each event goes to the next handler in turn (rotating order), so drift hits all alike;
@@ -292,8 +286,6 @@ def _serve_alternately(
     order = list(handlers.items())
     rounds = [events[i : i + len(order)] for i in range(0, len(events) - len(order) + 1, len(order))]
     for index, batch in enumerate(rounds):
-        if index % RESET_EVERY == 0:
-            wiring.renew()
         shift = index % len(order)
         for (name, handler), event in zip(order[shift:] + order[:shift], batch, strict=True):
             if before is not None:
@@ -326,10 +318,7 @@ def _ours_or_framework(key: tuple[str, int, str]) -> bool:
     return path.startswith(str(ROOT / "functions")) or "aws_lambda_powertools" in path or "pydantic" in path
 
 
-def _profile(
-    handler: Handler, events: list[dict[str, Any]], context: Any, wiring: NullClientWiring, run: Run
-) -> None:
-    wiring.renew()
+def _profile(handler: Handler, events: list[dict[str, Any]], context: Any, run: Run) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for event in events:
@@ -406,15 +395,15 @@ def warm_request(run: Run) -> list[Row]:
             contextlib.redirect_stdout(devnull),
         ):
             rounds = len(entry_points)
-            _serve_alternately(entry_points, _events(rounds * warmup, body, start=10_000), context, wiring)
+            _serve_alternately(entry_points, _events(rounds * warmup, body, start=10_000), context)
             events = _events(rounds * count, body, start=100_000)
             gc.collect()
-            results = _serve_alternately(entry_points, events, context, wiring)
+            results = _serve_alternately(entry_points, events, context)
             del events
-            _profile(handle, _events(profiled, body, start=200_000), context, wiring, run)
+            _profile(handle, _events(profiled, body, start=200_000), context, run)
             split_events = _events(split_count, body, start=300_000)
             rows = _rows(results)
-            rows += _split(run, body, split_events, handle, context, wiring)
+            rows += _split(run, body, split_events, handle, context)
             metrics.clear_metrics()
         deployed_tracing = "off (no X-Ray SDK)" if tracing_disabled() else "on (X-Ray SDK)"
 
@@ -425,7 +414,7 @@ def warm_request(run: Run) -> list[Row]:
             f"Markdown body {len(body.encode()):,} bytes (+ a unique reference line); request body "
             f"{len(sample_event['body'].encode()):,} bytes; whole proxy event {event_bytes:,} bytes.",
             f"{warmup} warm-up + {count} measured requests per entry point, the four entry points "
-            f"alternating; the wiring renewed every {RESET_EVERY} rounds. CPU = time.thread_time (not "
+            "alternating. CPU = time.thread_time (not "
             "charged while another process runs); wall = time.perf_counter.",
             f"Tracing as the template's Globals deploy it: X-Ray SDK {deployed_tracing}.",
         ],
@@ -557,12 +546,10 @@ def traced_child(count: int, warmup: int) -> None:
     wiring = NullClientWiring()
     handlers: dict[str, Handler] = {"lambda_handler": lambda_handler, "minimal": _minimal_app.lambda_handler}
     with _null_aws(wiring), open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-        _serve_alternately(handlers, _events(2 * warmup, body, start=10_000), context, wiring, new_trace)
+        _serve_alternately(handlers, _events(2 * warmup, body, start=10_000), context, new_trace)
         received = 0
         gc.collect()
-        results = _serve_alternately(
-            handlers, _events(2 * count, body, start=100_000), context, wiring, new_trace
-        )
+        results = _serve_alternately(handlers, _events(2 * count, body, start=100_000), context, new_trace)
         new_trace()
     summary = {
         "lambda_handler": results["lambda_handler"].cpu,
@@ -573,9 +560,7 @@ def traced_child(count: int, warmup: int) -> None:
     print(_RESULT + json.dumps(summary))
 
 
-def _split(
-    run: Run, body: str, events: list[dict[str, Any]], handle: Handler, context: Any, wiring: NullClientWiring
-) -> list[Row]:
+def _split(run: Run, body: str, events: list[dict[str, Any]], handle: Handler, context: Any) -> list[Row]:
     """CPU p50 of the parts of a request, interleaved with whole requests so that drift hits all alike."""
     from pydantic import TypeAdapter
 
@@ -631,10 +616,7 @@ def _split(
         "render", "allow_list", "places", "words", "hash",
     )  # fmt: skip
     parts = {name: Timings() for name in names}
-    for index, (event, text, submission) in enumerate(zip(events, texts, submissions, strict=True)):
-        if index % RESET_EVERY == 0:
-            wiring.renew()
-            direct.renew()
+    for event, text, submission in zip(events, texts, submissions, strict=True):
         parts["request"].timed(partial(handle, event, context))
         parts["validate"].timed(partial(validate, text))
         parts["submit"].timed(partial(submit, submission))
