@@ -27,6 +27,17 @@ Two variants, alternating in rotating order so that drift affects both alike; me
   clients created with the same ``Config``, then its ``lambda_handler`` on the same event: what
   any function of this stack that talks to S3, DynamoDB and SQS pays.
 
+Two more run the handler as ``sam build`` packages it, from a folder of its own: the function's
+code built by ``functions/Makefile``'s own target (this interpreter standing in for Lambda's
+Python) and, beside it as the layer would be, a copy of the third-party packages the handler
+loads (found by a discarded run). Neither can write bytecode (``PYTHONDONTWRITEBYTECODE``, as on
+Lambda's read-only file system), and ``-S`` keeps the virtualenv off the path:
+
+* **packaged, with bytecode**: as the build ships it now (its unchecked-hash ``.pyc`` files; the
+  copied libraries compiled the way the layer's target compiles them);
+* **packaged, without bytecode**: the same trees with every ``__pycache__`` removed, as the
+  build shipped them before it compiled them: every module compiled at every cold start.
+
 The ratio handler/floor of those totals is what the goal bounds. The import alone (handler
 module vs the minimal app's module, boto3 in neither: the handler defers it) is reported too,
 and so is the handler with the X-Ray SDK (``TraceAwsCalls=true``: the Tracer created on the first
@@ -37,6 +48,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -136,11 +148,19 @@ class Sample:
         return self.import_s + self.clients_s + self.request_s
 
 
-def _child(steps: str, env: dict[str, str], event_path: str) -> Sample:
+@dataclass(frozen=True)
+class Place:
+    """Where a child runs: its working directory and interpreter flags (``-S``: no site-packages)."""
+
+    cwd: Path = ROOT
+    flags: tuple[str, ...] = ()
+
+
+def _child(steps: str, env: dict[str, str], event_path: str, place: Place = Place()) -> Sample:
     code = _PRELUDE.format(event_path=event_path) + steps.format(clients=_CLIENTS) + _REPORT
     done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
-        [sys.executable, "-c", code],
-        cwd=ROOT,
+        [sys.executable, *place.flags, "-c", code],
+        cwd=place.cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -247,6 +267,99 @@ def _diagnostics(run: Run, handler: list[tuple[int, int, str]], floor: list[tupl
         )
 
 
+# Printed after the handler's steps: the top-level entries of site-packages it loaded.
+_LOADED = """\
+import sysconfig
+roots = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+loaded = set()
+for module in list(sys.modules.values()):
+    path = getattr(module, "__file__", None) or ""
+    for root in roots:
+        if path.startswith(root + "/"):
+            loaded.add(path[len(root) + 1 :].split("/")[0])
+sys.stdout.write(json.dumps(sorted(loaded)) + "\\n")
+"""
+
+
+def _loaded_libraries(env: dict[str, str], event_path: str) -> tuple[Path, set[str]]:
+    """The site-packages folder and the entries of it the handler's and the floor's steps load."""
+    import sysconfig
+
+    loaded: set[str] = set()
+    for steps in (_HANDLER_STEPS, _FLOOR_STEPS):
+        code = _PRELUDE.format(event_path=event_path) + steps.format(clients=_CLIENTS) + _LOADED
+        done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        loaded.update(json.loads(done.stdout.splitlines()[-1]))
+    return Path(sysconfig.get_paths()["purelib"]), loaded
+
+
+def _package(into: Path, env: dict[str, str], event_path: str) -> tuple[Path, Path]:
+    """The API function as sam build packages it (``task``) and the minimal app beside it
+    (``floor``), with the libraries they load as the layer holds them (``python``): (the folder
+    with the build's bytecode, the same without any)."""
+    import compileall
+    import py_compile
+    import shutil
+
+    packaged, bare = into / "packaged", into / "bare"
+    task, layer = packaged / "task", packaged / "python"
+    built = subprocess.run(  # noqa: S603
+        [  # noqa: S607 - make from PATH
+            "make",
+            "--no-print-directory",
+            "build-ApiFunction",
+            f"ARTIFACTS_DIR={task}",
+            f"LAMBDA_PYTHON={sys.version_info.major}.{sys.version_info.minor}",
+            f"LAMBDA_PYTHON_BIN={sys.executable}",
+        ],
+        cwd=ROOT / "functions",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if built.returncode != 0:
+        raise RuntimeError(f"make build-ApiFunction failed:\n{built.stderr[-4000:]}")
+    site, loaded = _loaded_libraries(env, event_path)
+    keep = {name for name in loaded if name not in ("functions", "tests")}
+    keep |= {p.name for p in site.iterdir() if p.name.endswith((".dist-info", ".libs"))}
+    layer.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__")
+    for name in sorted(keep):
+        source = site / name
+        if source.is_dir():
+            shutil.copytree(source, layer / name, ignore=skip, symlinks=True)
+        elif source.is_file():
+            shutil.copy2(source, layer / name)
+    floor = packaged / "floor" / "tests" / "benchmarks"
+    floor.mkdir(parents=True)
+    for package in (floor, floor.parent):
+        (package / "__init__.py").write_text("")
+    shutil.copy2(ROOT / "tests" / "benchmarks" / "_minimal_app.py", floor)
+    # As the build's targets compile their trees (functions/Makefile)
+    mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
+    for tree in (layer, packaged / "floor"):
+        if not compileall.compile_dir(tree, quiet=1, workers=0, invalidation_mode=mode):
+            raise RuntimeError(f"compileall failed on {tree}")
+    shutil.copytree(packaged, bare, ignore=skip, symlinks=True)
+    return packaged, bare
+
+
+def _packaged(env: dict[str, str], folder: Path, code: str = "task") -> tuple[dict[str, str], Place]:
+    """The environment and place of a child that runs ``folder``'s ``code`` with its ``python``
+    (the layer) alone, as Lambda does (no site-packages), and cannot write bytecode."""
+    path = f"{folder / code}{os.pathsep}{folder / 'python'}"
+    return {**env, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}, Place(folder / code, ("-S",))
+
+
 def _event_file() -> str:
     """A POST /releases event as warm_request builds it, in a file the children read."""
     from tests.benchmarks.warm_request import _events, markdown_body
@@ -272,22 +385,33 @@ def cold_import(run: Run) -> list[Row]:
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     }
     event_path = _event_file()
+    scratch = tempfile.TemporaryDirectory(prefix="cold-import-")
     try:
         # Warm-up, discarded: writes any missing .pyc and fills the page cache.
         _child(_HANDLER_STEPS, env, event_path)
         _child(_FLOOR_STEPS, env, event_path)
-        variants: list[tuple[str, dict[str, str], list[Sample]]] = [
-            (_HANDLER_STEPS, env, []),
-            (_FLOOR_STEPS, env, []),
-            (_HANDLER_STEPS, traced_env, []),
+        packaged, bare = _package(Path(scratch.name), env, event_path)
+        for steps, code in ((_HANDLER_STEPS, "task"), (_FLOOR_STEPS, "floor")):
+            packaged_env, place = _packaged(env, packaged, code)
+            _child(steps, packaged_env, event_path, place)  # discarded too: the page cache
+        variants: list[tuple[str, dict[str, str], Place, list[Sample]]] = [
+            (_HANDLER_STEPS, env, Place(), []),
+            (_FLOOR_STEPS, env, Place(), []),
+            (_HANDLER_STEPS, traced_env, Place(), []),
+            (_HANDLER_STEPS, *_packaged(env, packaged), []),
+            (_FLOOR_STEPS, *_packaged(env, packaged, "floor"), []),
+            (_HANDLER_STEPS, *_packaged(env, bare), []),
         ]
         for index in range(rounds):
             shift = index % len(variants)  # rotate the order so drift spreads over all variants
-            for steps, variant_env, samples in variants[shift:] + variants[:shift]:
-                samples.append(_child(steps, variant_env, event_path))
+            for steps, variant_env, place, samples in variants[shift:] + variants[:shift]:
+                samples.append(_child(steps, variant_env, event_path, place))
+        if list(bare.rglob("*.pyc")):
+            raise RuntimeError("the variant without bytecode wrote some")
     finally:
         Path(event_path).unlink(missing_ok=True)
-    handler, floor, traced = (samples for _, _, samples in variants)
+        scratch.cleanup()
+    handler, floor, traced, with_pyc, floor_packaged, without_pyc = (samples for *_, samples in variants)
 
     def ms(samples: list[Sample], attribute: str) -> float:
         return median([getattr(s, attribute) for s in samples]) * 1000
@@ -351,6 +475,31 @@ def cold_import(run: Run) -> list[Row]:
             "ms",
         ),
         Row("with the X-Ray SDK: ratio handler / floor", ms(traced, "total_s") / floor_total, "x"),
+        Row(
+            "as sam build packages it, with its bytecode: handler to the end of the first request",
+            ms(with_pyc, "total_s"),
+            "ms",
+        ),
+        Row(
+            "as packaged, the floor (the minimal app in a folder of its own, the same layer)",
+            ms(floor_packaged, "total_s"),
+            "ms",
+        ),
+        Row(
+            "as packaged: ratio handler / floor, to the end of the first request",
+            ms(with_pyc, "total_s") / ms(floor_packaged, "total_s"),
+            "x",
+        ),
+        Row(
+            "as packaged before the build compiled it (no .pyc): the handler to the end of its first request",
+            ms(without_pyc, "total_s"),
+            "ms",
+        ),
+        Row(
+            "ratio without / with bytecode (what a package without .pyc adds to every cold start)",
+            ms(without_pyc, "total_s") / ms(with_pyc, "total_s"),
+            "x",
+        ),
         Row("modules loaded: handler (import + first request)", max(s.modules for s in handler), "modules"),
         Row(
             "modules loaded: floor (import + clients + first request)",
