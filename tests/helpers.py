@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from infra.apigateway.events import proxy_event
@@ -218,3 +220,22 @@ def free_ports(count: int) -> list[int]:
 
 def free_port() -> int:
     return free_ports(1)[0]
+
+
+def build_function(target: str, artifacts: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``make build-<target>`` of functions/Makefile into ``artifacts``, as ``sam build`` runs it
+    (from the folder itself), with make ``variables`` set; output captured."""
+    return subprocess.run(  # noqa: S603
+        [  # noqa: S607 - make from PATH
+            "make",
+            "--no-print-directory",
+            f"build-{target}",
+            f"ARTIFACTS_DIR={artifacts}",
+            *(f"{name}={value}" for name, value in variables.items()),
+        ],
+        cwd=Path(__file__).resolve().parents[1] / "functions",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -58,6 +58,7 @@ from pathlib import Path
 
 from tests.benchmarks._core import ROOT, Goal, Row, Run, benchmark, fmt, median, table
 from tests.benchmarks._env import lambda_child_environment
+from tests.helpers import build_function
 
 HANDLER = "import functions.handlers.api"
 FLOOR = "import tests.benchmarks._minimal_app"
@@ -156,17 +157,24 @@ class Place:
     flags: tuple[str, ...] = ()
 
 
-def _child(steps: str, env: dict[str, str], event_path: str, place: Place = Place()) -> Sample:
-    code = _PRELUDE.format(event_path=event_path) + steps.format(clients=_CLIENTS) + _REPORT
-    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
-        [sys.executable, *place.flags, "-c", code],
+def _python(
+    args: list[str], env: dict[str, str], place: Place = Place(), *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter run with ``args`` in ``place`` (its flags first), output captured."""
+    return subprocess.run(  # noqa: S603 - our own interpreter, our own code
+        [sys.executable, *place.flags, *args],
         cwd=place.cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
-        check=False,
+        check=check,
     )
+
+
+def _child(steps: str, env: dict[str, str], event_path: str, place: Place = Place()) -> Sample:
+    code = _PRELUDE.format(event_path=event_path) + steps.format(clients=_CLIENTS) + _REPORT
+    done = _python(["-c", code], env, place, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"cold child failed:\n{done.stderr[-4000:]}")
     import_s, clients_s, request_s, modules, cpu_s = done.stdout.split()
@@ -175,17 +183,8 @@ def _child(steps: str, env: dict[str, str], event_path: str, place: Place = Plac
 
 def _importtime(statement: str, env: dict[str, str]) -> list[tuple[int, int, str]]:
     """``-X importtime`` of ``statement``: (self us, cumulative us, dotted name) per module."""
-    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
-        [sys.executable, "-X", "importtime", "-c", statement],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
     entries = []
-    for line in done.stderr.splitlines():
+    for line in _python(["-X", "importtime", "-c", statement], env).stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         own, cumulative, name = line.removeprefix("import time:").split("|")
@@ -288,16 +287,7 @@ def _loaded_libraries(env: dict[str, str], event_path: str) -> tuple[Path, set[s
     loaded: set[str] = set()
     for steps in (_HANDLER_STEPS, _FLOOR_STEPS):
         code = _PRELUDE.format(event_path=event_path) + steps.format(clients=_CLIENTS) + _LOADED
-        done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        loaded.update(json.loads(done.stdout.splitlines()[-1]))
+        loaded.update(json.loads(_python(["-c", code], env).stdout.splitlines()[-1]))
     return Path(sysconfig.get_paths()["purelib"]), loaded
 
 
@@ -309,21 +299,8 @@ def _package(into: Path, env: dict[str, str], event_path: str) -> tuple[Path, Pa
 
     packaged, bare = into / "packaged", into / "bare"
     task, layer = packaged / "task", packaged / "python"
-    built = subprocess.run(  # noqa: S603
-        [  # noqa: S607 - make from PATH
-            "make",
-            "--no-print-directory",
-            "build-ApiFunction",
-            f"ARTIFACTS_DIR={task}",
-            f"LAMBDA_PYTHON={sys.version_info.major}.{sys.version_info.minor}",
-            f"LAMBDA_PYTHON_BIN={sys.executable}",
-        ],
-        cwd=ROOT / "functions",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    built = build_function("ApiFunction", task, LAMBDA_PYTHON=version, LAMBDA_PYTHON_BIN=sys.executable)
     if built.returncode != 0:
         raise RuntimeError(f"make build-ApiFunction failed:\n{built.stderr[-4000:]}")
     site, loaded = _loaded_libraries(env, event_path)
@@ -344,21 +321,8 @@ def _package(into: Path, env: dict[str, str], event_path: str) -> tuple[Path, Pa
     shutil.copy2(ROOT / "tests" / "benchmarks" / "_minimal_app.py", floor)
     # As the build's targets compile their trees (functions/Makefile)
     for tree in (layer, packaged / "floor"):
-        subprocess.run(  # noqa: S603 - our own interpreter
-            [
-                sys.executable,
-                "-m",
-                "compileall",
-                "-q",
-                "-j",
-                "0",
-                "--invalidation-mode",
-                "unchecked-hash",
-                str(tree),
-            ],
-            capture_output=True,
-            timeout=600,
-            check=True,
+        _python(
+            ["-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(tree)], env
         )
     shutil.copytree(packaged, bare, ignore=skip, symlinks=True)
     return packaged, bare

@@ -16,27 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import build_function
+
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-
-
-def _build(target: str, artifacts: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    """``make build-<target>`` in functions/, as sam build runs it, with ``variables`` set."""
-    return subprocess.run(  # noqa: S603
-        [  # noqa: S607 - make from PATH
-            "make",
-            "--no-print-directory",
-            f"build-{target}",
-            f"ARTIFACTS_DIR={artifacts}",
-            *(f"{name}={value}" for name, value in variables.items()),
-        ],
-        cwd=ROOT / "functions",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def _bytecode(source: Path, tag: str) -> tuple[int, str]:
@@ -64,7 +48,7 @@ def _check_every_module(root: Path, tag: str, runs_from: str | None) -> int:
 def test_each_function_is_packaged_with_bytecode_lambda_loads_without_compiling(tmp_path: Path) -> None:
     # Given the API function built as sam build builds it, this interpreter standing in for Lambda's
     artifacts = tmp_path / "ApiFunction"
-    done = _build("ApiFunction", artifacts, LAMBDA_PYTHON=VERSION, LAMBDA_PYTHON_BIN=sys.executable)
+    done = build_function("ApiFunction", artifacts, LAMBDA_PYTHON=VERSION, LAMBDA_PYTHON_BIN=sys.executable)
     assert done.returncode == 0, done.stderr
 
     # Then every module has its .pyc, loaded as it is (unchecked hash: a zip's file times do not
@@ -92,7 +76,7 @@ def test_each_function_is_packaged_with_bytecode_lambda_loads_without_compiling(
 
 def test_a_build_without_lambdas_python_stops_and_says_what_it_needs(tmp_path: Path) -> None:
     # Given a machine whose python3.13 is missing (here: an interpreter of another version named)
-    done = _build(
+    done = build_function(
         "ApiFunction", tmp_path / "ApiFunction", LAMBDA_PYTHON="3.99", LAMBDA_PYTHON_BIN=sys.executable
     )
 
