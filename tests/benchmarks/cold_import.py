@@ -27,16 +27,18 @@ Two variants, alternating in rotating order so that drift affects both alike; me
   clients created with the same ``Config``, then its ``lambda_handler`` on the same event: what
   any function of this stack that talks to S3, DynamoDB and SQS pays.
 
-Two more run the handler as ``sam build`` packages it, from a folder of its own: the function's
-code built by ``functions/Makefile``'s own target (this interpreter standing in for Lambda's
-Python) and, beside it as the layer would be, a copy of the third-party packages the handler
-loads (found by a discarded run). Neither can write bytecode (``PYTHONDONTWRITEBYTECODE``, as on
-Lambda's read-only file system), and ``-S`` keeps the virtualenv off the path:
+Three more run as ``sam build`` packages the function, each from a folder of its own: the
+function's code built by ``functions/Makefile``'s own target (this interpreter standing in for
+Lambda's Python) and, beside it as the layer would be, a copy of the third-party packages the
+handler and the floor load (found by discarded runs). None can write bytecode
+(``PYTHONDONTWRITEBYTECODE``, as on Lambda's read-only file system), and ``-S`` keeps the
+virtualenv off the path:
 
-* **packaged, with bytecode**: as the build ships it now (its unchecked-hash ``.pyc`` files; the
-  copied libraries compiled the way the layer's target compiles them);
-* **packaged, without bytecode**: the same trees with every ``__pycache__`` removed, as the
-  build shipped them before it compiled them: every module compiled at every cold start.
+* **packaged handler**: as the build ships it now (its unchecked-hash ``.pyc`` files; the copied
+  libraries compiled with the command line the layer's target uses);
+* **packaged floor**: the minimal app, compiled the same way, with the same libraries;
+* **packaged handler without bytecode**: the handler's trees with every ``__pycache__`` removed,
+  as the build shipped them before it compiled them: every module compiled at every cold start.
 
 The ratio handler/floor of those totals is what the goal bounds. The import alone (handler
 module vs the minimal app's module, boto3 in neither: the handler defers it) is reported too,
@@ -266,7 +268,7 @@ def _diagnostics(run: Run, handler: list[tuple[int, int, str]], floor: list[tupl
         )
 
 
-# Printed after the handler's steps: the top-level entries of site-packages it loaded.
+# Printed after a variant's steps: the top-level entries of site-packages it loaded.
 _LOADED = """\
 import sysconfig
 roots = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
