@@ -393,6 +393,11 @@ def cold_import(run: Run) -> list[Row]:
     def ms(samples: list[Sample], attribute: str) -> float:
         return median([getattr(s, attribute) for s in samples]) * 1000
 
+    def paired(numerators: list[Sample], denominators: list[Sample]) -> float:
+        """The median of the rounds' ratios: both variants of a round run one after the other, so
+        a machine that speeds up or slows down over the run moves both alike."""
+        return median([a.total_s / b.total_s for a, b in zip(numerators, denominators, strict=True)])
+
     handler_total, floor_total = ms(handler, "total_s"), ms(floor, "total_s")
     handler_import, floor_import = ms(handler, "import_s"), ms(floor, "import_s")
 
@@ -433,6 +438,11 @@ def cold_import(run: Run) -> list[Row]:
             min(s.total_s for s in handler) / min(s.total_s for s in floor),
             "x",
         ),
+        Row(
+            "  cross-check: median of each round's own ratio (the two run seconds apart)",
+            paired(handler, floor),
+            "x",
+        ),
         Row("ratio handler / floor, import alone (boto3 in neither)", handler_import / floor_import, "x"),
         Row("handler: CPU time to the end of the first request (process_time)", ms(handler, "cpu_s"), "ms"),
         Row("floor: CPU time to the end of the first request (process_time)", ms(floor, "cpu_s"), "ms"),
@@ -467,6 +477,7 @@ def cold_import(run: Run) -> list[Row]:
             ms(with_pyc, "total_s") / ms(floor_packaged, "total_s"),
             "x",
         ),
+        Row("  cross-check: median of each round's own ratio", paired(with_pyc, floor_packaged), "x"),
         Row(
             "as packaged before the build compiled it (no .pyc): the handler to the end of its first request",
             ms(without_pyc, "total_s"),
