@@ -116,7 +116,7 @@ def record_to_item(record: ReleaseRecord) -> dict[str, Any]:
         "release_at": record.release_at.isoformat() if record.release_at else None,
         "published_at": timestamp(record.published_at) if record.published_at else None,
         "object_key": record.object_key,
-        "payload_hash": record.payload_hash,
+        "payload_hash": record.payload_hash or None,  # none for a release no retry names
         "content_digest": record.content_digest,
         "prescreen": [{"code": f.code, "message": f.message} for f in record.prescreen],
         "decision": record.decision,
@@ -152,7 +152,7 @@ def item_to_record(values: dict[str, Any]) -> ReleaseRecord:
         release_at=_parse_time(values.get("release_at")),
         published_at=published_at,
         object_key=values.get("object_key", ""),  # not in a listing (LISTED)
-        payload_hash=values.get("payload_hash", ""),
+        payload_hash=values.get("payload_hash") or "",
         content_digest=values.get("content_digest", ""),
         prescreen=[Flag(str(f["code"]), str(f["message"])) for f in values.get("prescreen", [])],
         decision=_plain(values.get("decision")),

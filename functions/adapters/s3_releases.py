@@ -36,7 +36,7 @@ class S3ReleaseStore:
                 Body=body,
                 ContentType="application/json",
                 IfNoneMatch="*",  # a version is created once and never overwritten
-                Metadata={PAYLOAD_HASH_METADATA: payload_hash},
+                Metadata={PAYLOAD_HASH_METADATA: payload_hash} if payload_hash else {},
             )
         except ClientError as error:
             code = error_code(error)

@@ -43,6 +43,7 @@ from functions.domain.records import (
     Caller,
     OutboxTarget,
     ReleaseRecord,
+    new_release_id,
     payload_hash,
     schedule_name,
 )
@@ -75,13 +76,19 @@ class Prepared(NamedTuple):
     content: dict[str, Any]
     body_html: str
     body_text: str  # plain_words(body_html), shared by the digest and the prescreen rules
-    payload_hash: str
+    payload_hash: str  # "" when not asked for (see prepare)
     content_digest: str
 
 
-def prepare(submission: AnyRelease, *, now: datetime, check_release_at: bool = True) -> Prepared:
+def prepare(
+    submission: AnyRelease, *, now: datetime, check_release_at: bool = True, hash_payload: bool = True
+) -> Prepared:
     """Sanitise and check the rules that need a clock or the sanitised body (``release_at``
-    is not checked for a correction, which keeps the published release's own)."""
+    is not checked for a correction, which keeps the published release's own).
+
+    ``hash_payload``: whether to hash the submission as sent (``payload_hash``), which only a
+    retry reads, to tell itself from another release sent under the same id; a release given a
+    new id of its own (no Idempotency-Key) or a preview has none to fear, and is not hashed."""
     errors: list[FieldError] = []
     body_html = sanitise_body(submission.body, submission.body_format)
     if len(body_html) > BODY_MAX_SANITISED:
@@ -110,7 +117,7 @@ def prepare(submission: AnyRelease, *, now: datetime, check_release_at: bool = T
         content=content,
         body_html=body_html,
         body_text=body_text,
-        payload_hash=payload_hash(raw),
+        payload_hash=payload_hash(raw) if hash_payload else "",
         content_digest=content_digest(submission.headline, body_html, body_text=body_text),
     )
 
@@ -242,10 +249,19 @@ class IntakeService:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def submit(self, caller: Caller, submission: AnyRelease, *, release_id: str) -> ReleaseRecord:
+    def submit(self, caller: Caller, submission: AnyRelease, *, release_id: str | None) -> ReleaseRecord:
+        """Store and queue a new release under ``release_id`` (one the client's Idempotency-Key
+        names: a retry of the same release returns it, another release under it is refused), or,
+        when None, under a new id of its own, which no retry names."""
         if submission.correction_note is not None:
             raise ValidationFailed([_NOTE_ONLY_FOR_CORRECTIONS])
-        new = self._new_version(caller, submission, release_id=release_id)
+        keyed = release_id is not None
+        new = self._new_version(
+            caller,
+            submission,
+            release_id=new_release_id() if release_id is None else release_id,
+            hash_payload=keyed,
+        )
         record = new.record
         try:
             record.object_key = self._put(new)
@@ -363,12 +379,18 @@ class IntakeService:
         *,
         release_id: str,
         previous: ReleaseRecord | None = None,
+        hash_payload: bool = True,
     ) -> NewVersion:
         """The one path from a submission to a stored version, for a submission and a revision."""
         now = self._clock()
         correcting = previous is not None and action_for(Action.REVISE, previous.status) is Action.CORRECT
         prepared, flags = self._checked(
-            caller, submission, release_id=release_id, now=now, check_release_at=not correcting
+            caller,
+            submission,
+            release_id=release_id,
+            now=now,
+            check_release_at=not correcting,
+            hash_payload=hash_payload,
         )
         attachments = self._attachments(caller, submission, release_id=release_id)
         flags = [*flags, *_media_flags(attachments)]
@@ -401,10 +423,11 @@ class IntakeService:
         release_id: str | None,
         now: datetime,
         check_release_at: bool = True,
+        hash_payload: bool = False,
     ) -> tuple[Prepared, _Flags]:
         """Validated, sanitised and prescreened, as every new version and every preview is; the
         release's own earlier versions (``release_id``) are no duplicate of it."""
-        prepared = prepare(submission, now=now, check_release_at=check_release_at)
+        prepared = prepare(submission, now=now, check_release_at=check_release_at, hash_payload=hash_payload)
         earlier = self._states.find_digest(caller.org_id, prepared.content_digest)
         return prepared, flags_for(submission, prepared, earlier if earlier != release_id else None)
 

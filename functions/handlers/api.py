@@ -162,10 +162,10 @@ class Wiring:
     ) -> dict[str, Any]:
         """Submit, through Powertools idempotency when the client sent an ``Idempotency-Key``."""
         from functions.domain import errors
-        from functions.domain.records import new_release_id, release_id_for_key
+        from functions.domain.records import release_id_for_key
 
         if not idempotency_key:
-            return accepted(self.service.submit(caller, release, release_id=new_release_id()))
+            return accepted(self.service.submit(caller, release, release_id=None))
 
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,

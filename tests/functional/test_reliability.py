@@ -238,3 +238,25 @@ def test_outbox_sweep_leaves_fresh_entries_to_the_request_in_flight(
     result = outbox_sweep_handler({}, LocalLambdaContext(function_name="OutboxSweepFunction"))
     assert result["sent"] == 0
     assert receive_all(sqs, stack.ref("ModerationQueue")) == []
+
+
+def test_only_a_keyed_release_keeps_the_payload_hash_its_retries_compare(
+    api: ApiClient, stack: LocalStack, dynamodb: Any, s3: Any
+) -> None:
+    # Given one release sent with an Idempotency-Key and one without
+    keyed = api.post("/releases", personnel_release(), headers={"Idempotency-Key": "hash-kept"})
+    unkeyed = api.post("/releases", personnel_release(headline="Acme opens a plant in Tampa"))
+    assert keyed.status == unkeyed.status == 202
+    items = {item["release_id"]["S"]: item for item in _release_items(stack, dynamodb)}
+
+    def stored_hash(release_id: str) -> str | None:
+        head = s3.head_object(Bucket=stack.ref("ReleasesBucket"), Key=items[release_id]["object_key"]["S"])
+        return head["Metadata"].get("payload-hash")
+
+    # Then the keyed one's state item and version object carry the same SHA-256 of the payload
+    digest = items[keyed.json()["id"]]["payload_hash"]["S"]
+    assert len(digest) == 64
+    assert stored_hash(keyed.json()["id"]) == digest
+    # And the other, whose new id no retry can name, carries none
+    assert "payload_hash" not in items[unkeyed.json()["id"]]
+    assert stored_hash(unkeyed.json()["id"]) is None

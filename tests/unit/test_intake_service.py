@@ -21,7 +21,7 @@ from functions.domain.intake import IntakeService
 from functions.domain.models import AnyRelease, ReleaseSubmission
 from functions.domain.outbox import sweep
 from functions.domain.prescreen import content_digest
-from functions.domain.records import Caller, OutboxTarget, ReleaseRecord
+from functions.domain.records import Caller, OutboxTarget, ReleaseRecord, is_release_id, payload_hash
 from functions.domain.sanitise import plain_words
 from functions.domain.states import TRANSITIONS
 from tests.fakes import Clock, MemoryPublishQueue, MemoryQueue, MemoryStates, MemoryStore
@@ -295,6 +295,26 @@ def test_retry_after_the_object_was_stored_but_not_the_state(world: World) -> No
     assert record.object_key in world.store.objects
     assert world.states.get("rel-1") is not None
     assert len(world.queue.messages) == 1
+
+
+def test_a_release_sent_without_a_key_gets_an_id_of_its_own_and_no_payload_hash(world: World) -> None:
+    # Given the same release sent twice without an Idempotency-Key (no release id from the client)
+    first = world.service.submit(ACME, submission(), release_id=None)
+    second = world.service.submit(ACME, submission(), release_id=None)
+    # Then they are two releases, each with a new id, the second flagged as the first's duplicate
+    assert first.release_id != second.release_id
+    assert all(is_release_id(r.release_id) for r in (first, second))
+    assert [f.code for f in second.prescreen if f.code == "duplicate_content"] == ["duplicate_content"]
+    # And no payload hash is kept for them, in the state or with the version, as no retry names them
+    assert world.states.get(first.release_id).payload_hash == ""  # type: ignore[union-attr]
+    assert {hashed for _, hashed in world.store.objects.values()} == {""}
+
+
+def test_a_keyed_release_keeps_the_hash_of_its_payload(world: World) -> None:
+    record = world.submit("rel-1")
+    expected = payload_hash(submission().model_dump(mode="json"))
+    assert record.payload_hash == expected
+    assert [hashed for _, hashed in world.store.objects.values()] == [expected]
 
 
 def test_same_release_id_with_another_payload_is_a_conflict(world: World) -> None:
