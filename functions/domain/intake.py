@@ -86,9 +86,9 @@ def prepare(
     """Sanitise and check the rules that need a clock or the sanitised body (``release_at``
     is not checked for a correction, which keeps the published release's own).
 
-    ``hash_payload``: whether to hash the submission as sent (``payload_hash``), which only a
-    retry reads, to tell itself from another release sent under the same id; a release given a
-    new id of its own (no Idempotency-Key) or a preview has none to fear, and is not hashed."""
+    ``hash_payload``: whether to hash the submission as sent (``payload_hash``). Only a retry
+    reads the hash, to tell itself from another release sent under the same id; a release given
+    a new id of its own (no Idempotency-Key) or a preview has no such retry, and is not hashed."""
     errors: list[FieldError] = []
     body_html = sanitise_body(submission.body, submission.body_format)
     if len(body_html) > BODY_MAX_SANITISED:
