@@ -255,12 +255,11 @@ class IntakeService:
         when None, under a new id of its own, which no retry names."""
         if submission.correction_note is not None:
             raise ValidationFailed([_NOTE_ONLY_FOR_CORRECTIONS])
-        keyed = release_id is not None
         new = self._new_version(
             caller,
             submission,
             release_id=new_release_id() if release_id is None else release_id,
-            hash_payload=keyed,
+            hash_payload=release_id is not None,
         )
         record = new.record
         try:
@@ -300,7 +299,9 @@ class IntakeService:
             submission = _as_correction(submission, current)
         elif submission.correction_note is not None:
             raise ValidationFailed([_NOTE_ONLY_FOR_CORRECTIONS])
-        new = self._new_version(caller, submission, release_id=release_id, previous=current)
+        new = self._new_version(
+            caller, submission, release_id=release_id, previous=current, hash_payload=True
+        )
         revised = new.record
         try:
             revised.object_key = self._put(new)
@@ -366,7 +367,9 @@ class IntakeService:
         the organisation's earlier releases, as a submission does (a revision is no duplicate of
         the release it revises).
         """
-        prepared, flags = self._checked(caller, submission, release_id=revises, now=self._clock())
+        prepared, flags = self._checked(
+            caller, submission, release_id=revises, now=self._clock(), hash_payload=False
+        )
         attachments = self._attachments(caller, submission, release_id=None)
         return prepared, [*flags, *_media_flags(attachments)]
 
@@ -379,7 +382,7 @@ class IntakeService:
         *,
         release_id: str,
         previous: ReleaseRecord | None = None,
-        hash_payload: bool = True,
+        hash_payload: bool,
     ) -> NewVersion:
         """The one path from a submission to a stored version, for a submission and a revision."""
         now = self._clock()
@@ -423,7 +426,7 @@ class IntakeService:
         release_id: str | None,
         now: datetime,
         check_release_at: bool = True,
-        hash_payload: bool = False,
+        hash_payload: bool,
     ) -> tuple[Prepared, _Flags]:
         """Validated, sanitised and prescreened, as every new version and every preview is; the
         release's own earlier versions (``release_id``) are no duplicate of it."""
